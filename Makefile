@@ -1,0 +1,40 @@
+# Everything starts here; see README.md.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+TIER       ?=
+
+.PHONY: all deps configure build run test spec unit cli asan asan-test clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+configure: deps
+	@[ -f $(BUILD)/build.ninja ] || cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@bash examples/run-example.sh $(BUILD)/skiff
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure
+
+spec: build
+	@tests/spec/run-spec.sh $(BUILD)/skiff_spec ../shared/testsuite/wasm2 $(BUILD)/spec-json $(if $(TIER),--tier=$(TIER),)
+
+unit: build
+	@$(BUILD)/skiff_unit_tests
+
+asan: deps
+	@[ -f $(ASAN_BUILD)/build.ninja ] || cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSKIFF_ASAN=ON
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+asan-test: asan
+	@cd $(ASAN_BUILD) && ASAN_OPTIONS=handle_segv=0:allow_user_segv_handler=1 ctest --output-on-failure
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

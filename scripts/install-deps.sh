@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs every Debian package Skiff's build and tests need. Idempotent:
+# does nothing when all are present. Uses sudo only when not root.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config
+  libgtest-dev nlohmann-json3-dev
+  wabt            # wast2json for the spec testsuite
+  clang lld wasi-libc libclang-rt-dev-wasm32  # C test programs -> wasm32-wasi
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

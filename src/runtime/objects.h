@@ -1,0 +1,160 @@
+// The runtime's object model: the shapes every tier and the embedding API
+// share. Instances live in a Store; an Instance points at its functions,
+// tables, memories and globals (its own or imported from other instances).
+//
+// Values inside the engine are raw 8-byte slots (a v128 takes two):
+//   i32 in the low 4 bytes, i64 as is, f32/f64 as their bits,
+//   funcref = FuncInst* (0 is null), externref = host word (0 is null).
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "skiff/trap.h"
+#include "wasm/module.h"
+
+namespace skiff::rt {
+
+using skiff::TrapKind;
+using skiff::trap_message;
+using skiff::Trap;
+using skiff::BacktraceFrame;
+
+using Slot = uint64_t;
+using Ref = uint64_t;  // 0 is null
+
+struct Instance;
+struct Store;
+struct FuncInst;
+
+// What a host function sees of its caller.
+struct Caller {
+  Store* store = nullptr;
+  Instance* instance = nullptr;  // the calling wasm instance, or null from the host
+};
+
+// Host functions read their arguments from slots[0..] and write their
+// results to slots[0..] (results overwrite arguments, as in wasm calls).
+// Returning a Trap stops the wasm code that called it.
+using HostFunc = std::function<std::optional<Trap>(Caller&, Slot* slots)>;
+
+// Lowered code of one defined function, produced lazily by a tier and shared
+// by every instance of the module. The calling convention of tier 0:
+// slots [0, param_slots) hold the arguments, [param_slots, local_slots) the
+// zero-initialised locals, and the rest up to frame_slots the operand stack.
+// On return, results are in slots [0, result_slots).
+struct CompiledFunc {
+  std::atomic<const uint64_t*> code{nullptr};  // null until lowered
+  uint32_t param_slots = 0;
+  uint32_t local_slots = 0;   // params + locals
+  uint32_t result_slots = 0;
+  uint32_t frame_slots = 0;   // locals + max operand stack
+  std::vector<uint64_t> storage;  // owns `code`
+  std::mutex lower_mutex;
+};
+
+// A module ready to instantiate: decoded and validated, with per-function
+// code filled in on demand. Immutable apart from lazily lowered code, and
+// shareable between stores and threads.
+struct CompiledModule {
+  std::shared_ptr<const wasm::Module> module;
+  std::unique_ptr<CompiledFunc[]> funcs;  // one per defined function
+  // Canonical type id of each type index (see type_registry()).
+  std::vector<uint32_t> type_ids;
+};
+
+// Structurally equal function types get the same id, process wide, so
+// call_indirect compares one integer.
+uint32_t canonical_type_id(const wasm::FuncType& type);
+const wasm::FuncType& canonical_type(uint32_t id);
+
+struct FuncInst {
+  enum class Kind : uint8_t { Wasm, Host } kind = Kind::Wasm;
+  uint32_t type_id = 0;          // canonical
+  const wasm::FuncType* type = nullptr;
+  // Wasm functions:
+  Instance* instance = nullptr;
+  uint32_t func_index = 0;       // in the module's function space
+  CompiledFunc* compiled = nullptr;
+  // Host functions:
+  HostFunc host;
+};
+
+struct MemoryInst {
+  uint8_t* base = nullptr;    // reservation start; never moves
+  uint64_t size = 0;          // current size in bytes (pages * 64 KiB)
+  wasm::MemoryType type;      // current limits (min = current pages)
+  uint64_t reserved = 0;      // bytes of address space reserved (incl. guard)
+  uint64_t pages() const { return size / wasm::kPageSize; }
+  // Grows by `delta` pages; returns the old page count or -1.
+  int64_t grow(uint64_t delta);
+  ~MemoryInst();
+};
+
+struct TableInst {
+  std::vector<Ref> elems;
+  wasm::TableType type;
+  // Grows by `delta` filled with `init`; returns the old size or -1.
+  int64_t grow(uint64_t delta, Ref init);
+};
+
+struct GlobalInst {
+  alignas(16) Slot value[2] = {0, 0};  // v128 uses both
+  wasm::GlobalType type;
+};
+
+struct Instance {
+  Store* store = nullptr;
+  std::shared_ptr<const CompiledModule> compiled;
+  const wasm::Module* module = nullptr;  // == compiled->module.get()
+
+  std::vector<FuncInst*> funcs;
+  std::vector<TableInst*> tables;
+  std::vector<MemoryInst*> memories;
+  std::vector<GlobalInst*> globals;
+  // Element segments as evaluated references; a dropped one is cleared.
+  std::vector<std::vector<Ref>> elem_segments;
+  std::vector<bool> data_dropped;
+
+  uint8_t* mem0_base() const { return memories.empty() ? nullptr : memories[0]->base; }
+};
+
+// One frame of the wasm call stack, pushed by a call and popped by return.
+struct CallFrame {
+  const uint64_t* return_pc = nullptr;  // in the caller's code
+  Slot* caller_fp = nullptr;
+  Instance* caller_instance = nullptr;
+  FuncInst* func = nullptr;             // the callee, for backtraces
+};
+
+// One tenant's state. Used by one thread at a time.
+struct Store {
+  // Execution stacks (reserved once, committed by the OS on touch).
+  Slot* value_stack = nullptr;
+  Slot* value_stack_end = nullptr;
+  // First free slot. The interpreter sets it to the end of the current frame
+  // before it calls a host function, so a nested call into wasm starts there.
+  Slot* stack_top = nullptr;
+  CallFrame* frames = nullptr;     // max_call_depth entries, reserved up front
+  uint32_t frame_depth = 0;        // frames in use
+  uint32_t max_call_depth = 10000;
+
+  // Everything the store owns.
+  std::vector<std::unique_ptr<FuncInst>> funcs;
+  std::vector<std::unique_ptr<TableInst>> tables;
+  std::vector<std::unique_ptr<MemoryInst>> memories;
+  std::vector<std::unique_ptr<GlobalInst>> globals;
+  std::vector<std::unique_ptr<Instance>> instances;
+
+  Store();
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+};
+
+}  // namespace skiff::rt
