@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config
-  libgtest-dev nlohmann-json3-dev
+  libgtest-dev nlohmann-json3-dev libcli11-dev
   wabt            # wast2json for the spec testsuite
   clang lld wasi-libc libclang-rt-dev-wasm32  # C test programs -> wasm32-wasi
 )
