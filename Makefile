@@ -29,6 +29,9 @@ spec: build
 unit: build
 	@$(BUILD)/skiff_unit_tests
 
+cli: build
+	@bash tests/cli/run-cli-tests.sh $(BUILD)/skiff
+
 asan: deps
 	@[ -f $(ASAN_BUILD)/build.ninja ] || cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSKIFF_ASAN=ON
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "skiff/trap.h"
@@ -151,7 +152,12 @@ struct Store {
   std::vector<std::unique_ptr<GlobalInst>> globals;
   std::vector<std::unique_ptr<Instance>> instances;
 
-  Store();
+  // Host functions a Linker made in this store, by the Linker entry's
+  // process-unique id, so each store gets its own FuncInst once.
+  std::unordered_map<uint64_t, FuncInst*> host_func_cache;
+
+  Store();  // default stack sizes (EngineConfig's defaults)
+  Store(uint64_t value_stack_bytes, uint32_t max_call_depth);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;

@@ -1,0 +1,112 @@
+// Engine and Module: decoding, validation and module inspection.
+#include <fstream>
+#include <iterator>
+
+#include "runtime/runtime.h"
+#include "skiff/skiff.hh"
+#include "wasm/validator.h"
+
+namespace skiff {
+
+Engine::Engine(EngineConfig config) : config_(std::make_shared<EngineConfig>(config)) {}
+const EngineConfig& Engine::config() const { return *config_; }
+
+Result<Module> Module::compile(const Engine& engine, std::vector<uint8_t> bytes) {
+  auto decoded = wasm::decode_module(std::move(bytes));
+  if (!decoded) return decoded.error();
+  std::unique_ptr<wasm::Module> module = std::move(decoded.value());
+  SKIFF_TRY(wasm::validate_module(*module));
+  Module out;
+  out.impl_ = rt::make_compiled_module(std::shared_ptr<const wasm::Module>(std::move(module)));
+  return out;
+}
+
+namespace {
+
+Result<std::vector<uint8_t>> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error(ErrorCode::IoError, Error::kNoOffset, path);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return Error(ErrorCode::IoError, Error::kNoOffset, path);
+  return bytes;
+}
+
+std::string limits_text(const Limits& limits) {
+  return std::to_string(limits.min) + ".." + (limits.max ? std::to_string(*limits.max) : std::string());
+}
+
+const char* section_name(uint8_t id) {
+  static constexpr const char* kNames[] = {"custom", "type",    "import", "function", "table", "memory", "global",
+                                           "export", "start",   "element", "code",    "data",  "datacount"};
+  return id < std::size(kNames) ? kNames[id] : "unknown";
+}
+
+}  // namespace
+
+Result<Module> Module::from_file(const Engine& engine, const std::string& path) {
+  auto bytes = read_file(path);
+  if (!bytes) return bytes.error();
+  return compile(engine, std::move(bytes.value()));
+}
+
+Result<void> Module::decode_only(std::vector<uint8_t> bytes) {
+  auto decoded = wasm::decode_module(std::move(bytes));
+  if (!decoded) return decoded.error();
+  return {};
+}
+
+std::vector<ImportDesc> Module::imports() const {
+  std::vector<ImportDesc> out;
+  if (!impl_) return out;
+  const wasm::Module& m = *impl_->module;
+  for (const wasm::Import& imp : m.imports) {
+    ImportDesc d{imp.module, imp.name, imp.kind, {}};
+    switch (imp.kind) {
+      case ExternKind::Func:
+        d.type = "func " + (imp.func_type < m.types.size() ? m.types[imp.func_type].to_string() : std::string("?"));
+        break;
+      case ExternKind::Table:
+        d.type = "table " + limits_text(imp.table.limits) + " " + to_string(imp.table.elem);
+        break;
+      case ExternKind::Memory: d.type = "memory " + limits_text(imp.memory.limits); break;
+      case ExternKind::Global:
+        d.type = std::string("global ") + (imp.global.is_mutable ? "mut " : "") + to_string(imp.global.type);
+        break;
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::vector<ExportDesc> Module::exports() const {
+  std::vector<ExportDesc> out;
+  if (!impl_) return out;
+  for (const wasm::Export& e : impl_->module->exports) out.push_back({e.name, e.kind, e.index});
+  return out;
+}
+
+std::vector<SectionDesc> Module::sections() const {
+  std::vector<SectionDesc> out;
+  if (!impl_) return out;
+  const wasm::Module& m = *impl_->module;
+  size_t custom = 0;
+  for (const wasm::SectionInfo& s : m.sections) {
+    std::string name = section_name(s.id);
+    if (s.id == 0 && custom < m.customs.size()) name = m.customs[custom++].name;
+    out.push_back({s.id, std::move(name), s.offset, s.size});
+  }
+  return out;
+}
+
+uint32_t Module::num_functions() const { return impl_ ? static_cast<uint32_t>(impl_->module->funcs.size()) : 0; }
+uint32_t Module::num_imported_functions() const { return impl_ ? impl_->module->num_imported_funcs : 0; }
+
+std::optional<FuncType> Module::export_func_type(std::string_view name) const {
+  if (!impl_) return std::nullopt;
+  const wasm::Module& m = *impl_->module;
+  const wasm::Export* e = m.find_export(name);
+  if (e == nullptr || e->kind != ExternKind::Func || e->index >= m.funcs.size()) return std::nullopt;
+  return m.func_type(e->index);
+}
+
+}  // namespace skiff

@@ -1,0 +1,650 @@
+// Tier 0's dispatch loop: direct threading over the internal code of
+// code.h. Every instruction starts with the address of its handler, so a
+// dispatch is one indirect jump (`goto *pc[0]`); pc, fp, the instance and
+// memory 0's base stay in locals of one function.
+//
+// Handlers of the wasm opcodes of class Pure/Trap/Load/Store are generated
+// from opcodes.def; their semantics are the ops:: functions of numerics.h
+// and simd_ops.h, and their operand layout is derived from the signature of
+// those functions (see code.h). The internal ops of internal_ops.def are
+// written by hand below.
+//
+// Memory accesses are not bounds checked: every 32-bit memory is reserved
+// with guard pages, so an out-of-bounds access faults and rt::call_guarded
+// turns the fault into a trap. It longjmps over this function, so nothing
+// here may own a resource, and store.frames / store.frame_depth are kept
+// exact at every call and return (the backtrace is built from them).
+#include "interp/interp.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <iterator>
+#include <tuple>
+#include <utility>
+
+#include "interp/code.h"
+#include "interp/lower.h"
+#include "interp/numerics.h"
+#include "interp/simd_ops.h"
+#include "runtime/call.h"
+
+namespace skiff::interp {
+
+namespace {
+
+using rt::Slot;
+using wasm::Imm;
+
+#define SKIFF_INLINE [[gnu::always_inline]] inline
+
+// ---- slot access ------------------------------------------------------------
+
+template <typename T>
+SKIFF_INLINE T rd(const Slot* fp, uint64_t byte_offset) {
+  T v;
+  std::memcpy(&v, reinterpret_cast<const char*>(fp) + byte_offset, sizeof(T));
+  return v;
+}
+
+// 4-byte values are written zero-extended to the whole slot, so a slot never
+// holds stale upper bits (hosts and Copy64 see clean values).
+template <typename T>
+SKIFF_INLINE void wr(Slot* fp, uint64_t byte_offset, T v) {
+  char* p = reinterpret_cast<char*>(fp) + byte_offset;
+  if constexpr (sizeof(T) == 4) {
+    uint32_t b;
+    std::memcpy(&b, &v, 4);
+    uint64_t w = b;
+    std::memcpy(p, &w, 8);
+  } else {
+    std::memcpy(p, &v, sizeof(T));
+  }
+}
+
+SKIFF_INLINE Slot* slot_ptr(Slot* fp, uint64_t byte_offset) {
+  return reinterpret_cast<Slot*>(reinterpret_cast<char*>(fp) + byte_offset);
+}
+
+// ---- generated handlers: operand layout from the ops:: function's type -------
+
+// Strips noexcept so one specialisation covers both spellings.
+template <typename F>
+struct Plain { using type = F; };
+template <typename R, typename... A>
+struct Plain<R (*)(A...) noexcept> { using type = R (*)(A...); };
+template <auto F>
+using PlainT = typename Plain<decltype(F)>::type;
+
+// Pure: [dst] [src per param] [lane | 2 words of shuffle bytes].
+template <auto F, Imm K, typename Sig = PlainT<F>>
+struct PureOp;
+template <auto F, Imm K, typename R, typename... A>
+struct PureOp<F, K, R (*)(A...)> {
+  static constexpr size_t kArgs = sizeof...(A);
+  static constexpr size_t kSlotArgs = K == Imm::None ? kArgs : kArgs - 1;
+  static constexpr size_t kWords = 2 + kSlotArgs + (K == Imm::Lane ? 1 : K == Imm::Shuffle ? 2 : 0);
+  using Args = std::tuple<A...>;
+
+  template <size_t... I>
+  SKIFF_INLINE static void run(const uint64_t* pc, Slot* fp, std::index_sequence<I...>) {
+    if constexpr (K == Imm::None) {
+      wr<R>(fp, pc[1], F(rd<std::tuple_element_t<I, Args>>(fp, pc[2 + I])...));
+    } else if constexpr (K == Imm::Lane) {
+      wr<R>(fp, pc[1],
+            F(rd<std::tuple_element_t<I, Args>>(fp, pc[2 + I])..., static_cast<uint32_t>(pc[2 + kSlotArgs])));
+    } else {
+      static_assert(K == Imm::Shuffle);
+      wr<R>(fp, pc[1],
+            F(rd<std::tuple_element_t<I, Args>>(fp, pc[2 + I])..., reinterpret_cast<const uint8_t*>(pc + 2 + kSlotArgs)));
+    }
+  }
+  SKIFF_INLINE static void run(const uint64_t* pc, Slot* fp) { run(pc, fp, std::make_index_sequence<kSlotArgs>{}); }
+};
+
+// Trap: [dst] [src per param]; dst is written only when there is no trap.
+template <auto F, typename Sig = PlainT<F>>
+struct TrapOp;
+template <auto F, typename R, typename... A>
+struct TrapOp<F, TrapKind (*)(R&, A...)> {
+  static constexpr size_t kWords = 2 + sizeof...(A);
+  template <size_t... I>
+  SKIFF_INLINE static TrapKind run(const uint64_t* pc, Slot* fp, std::index_sequence<I...>) {
+    R out{};
+    TrapKind k = F(out, rd<A>(fp, pc[2 + I])...);
+    if (k == TrapKind::None) [[likely]] wr<R>(fp, pc[1], out);
+    return k;
+  }
+  SKIFF_INLINE static TrapKind run(const uint64_t* pc, Slot* fp) {
+    return run(pc, fp, std::index_sequence_for<A...>{});
+  }
+};
+
+// The effective address: base + zero-extended u32 + u32 offset stays inside
+// the 8 GiB reservation (4 GiB range + 4 GiB guard).
+SKIFF_INLINE uint8_t* effective(uint8_t* mem, const Slot* fp, uint64_t addr_slot, uint64_t offset) {
+  return mem + uint64_t{rd<uint32_t>(fp, addr_slot)} + offset;
+}
+
+// Load: [dst] [addr] [offset], or with a lane: [dst] [addr] [vector] [offset] [lane].
+template <auto F, typename Sig = PlainT<F>>
+struct LoadOp;
+template <auto F, typename R>
+struct LoadOp<F, R (*)(const uint8_t*)> {
+  static constexpr size_t kWords = 4;
+  SKIFF_INLINE static void run(const uint64_t* pc, Slot* fp, uint8_t* mem) {
+    wr<R>(fp, pc[1], F(effective(mem, fp, pc[2], pc[3])));
+  }
+};
+template <auto F>
+struct LoadOp<F, V128 (*)(const uint8_t*, V128, uint32_t)> {
+  static constexpr size_t kWords = 6;
+  SKIFF_INLINE static void run(const uint64_t* pc, Slot* fp, uint8_t* mem) {
+    wr<V128>(fp, pc[1], F(effective(mem, fp, pc[2], pc[4]), rd<V128>(fp, pc[3]), static_cast<uint32_t>(pc[5])));
+  }
+};
+
+// Store: [addr] [value] [offset] [lane if any].
+template <auto F, typename Sig = PlainT<F>>
+struct StoreOp;
+template <auto F, typename T>
+struct StoreOp<F, void (*)(uint8_t*, T)> {
+  static constexpr size_t kWords = 4;
+  SKIFF_INLINE static void run(const uint64_t* pc, Slot* fp, uint8_t* mem) {
+    F(effective(mem, fp, pc[1], pc[3]), rd<T>(fp, pc[2]));
+  }
+};
+template <auto F>
+struct StoreOp<F, void (*)(uint8_t*, V128, uint32_t)> {
+  static constexpr size_t kWords = 5;
+  SKIFF_INLINE static void run(const uint64_t* pc, Slot* fp, uint8_t* mem) {
+    F(effective(mem, fp, pc[1], pc[3]), rd<V128>(fp, pc[2]), static_cast<uint32_t>(pc[4]));
+  }
+};
+
+// ---- cold paths, kept out of the loop -------------------------------------------
+
+// Lowers a wasm function on its first call; null if lowering failed (only
+// possible for a module that should not have validated).
+[[gnu::noinline]] const uint64_t* lower_on_first_call(rt::FuncInst* func) {
+  const rt::Instance& instance = *func->instance;
+  auto lowered = ensure_lowered(*instance.compiled, func->func_index - instance.module->num_imported_funcs);
+  if (!lowered.ok()) return nullptr;
+  return func->compiled->code.load(std::memory_order_acquire);
+}
+
+uint32_t slots_of(const std::vector<ValType>& types) {
+  uint32_t n = 0;
+  for (ValType t : types) n += slot_count(t);
+  return n;
+}
+
+// Calls a host function with its arguments at `args`. A nested call into
+// wasm starts at store.stack_top, which must lie above both the caller's
+// frame and the host's own argument/result slots.
+[[gnu::noinline]] TrapKind call_host(rt::Store& store, rt::FuncInst* callee, rt::Instance* caller_instance,
+                                     Slot* args, Slot* caller_frame_end, rt::Trap* trap) {
+  Slot* const saved_top = store.stack_top;
+  Slot* args_end = args + std::max(slots_of(callee->type->params), slots_of(callee->type->results));
+  store.stack_top = std::max(caller_frame_end, args_end);
+  std::optional<rt::Trap> result;
+  {
+    rt::HostCallScope scope;
+    rt::Caller caller{&store, caller_instance};
+    result = callee->host(caller, args);
+  }
+  store.stack_top = saved_top;
+  if (!result) return TrapKind::None;
+  TrapKind kind = result->kind == TrapKind::None ? TrapKind::Host : result->kind;
+  if (trap != nullptr) {
+    *trap = std::move(*result);
+    trap->kind = kind;
+  }
+  return kind;
+}
+
+// Fills `trap` and unwinds the frames this execute() pushed. A host trap
+// already carries its message (and maybe the inner frames of a nested
+// call); the frames of this activation are appended as outer ones.
+[[gnu::noinline, gnu::cold]] void finish_trap(rt::Store& store, uint32_t entry_depth, Slot* saved_top,
+                                              rt::Trap* trap, TrapKind kind, bool from_host) {
+  if (trap != nullptr) {
+    std::vector<BacktraceFrame> frames = rt::build_backtrace(store, entry_depth);
+    if (from_host) {
+      trap->backtrace.insert(trap->backtrace.end(), std::make_move_iterator(frames.begin()),
+                             std::make_move_iterator(frames.end()));
+    } else {
+      trap->kind = kind;
+      trap->message = trap_message(kind);
+      trap->backtrace = std::move(frames);
+    }
+  }
+  store.frame_depth = entry_depth;
+  store.stack_top = saved_top;
+}
+
+// ---- the loop ------------------------------------------------------------------
+
+#define SKIFF_HANDLER_ADDR_Special(name) &&L_invalid
+#define SKIFF_HANDLER_ADDR_Pure(name) &&L_##name
+#define SKIFF_HANDLER_ADDR_Trap(name) &&L_##name
+#define SKIFF_HANDLER_ADDR_Load(name) &&L_##name
+#define SKIFF_HANDLER_ADDR_Store(name) &&L_##name
+
+#define NEXT() goto* reinterpret_cast<void*>(*pc)
+
+#define SKIFF_HANDLER_Special(name, imm)
+#define SKIFF_HANDLER_Pure(name, imm)          \
+  L_##name : {                                 \
+    using Op = PureOp<&ops::name, Imm::imm>;   \
+    Op::run(pc, fp);                           \
+    pc += Op::kWords;                          \
+    NEXT();                                    \
+  }
+#define SKIFF_HANDLER_Trap(name, imm)          \
+  L_##name : {                                 \
+    using Op = TrapOp<&ops::name>;             \
+    TrapKind k = Op::run(pc, fp);              \
+    if (k != TrapKind::None) [[unlikely]] {    \
+      kind = k;                                \
+      goto on_trap;                               \
+    }                                          \
+    pc += Op::kWords;                          \
+    NEXT();                                    \
+  }
+#define SKIFF_HANDLER_Load(name, imm)          \
+  L_##name : {                                 \
+    using Op = LoadOp<&ops::name>;             \
+    Op::run(pc, fp, mem);                      \
+    pc += Op::kWords;                          \
+    NEXT();                                    \
+  }
+#define SKIFF_HANDLER_Store(name, imm)         \
+  L_##name : {                                 \
+    using Op = StoreOp<&ops::name>;            \
+    Op::run(pc, fp, mem);                      \
+    pc += Op::kWords;                          \
+    NEXT();                                    \
+  }
+
+#define TRAP(k)  \
+  do {           \
+    kind = (k);  \
+    goto on_trap;   \
+  } while (0)
+
+// With `table_out` set, only reports the handler addresses (labels are local
+// to this function, so the table has to come from here).
+[[gnu::noinline, gnu::noclone]] TrapKind run(rt::Store* store_ptr, rt::FuncInst* func, Slot* slots, rt::Trap* trap,
+                                             const void* const** table_out) {
+  static const void* const kHandlers[] = {
+#define SKIFF_OP(name, text, prefix, code, imm, cls, sig, arg) SKIFF_HANDLER_ADDR_##cls(name),
+#include "wasm/opcodes.def"
+#define SKIFF_IOP(name, operands) &&L_##name##_,
+#include "interp/internal_ops.def"
+  };
+  static_assert(std::size(kHandlers) == kIOpCount);
+  if (table_out != nullptr) {
+    *table_out = kHandlers;
+    return TrapKind::None;
+  }
+
+  rt::Store& store = *store_ptr;
+  const uint32_t entry_depth = store.frame_depth;
+  Slot* const saved_top = store.stack_top;
+  TrapKind kind = TrapKind::None;
+  bool from_host = false;
+
+  // State of the current frame.
+  const uint64_t* pc = nullptr;
+  Slot* fp = slots;
+  rt::Instance* inst = nullptr;
+  uint8_t* mem = nullptr;
+  // Operands of the call in progress (shared by Call and CallIndirect).
+  rt::FuncInst* callee = func;
+  Slot* new_fp = slots;
+  const uint64_t* return_pc = nullptr;
+
+  if (func->kind == rt::FuncInst::Kind::Host) {
+    kind = call_host(store, func, nullptr, slots, slots, trap);
+    if (kind != TrapKind::None) {
+      from_host = true;
+      goto on_trap;
+    }
+    return TrapKind::None;
+  }
+  goto call_wasm;
+
+// A call: `callee` with arguments at `new_fp`; returns to `return_pc` in
+// the current frame (null for the entry frame).
+call_wasm: {
+  rt::CompiledFunc* cf = callee->compiled;
+  const uint64_t* code = cf->code.load(std::memory_order_acquire);
+  if (code == nullptr) [[unlikely]] {
+    code = lower_on_first_call(callee);
+    if (code == nullptr) TRAP(TrapKind::Unreachable);
+  }
+  if (new_fp + cf->frame_slots > store.value_stack_end || store.frame_depth >= store.max_call_depth) [[unlikely]]
+    TRAP(TrapKind::StackExhausted);
+  for (Slot* p = new_fp + cf->param_slots, *end = new_fp + cf->local_slots; p < end; ++p) *p = 0;
+  store.frames[store.frame_depth++] = rt::CallFrame{return_pc, fp, inst, callee};
+  fp = new_fp;
+  pc = code;
+  if (callee->instance != inst) {
+    inst = callee->instance;
+    mem = inst->mem0_base();
+  }
+  NEXT();
+}
+
+call_host_func: {
+  Slot* frame_end = fp + store.frames[store.frame_depth - 1].func->compiled->frame_slots;
+  TrapKind k = call_host(store, callee, inst, new_fp, frame_end, trap);
+  if (k != TrapKind::None) [[unlikely]] {
+    from_host = true;
+    TRAP(k);
+  }
+  pc = return_pc;
+  NEXT();
+}
+
+// ---- generated: wasm opcodes of class Pure/Trap/Load/Store ----
+#define SKIFF_OP(name, text, prefix, code, imm, cls, sig, arg) SKIFF_HANDLER_##cls(name, imm)
+#include "wasm/opcodes.def"
+
+// ---- moves and constants ----
+L_Copy64_: {
+  wr<uint64_t>(fp, pc[1], rd<uint64_t>(fp, pc[2]));
+  pc += 3;
+  NEXT();
+}
+L_Copy128_: {
+  wr<V128>(fp, pc[1], rd<V128>(fp, pc[2]));
+  pc += 3;
+  NEXT();
+}
+L_Const64_: {
+  wr<uint64_t>(fp, pc[1], pc[2]);
+  pc += 3;
+  NEXT();
+}
+L_Const128_: {
+  wr<uint64_t>(fp, pc[1], pc[2]);
+  wr<uint64_t>(fp, pc[1] + 8, pc[3]);
+  pc += 4;
+  NEXT();
+}
+
+// ---- branches ----
+L_Br_: {
+  pc += static_cast<int64_t>(pc[1]);
+  NEXT();
+}
+L_BrIf_: {
+  if (rd<uint32_t>(fp, pc[1]) != 0)
+    pc += static_cast<int64_t>(pc[2]);
+  else
+    pc += 3;
+  NEXT();
+}
+L_BrUnless_: {
+  if (rd<uint32_t>(fp, pc[1]) == 0)
+    pc += static_cast<int64_t>(pc[2]);
+  else
+    pc += 3;
+  NEXT();
+}
+L_BrTable_: {
+  uint64_t index = rd<uint32_t>(fp, pc[1]);
+  uint64_t count = pc[2];
+  if (index > count) index = count;  // out of range: the default, stored last
+  pc += static_cast<int64_t>(pc[3 + index]);
+  NEXT();
+}
+
+// ---- calls ----
+L_Call_: {
+  callee = inst->funcs[pc[1]];
+  new_fp = slot_ptr(fp, pc[2]);
+  return_pc = pc + 3;
+  if (callee->kind == rt::FuncInst::Kind::Host) [[unlikely]]
+    goto call_host_func;
+  goto call_wasm;
+}
+L_CallIndirect_: {
+  const rt::TableInst* table = inst->tables[pc[2]];
+  uint32_t index = rd<uint32_t>(fp, pc[3]);
+  if (index >= table->elems.size()) [[unlikely]]
+    TRAP(TrapKind::UndefinedElement);
+  callee = reinterpret_cast<rt::FuncInst*>(table->elems[index]);
+  if (callee == nullptr) [[unlikely]]
+    TRAP(TrapKind::UninitializedElement);
+  if (callee->type_id != inst->compiled->type_ids[pc[1]]) [[unlikely]]
+    TRAP(TrapKind::IndirectCallMismatch);
+  new_fp = slot_ptr(fp, pc[4]);
+  return_pc = pc + 5;
+  if (callee->kind == rt::FuncInst::Kind::Host) [[unlikely]]
+    goto call_host_func;
+  goto call_wasm;
+}
+L_Return_: {
+  const rt::CallFrame& frame = store.frames[--store.frame_depth];
+  if (store.frame_depth == entry_depth) [[unlikely]] {
+    store.stack_top = saved_top;
+    return TrapKind::None;
+  }
+  pc = frame.return_pc;
+  fp = frame.caller_fp;
+  if (frame.caller_instance != inst) {
+    inst = frame.caller_instance;
+    mem = inst->mem0_base();
+  }
+  NEXT();
+}
+L_Unreachable_: TRAP(TrapKind::Unreachable);
+
+// ---- select ----
+L_Select64_: {
+  uint64_t off = rd<uint32_t>(fp, pc[4]) != 0 ? pc[2] : pc[3];
+  wr<uint64_t>(fp, pc[1], rd<uint64_t>(fp, off));
+  pc += 5;
+  NEXT();
+}
+L_Select128_: {
+  uint64_t off = rd<uint32_t>(fp, pc[4]) != 0 ? pc[2] : pc[3];
+  wr<V128>(fp, pc[1], rd<V128>(fp, off));
+  pc += 5;
+  NEXT();
+}
+
+// ---- globals ----
+L_GlobalGet64_: {
+  wr<uint64_t>(fp, pc[1], inst->globals[pc[2]]->value[0]);
+  pc += 3;
+  NEXT();
+}
+L_GlobalGet128_: {
+  std::memcpy(slot_ptr(fp, pc[1]), inst->globals[pc[2]]->value, 16);
+  pc += 3;
+  NEXT();
+}
+L_GlobalSet64_: {
+  inst->globals[pc[2]]->value[0] = rd<uint64_t>(fp, pc[1]);
+  pc += 3;
+  NEXT();
+}
+L_GlobalSet128_: {
+  std::memcpy(inst->globals[pc[2]]->value, slot_ptr(fp, pc[1]), 16);
+  pc += 3;
+  NEXT();
+}
+
+// ---- tables ----
+L_TableGet_: {
+  const rt::TableInst* table = inst->tables[pc[3]];
+  uint32_t index = rd<uint32_t>(fp, pc[2]);
+  if (index >= table->elems.size()) [[unlikely]]
+    TRAP(TrapKind::TableOutOfBounds);
+  wr<uint64_t>(fp, pc[1], table->elems[index]);
+  pc += 4;
+  NEXT();
+}
+L_TableSet_: {
+  rt::TableInst* table = inst->tables[pc[3]];
+  uint32_t index = rd<uint32_t>(fp, pc[1]);
+  if (index >= table->elems.size()) [[unlikely]]
+    TRAP(TrapKind::TableOutOfBounds);
+  table->elems[index] = rd<uint64_t>(fp, pc[2]);
+  pc += 4;
+  NEXT();
+}
+L_TableSize_: {
+  wr<uint32_t>(fp, pc[1], static_cast<uint32_t>(inst->tables[pc[2]]->elems.size()));
+  pc += 3;
+  NEXT();
+}
+L_TableGrow_: {
+  int64_t old = inst->tables[pc[4]]->grow(rd<uint32_t>(fp, pc[3]), rd<uint64_t>(fp, pc[2]));
+  wr<uint32_t>(fp, pc[1], static_cast<uint32_t>(old));  // -1 → 0xffffffff
+  pc += 5;
+  NEXT();
+}
+L_TableFill_: {
+  rt::TableInst* table = inst->tables[pc[4]];
+  uint64_t index = rd<uint32_t>(fp, pc[1]);
+  uint64_t count = rd<uint32_t>(fp, pc[3]);
+  if (index + count > table->elems.size()) [[unlikely]]
+    TRAP(TrapKind::TableOutOfBounds);
+  std::fill_n(table->elems.begin() + index, count, rd<uint64_t>(fp, pc[2]));
+  pc += 5;
+  NEXT();
+}
+L_TableCopy_: {
+  rt::TableInst* dst_table = inst->tables[pc[4]];
+  const rt::TableInst* src_table = inst->tables[pc[5]];
+  uint64_t dst = rd<uint32_t>(fp, pc[1]);
+  uint64_t src = rd<uint32_t>(fp, pc[2]);
+  uint64_t count = rd<uint32_t>(fp, pc[3]);
+  if (src + count > src_table->elems.size() || dst + count > dst_table->elems.size()) [[unlikely]]
+    TRAP(TrapKind::TableOutOfBounds);
+  if (count != 0) std::memmove(dst_table->elems.data() + dst, src_table->elems.data() + src, count * sizeof(rt::Ref));
+  pc += 6;
+  NEXT();
+}
+L_TableInit_: {
+  rt::TableInst* table = inst->tables[pc[5]];
+  const std::vector<rt::Ref>& segment = inst->elem_segments[pc[4]];
+  uint64_t dst = rd<uint32_t>(fp, pc[1]);
+  uint64_t src = rd<uint32_t>(fp, pc[2]);
+  uint64_t count = rd<uint32_t>(fp, pc[3]);
+  if (src + count > segment.size() || dst + count > table->elems.size()) [[unlikely]]
+    TRAP(TrapKind::TableOutOfBounds);
+  if (count != 0) std::memcpy(table->elems.data() + dst, segment.data() + src, count * sizeof(rt::Ref));
+  pc += 6;
+  NEXT();
+}
+L_ElemDrop_: {
+  inst->elem_segments[pc[1]].clear();
+  pc += 2;
+  NEXT();
+}
+
+// ---- memory ----
+L_MemorySize_: {
+  wr<uint32_t>(fp, pc[1], static_cast<uint32_t>(inst->memories[0]->pages()));
+  pc += 2;
+  NEXT();
+}
+L_MemoryGrow_: {
+  rt::MemoryInst* memory = inst->memories[0];
+  int64_t old = memory->grow(rd<uint32_t>(fp, pc[2]));
+  wr<uint32_t>(fp, pc[1], static_cast<uint32_t>(old));  // -1 → 0xffffffff
+  mem = memory->base;  // never moves; reloaded for clarity only
+  pc += 3;
+  NEXT();
+}
+L_MemoryFill_: {
+  uint64_t dst = rd<uint32_t>(fp, pc[1]);
+  uint64_t count = rd<uint32_t>(fp, pc[3]);
+  if (dst + count > inst->memories[0]->size) [[unlikely]]
+    TRAP(TrapKind::MemoryOutOfBounds);
+  std::memset(mem + dst, static_cast<uint8_t>(rd<uint32_t>(fp, pc[2])), count);
+  pc += 4;
+  NEXT();
+}
+L_MemoryCopy_: {
+  uint64_t dst = rd<uint32_t>(fp, pc[1]);
+  uint64_t src = rd<uint32_t>(fp, pc[2]);
+  uint64_t count = rd<uint32_t>(fp, pc[3]);
+  uint64_t size = inst->memories[0]->size;
+  if (src + count > size || dst + count > size) [[unlikely]]
+    TRAP(TrapKind::MemoryOutOfBounds);
+  std::memmove(mem + dst, mem + src, count);
+  pc += 4;
+  NEXT();
+}
+L_MemoryInit_: {
+  const uint64_t data_index = pc[4];
+  const wasm::DataSegment& segment = inst->module->datas[data_index];
+  uint64_t segment_size = inst->data_dropped[data_index] ? 0 : segment.data_size;
+  uint64_t dst = rd<uint32_t>(fp, pc[1]);
+  uint64_t src = rd<uint32_t>(fp, pc[2]);
+  uint64_t count = rd<uint32_t>(fp, pc[3]);
+  if (src + count > segment_size || dst + count > inst->memories[0]->size) [[unlikely]]
+    TRAP(TrapKind::MemoryOutOfBounds);
+  if (count != 0) std::memcpy(mem + dst, inst->module->bytes.data() + segment.data_offset + src, count);
+  pc += 5;
+  NEXT();
+}
+L_DataDrop_: {
+  inst->data_dropped[pc[1]] = true;
+  pc += 2;
+  NEXT();
+}
+
+// ---- references ----
+L_RefNull_: {
+  wr<uint64_t>(fp, pc[1], 0);
+  pc += 2;
+  NEXT();
+}
+L_RefIsNull_: {
+  wr<uint32_t>(fp, pc[1], rd<uint64_t>(fp, pc[2]) == 0 ? 1u : 0u);
+  pc += 3;
+  NEXT();
+}
+L_RefFunc_: {
+  wr<uint64_t>(fp, pc[1], reinterpret_cast<uint64_t>(inst->funcs[pc[2]]));
+  pc += 3;
+  NEXT();
+}
+
+// A wasm opcode of class Special never reaches the code stream; treat one
+// as a broken invariant rather than running off into garbage.
+L_invalid:
+  TRAP(TrapKind::Unreachable);
+
+on_trap:
+  finish_trap(store, entry_depth, saved_top, trap, kind, from_host);
+  return kind;
+}
+
+#undef TRAP
+#undef NEXT
+
+}  // namespace
+
+const void* const* handler_table() {
+  static const void* const* const table = [] {
+    const void* const* t = nullptr;
+    run(nullptr, nullptr, nullptr, nullptr, &t);
+    return t;
+  }();
+  return table;
+}
+
+TrapKind execute(rt::Store& store, rt::FuncInst* func, rt::Slot* slots, rt::Trap* trap) {
+  return run(&store, func, slots, trap, nullptr);
+}
+
+}  // namespace skiff::interp

@@ -1,0 +1,547 @@
+// Lowering to tier-0 code: the shared BodyDecoder walks a validated body once
+// and this interface writes register-style internal code (code.h).
+//
+// Frame layout: each local has a fixed slot (a v128 takes two), params
+// first; the operand stack entry at slot height h lives in "home" slot
+// local_slots + h. Values therefore never move unless control flow needs
+// them somewhere else: an instruction reads its operands from their slots
+// and writes its result to the home slot of the stack position it fills.
+//
+// Cheap improvements over a plain stack machine:
+//  - local.get emits nothing: the stack entry refers to the local's slot and
+//    consumers read the local directly. Such references are materialised
+//    (copied to the home slot) before the local is written, and all of them
+//    at block entries, so every control-flow join sees values in home slots.
+//  - local.set/tee of a value the previous instruction just produced rewrites
+//    that instruction's destination to the local instead of copying.
+//  - branches copy only the values that are not already in the label's slots.
+//
+// Handlers may therefore see a destination that aliases any source, fully or
+// partly (e.g. v128.load8_lane's result over its address and vector): they
+// must read every operand before writing the result.
+#include "interp/lower.h"
+
+#include <limits>
+#include <unordered_map>
+
+#include "interp/code.h"
+#include "wasm/body_decoder.h"
+
+namespace skiff::interp {
+
+namespace {
+
+using wasm::BlockKind;
+using wasm::FuncType;
+using wasm::Immediates;
+using wasm::Imm;
+using wasm::OpClass;
+using wasm::Opcode;
+using wasm::OpInfo;
+using wasm::op_info;
+
+constexpr size_t kNone = std::numeric_limits<size_t>::max();
+
+class Lowering {
+ public:
+  struct ValueData {
+    bool is_local_ref = false;  // the value is the current content of local_slot
+    uint32_t local_slot = 0;
+  };
+  struct Patch {
+    size_t word;   // operand word holding the target
+    size_t instr;  // first word of the branching instruction
+  };
+  struct ControlData {
+    std::vector<Patch> patches;  // forward branches to this label
+    size_t loop_pos = 0;         // loops: the label (branches go backwards)
+    Patch else_patch{kNone, 0};  // ifs: the BrUnless that skips the then-branch
+  };
+  using S = wasm::StateOf<Lowering>;
+  using V = S::Value;
+  using C = S::Control;
+
+  CodeBuilder code;
+
+  void start_function(S&) {}
+  void finish_function(S&) {}
+
+  // ---- plain instructions ----------------------------------------------------
+
+  void op(S& s, Opcode op, const Immediates& imm, V* args, uint32_t nargs, V* result) {
+    const OpInfo& info = op_info(op);
+    if (info.cls != OpClass::Special) {
+      emit_numeric(op, info, imm, args, result);
+      return;
+    }
+    size_t dst_word = kNone;
+    auto dst = [&](const V* r) {
+      dst_word = code.pos();
+      code.slot(r->slot);
+    };
+    switch (op) {
+      case Opcode::Unreachable:
+        emit(IOp::Unreachable_);
+        break;
+      case Opcode::GlobalGet:
+        emit(wide(result->type) ? IOp::GlobalGet128_ : IOp::GlobalGet64_);
+        dst(result);
+        code.word(imm.index);
+        break;
+      case Opcode::GlobalSet:
+        emit(wide(args[0].type) ? IOp::GlobalSet128_ : IOp::GlobalSet64_);
+        code.slot(src(args[0]));
+        code.word(imm.index);
+        break;
+      case Opcode::TableGet:
+        emit(IOp::TableGet_);
+        dst(result);
+        code.slot(src(args[0]));
+        code.word(imm.index);
+        break;
+      case Opcode::TableSet:
+        emit(IOp::TableSet_);
+        srcs(args, nargs);
+        code.word(imm.index);
+        break;
+      case Opcode::TableSize:
+        emit(IOp::TableSize_);
+        dst(result);
+        code.word(imm.index);
+        break;
+      case Opcode::TableGrow:
+        emit(IOp::TableGrow_);
+        dst(result);
+        srcs(args, nargs);
+        code.word(imm.index);
+        break;
+      case Opcode::TableFill:
+        emit(IOp::TableFill_);
+        srcs(args, nargs);
+        code.word(imm.index);
+        break;
+      case Opcode::TableCopy:
+        emit(IOp::TableCopy_);
+        srcs(args, nargs);
+        code.word(imm.index);   // destination table
+        code.word(imm.index2);  // source table
+        break;
+      case Opcode::TableInit:
+        emit(IOp::TableInit_);
+        srcs(args, nargs);
+        code.word(imm.index2);  // element segment
+        code.word(imm.index);   // table
+        break;
+      case Opcode::ElemDrop:
+        emit(IOp::ElemDrop_);
+        code.word(imm.index);
+        break;
+      case Opcode::MemorySize:
+        emit(IOp::MemorySize_);
+        dst(result);
+        break;
+      case Opcode::MemoryGrow:
+        emit(IOp::MemoryGrow_);
+        dst(result);
+        srcs(args, nargs);
+        break;
+      case Opcode::MemoryFill:
+        emit(IOp::MemoryFill_);
+        srcs(args, nargs);
+        break;
+      case Opcode::MemoryCopy:
+        emit(IOp::MemoryCopy_);
+        srcs(args, nargs);
+        break;
+      case Opcode::MemoryInit:
+        emit(IOp::MemoryInit_);
+        srcs(args, nargs);
+        code.word(imm.index);
+        break;
+      case Opcode::DataDrop:
+        emit(IOp::DataDrop_);
+        code.word(imm.index);
+        break;
+      case Opcode::RefNull:
+        emit(IOp::RefNull_);
+        dst(result);
+        break;
+      case Opcode::RefIsNull:
+        emit(IOp::RefIsNull_);
+        dst(result);
+        code.slot(src(args[0]));
+        break;
+      case Opcode::RefFunc:
+        emit(IOp::RefFunc_);
+        dst(result);
+        code.word(imm.index);
+        break;
+      default:
+        // Every other Special op has its own hook; reaching here is a bug.
+        emit(IOp::Unreachable_);
+        break;
+    }
+    produced(dst_word, result);
+  }
+
+  void constant(S&, Opcode op, const Immediates& imm, V& result) {
+    size_t dst_word;
+    if (op == Opcode::V128Const) {
+      emit(IOp::Const128_);
+      dst_word = code.pos();
+      code.slot(result.slot);
+      code.word(imm.v128.lo());
+      code.word(imm.v128.hi());
+    } else {
+      emit(IOp::Const64_);
+      dst_word = code.pos();
+      code.slot(result.slot);
+      // i32 constants are kept zero-extended, like every i32 in a slot.
+      code.word(op == Opcode::I32Const ? (imm.bits & 0xffffffffu) : imm.bits);
+    }
+    produced(dst_word, &result);
+  }
+
+  // ---- locals -------------------------------------------------------------------
+
+  void local_get(S& s, uint32_t index, V& result) {
+    result.data = ValueData{true, s.local_slot[index]};
+    note_ref(s);
+  }
+
+  void local_set(S& s, uint32_t index, V& value) { store_local(s, index, value); }
+
+  void local_tee(S& s, uint32_t index, V& value, V& result) {
+    uint32_t local = s.local_slot[index];
+    // The result is the local's content from now on: refer to it, unless
+    // the value already sits in its home slot.
+    bool was_home = !value.data.is_local_ref;
+    bool retargeted = store_local(s, index, value);
+    if (was_home && !retargeted) {
+      result.data = ValueData{};
+    } else {
+      result.data = ValueData{true, retargeted ? local : value.data.local_slot};
+      note_ref(s);
+    }
+  }
+
+  void drop(S&, V&) { last_dst_word_ = kNone; }
+
+  void select(S&, V* vs, V& result) {
+    emit(wide(result.type) ? IOp::Select128_ : IOp::Select64_);
+    size_t dst_word = code.pos();
+    code.slot(result.slot);
+    srcs(vs, 3);
+    produced(dst_word, &result);
+  }
+
+  // ---- control ------------------------------------------------------------------
+
+  void block(S& s, C& c) {
+    last_dst_word_ = kNone;
+    materialise_all(s);
+    if (c.kind == BlockKind::Loop) c.data.loop_pos = code.pos();
+  }
+
+  void if_(S& s, V& cond, C& c) {
+    last_dst_word_ = kNone;
+    materialise_all(s);
+    size_t at = emit(IOp::BrUnless_);
+    code.slot(src(cond));
+    c.data.else_patch = Patch{code.pos(), at};
+    code.word(0);
+  }
+
+  void else_(S&, C& c, V* results) {
+    last_dst_word_ = kNone;
+    if (!c.unreachable) {
+      materialise(c.sig.num_results, results);
+      size_t at = emit(IOp::Br_);
+      c.data.patches.push_back(Patch{code.pos(), at});
+      code.word(0);
+    }
+    patch(c.data.else_patch, code.pos());
+    c.data.else_patch.word = kNone;
+  }
+
+  void end(S& s, C& c, V* results) {
+    last_dst_word_ = kNone;
+    if (c.kind == BlockKind::Function) {
+      if (!c.unreachable) emit_return(s, results);
+      return;
+    }
+    if (!c.unreachable) materialise(c.sig.num_results, results);
+    if (c.data.else_patch.word != kNone) patch(c.data.else_patch, code.pos());
+    for (const Patch& p : c.data.patches) patch(p, code.pos());
+  }
+
+  void br(S& s, uint32_t depth, V* values) { branch(s, depth, values); }
+
+  void br_if(S& s, uint32_t depth, V& cond, V* values) {
+    if (!s.is_function_label(depth) && !needs_moves(s.label(depth), values)) {
+      size_t at = emit(IOp::BrIf_);
+      code.slot(src(cond));
+      target(s.label(depth), at);
+      return;
+    }
+    // Moves happen only when the branch is taken: skip them otherwise.
+    size_t at = emit(IOp::BrUnless_);
+    code.slot(src(cond));
+    Patch skip{code.pos(), at};
+    code.word(0);
+    branch(s, depth, values);
+    patch(skip, code.pos());
+  }
+
+  void br_table(S& s, const std::vector<uint32_t>& targets, V& index, V* values) {
+    size_t at = emit(IOp::BrTable_);
+    code.slot(src(index));
+    code.word(targets.size() - 1);
+    size_t first = code.pos();
+    for (size_t i = 0; i < targets.size(); ++i) code.word(0);
+    // Arms whose values must move first go through a stub (one per label).
+    std::unordered_map<uint32_t, size_t> stubs;
+    for (size_t i = 0; i < targets.size(); ++i) {
+      uint32_t depth = targets[i];
+      if (!s.is_function_label(depth) && !needs_moves(s.label(depth), values)) {
+        target_at(s.label(depth), first + i, at);
+        continue;
+      }
+      auto [it, fresh] = stubs.try_emplace(depth, code.pos());
+      if (fresh) branch(s, depth, values);
+      code.at(first + i) = offset(it->second, at);
+    }
+  }
+
+  void return_(S& s, V* values) { emit_return(s, values); }
+
+  // ---- calls --------------------------------------------------------------------
+
+  // Arguments already occupy consecutive home slots at the stack top (once
+  // local references among them are copied there); the callee's frame starts
+  // at the first one and leaves its results there.
+  void call(S& s, uint32_t func_index, const FuncType& type, V* args) {
+    uint32_t base = arg_base(s, type, args);
+    emit(IOp::Call_);
+    code.word(func_index);
+    code.slot(base);
+  }
+
+  void call_indirect(S& s, uint32_t type_index, uint32_t table_index, const FuncType& type, V* args, V& index) {
+    uint32_t base = arg_base(s, type, args);
+    emit(IOp::CallIndirect_);
+    code.word(type_index);
+    code.word(table_index);
+    code.slot(src(index));
+    code.slot(base);
+  }
+
+ private:
+  static bool wide(wasm::ValType t) { return t == wasm::ValType::V128; }
+  static uint32_t src(const V& v) { return v.data.is_local_ref ? v.data.local_slot : v.slot; }
+  static uint64_t offset(size_t to, size_t from) {
+    return static_cast<uint64_t>(static_cast<int64_t>(to) - static_cast<int64_t>(from));
+  }
+
+  size_t emit(IOp o) {
+    last_dst_word_ = kNone;
+    return code.op(o);
+  }
+  void srcs(const V* vs, uint32_t n) {
+    for (uint32_t i = 0; i < n; ++i) code.slot(src(vs[i]));
+  }
+  // Remembers the instruction that just wrote `result`, for local.set.
+  void produced(size_t dst_word, const V* result) {
+    if (dst_word == kNone || result == nullptr) return;
+    last_dst_word_ = dst_word;
+    last_dst_slot_ = result->slot;
+  }
+
+  void copy(wasm::ValType t, uint32_t dst, uint32_t from) {
+    if (dst == from) return;
+    emit(wide(t) ? IOp::Copy128_ : IOp::Copy64_);
+    code.slot(dst);
+    code.slot(from);
+  }
+
+  // Pure/Trap/Load/Store: operands laid out as code.h says.
+  void emit_numeric(Opcode op, const OpInfo& info, const Immediates& imm, V* args, V* result) {
+    emit(iop(op));
+    size_t dst_word = kNone;
+    if (info.num_results) {
+      dst_word = code.pos();
+      code.slot(result->slot);
+    }
+    switch (info.cls) {
+      case OpClass::Load:
+        code.slot(src(args[0]));
+        if (info.imm == Imm::MemArgLane) code.slot(src(args[1]));
+        code.word(imm.offset);
+        if (info.imm == Imm::MemArgLane) code.word(imm.lane);
+        break;
+      case OpClass::Store:
+        code.slot(src(args[0]));
+        code.slot(src(args[1]));
+        code.word(imm.offset);
+        if (info.imm == Imm::MemArgLane) code.word(imm.lane);
+        break;
+      default:
+        srcs(args, info.num_params);
+        if (info.imm == Imm::Lane) code.word(imm.lane);
+        if (info.imm == Imm::Shuffle) {
+          code.word(imm.v128.lo());
+          code.word(imm.v128.hi());
+        }
+        break;
+    }
+    produced(dst_word, result);
+  }
+
+  // ---- references to locals --------------------------------------------------
+
+  void note_ref(S& s) { lowest_ref_ = std::min(lowest_ref_, s.stack.size()); }
+
+  void materialise_entry(V& v) {
+    if (!v.data.is_local_ref) return;
+    copy(v.type, v.slot, v.data.local_slot);
+    v.data = ValueData{};
+  }
+  // Values popped for a block end/else: they must be in their home slots,
+  // which are the label's slots.
+  void materialise(uint32_t n, V* vs) {
+    for (uint32_t i = 0; i < n; ++i)
+      if (vs[i].data.is_local_ref) copy(vs[i].type, vs[i].slot, vs[i].data.local_slot);
+  }
+  void materialise_all(S& s) {
+    for (size_t i = lowest_ref_; i < s.stack.size(); ++i) materialise_entry(s.stack[i]);
+    lowest_ref_ = kNone;
+  }
+
+  // Writes `value` to local `index`. Returns true if it did so by retargeting
+  // the instruction that produced the value.
+  bool store_local(S& s, uint32_t index, const V& value) {
+    uint32_t local = s.local_slot[index];
+    // Entries still reading the old content get their own copy first.
+    for (size_t i = lowest_ref_; i < s.stack.size(); ++i) {
+      V& e = s.stack[i];
+      if (e.data.is_local_ref && e.data.local_slot == local) materialise_entry(e);
+    }
+    if (!value.data.is_local_ref && last_dst_word_ != kNone && last_dst_slot_ == value.slot) {
+      code.at(last_dst_word_) = uint64_t{local} * 8;
+      last_dst_word_ = kNone;
+      return true;
+    }
+    copy(s.local_types[index], local, src(value));
+    return false;
+  }
+
+  // ---- branches -----------------------------------------------------------------
+
+  // Whether the values a branch carries are not all in the label's slots.
+  bool needs_moves(const C& c, const V* values) const {
+    uint32_t dst = c.slot_base;
+    for (wasm::ValType t : c.label_types()) {
+      if (src(*values) != dst) return true;
+      dst += slot_count(t);
+      ++values;
+    }
+    return false;
+  }
+
+  // The target operand of a branch at `instr` to label `c`.
+  void target(C& c, size_t instr) {
+    size_t word = code.pos();
+    code.word(0);
+    target_at(c, word, instr);
+  }
+  void target_at(C& c, size_t word, size_t instr) {
+    if (c.kind == BlockKind::Loop) code.at(word) = offset(c.data.loop_pos, instr);
+    else c.data.patches.push_back(Patch{word, instr});
+  }
+  void patch(const Patch& p, size_t label) { code.at(p.word) = offset(label, p.instr); }
+
+  // Unconditional branch: move the carried values into the label's slots
+  // and jump (or return, for the function's own label).
+  void branch(S& s, uint32_t depth, V* values) {
+    if (s.is_function_label(depth)) {
+      emit_return(s, values);
+      return;
+    }
+    C& c = s.label(depth);
+    // Destinations are at or below each value's home slot and above every
+    // local, so copying upwards never overwrites a value not yet moved.
+    uint32_t dst = c.slot_base;
+    const V* v = values;
+    for (wasm::ValType t : c.label_types()) {
+      copy(t, dst, src(*v++));
+      dst += slot_count(t);
+    }
+    size_t at = emit(IOp::Br_);
+    target(c, at);
+  }
+
+  // Results go to slots [0, result_slots), which may overlap locals that
+  // later results still read: those go through their home slots first.
+  void emit_return(S& s, V* values) {
+    size_t n = s.type.results.size();
+    reroute_.assign(n, false);
+    for (size_t i = 0; i < n; ++i) {
+      if (values[i].data.is_local_ref && values[i].data.local_slot < s.result_slots) {
+        copy(values[i].type, values[i].slot, values[i].data.local_slot);
+        reroute_[i] = true;
+      }
+    }
+    uint32_t dst = 0;
+    for (size_t i = 0; i < n; ++i) {
+      copy(values[i].type, dst, reroute_[i] ? values[i].slot : src(values[i]));
+      dst += slot_count(values[i].type);
+    }
+    emit(IOp::Return_);
+  }
+
+  uint32_t arg_base(S& s, const FuncType& type, V* args) {
+    for (size_t i = 0; i < type.params.size(); ++i)
+      if (args[i].data.is_local_ref) copy(args[i].type, args[i].slot, args[i].data.local_slot);
+    return type.params.empty() ? s.next_slot() : args[0].slot;
+  }
+
+  size_t last_dst_word_ = kNone;  // destination operand of the last instruction, if it produced a value
+  uint32_t last_dst_slot_ = 0;
+  size_t lowest_ref_ = kNone;     // no stack entry below this index refers to a local
+  std::vector<bool> reroute_;
+};
+static_assert(wasm::BodyInterface<Lowering>);
+
+}  // namespace
+
+Result<void> lower_function(const wasm::Module& module, uint32_t defined_index, rt::CompiledFunc& out) {
+  if (defined_index >= module.bodies.size())
+    return Error(ErrorCode::Internal, Error::kNoOffset, "no such defined function");
+  uint32_t func_index = module.num_imported_funcs + defined_index;
+  Lowering lowering;
+  // The body was validated at load: decode it again without the checks.
+  wasm::BodyDecoder<wasm::NoValidation, Lowering> decoder(module, func_index, lowering);
+  SKIFF_TRY(decoder.decode());
+  const auto& st = decoder.state();
+  std::vector<uint64_t>& words = lowering.code.words();
+  if (words.empty()) lowering.code.op(IOp::Unreachable_);
+  out.param_slots = st.param_slots;
+  out.local_slots = st.local_slots;
+  out.result_slots = st.result_slots;
+  out.frame_slots = std::max(st.max_slot, st.result_slots);
+  out.storage = std::move(words);
+  out.code.store(out.storage.data(), std::memory_order_release);
+  return {};
+}
+
+Result<void> ensure_lowered(const rt::CompiledModule& module, uint32_t defined_index) {
+  if (!module.module || defined_index >= module.module->bodies.size())
+    return Error(ErrorCode::Internal, Error::kNoOffset, "no such defined function");
+  rt::CompiledFunc& f = module.funcs[defined_index];
+  if (f.code.load(std::memory_order_acquire) != nullptr) return {};
+  std::lock_guard<std::mutex> lock(f.lower_mutex);
+  if (f.code.load(std::memory_order_relaxed) != nullptr) return {};
+  return lower_function(*module.module, defined_index, f);
+}
+
+}  // namespace skiff::interp

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# End-to-end tests of the `skiff` command: output and exit codes.
+#   run-cli-tests.sh SKIFF
+# Builds the .wasm inputs from tests/cli/*.wat with wat2wasm at test time.
+set -uo pipefail
+
+[ $# -eq 1 ] || { echo "usage: $0 SKIFF" >&2; exit 2; }
+skiff=$1
+[ -x "$skiff" ] || { echo "run-cli-tests: $skiff is not executable" >&2; exit 2; }
+command -v wat2wasm >/dev/null || { echo "run-cli-tests: wat2wasm not found (apt-get install wabt)" >&2; exit 2; }
+
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+for wat in "$here"/*.wat; do
+  name=$(basename "$wat" .wat)
+  flags=(--debug-names)
+  [ "$name" = invalid ] && flags+=(--no-check)
+  wat2wasm "${flags[@]}" "$wat" -o "$work/$name.wasm" || { echo "run-cli-tests: wat2wasm failed for $wat" >&2; exit 2; }
+done
+printf 'XXXX\1\0\0\0' >"$work/bad-magic.wasm"
+# A type section that claims 5 bytes but holds 3.
+printf '\0asm\1\0\0\0\1\5\1\x60\0' >"$work/truncated.wasm"
+
+passed=0 failed=0
+
+# check NAME EXIT STDOUT STDERR -- ARGS...
+#   STDOUT: the exact output, or "~TEXT" for "contains TEXT", or "" for empty.
+#   STDERR: "~TEXT" (contains), "" (empty) or "*" (anything).
+check() {
+  local name=$1 want_exit=$2 want_out=$3 want_err=$4
+  shift 5
+  local out err code problems=()
+  out=$("$skiff" "$@" 2>"$work/stderr")
+  code=$?
+  err=$(cat "$work/stderr")
+  [ "$code" -eq "$want_exit" ] || problems+=("exit $code, want $want_exit")
+  case $want_out in
+    "~"*) [[ $out == *"${want_out#\~}"* ]] || problems+=("stdout lacks '${want_out#\~}'") ;;
+    *) [ "$out" = "$want_out" ] || problems+=("stdout differs") ;;
+  esac
+  case $want_err in
+    "*") ;;
+    "~"*) [[ $err == *"${want_err#\~}"* ]] || problems+=("stderr lacks '${want_err#\~}'") ;;
+    *) [ "$err" = "$want_err" ] || problems+=("stderr differs") ;;
+  esac
+  if [ ${#problems[@]} -eq 0 ]; then
+    passed=$((passed + 1))
+    echo "ok   $name"
+  else
+    failed=$((failed + 1))
+    echo "FAIL $name: ${problems[*]}"
+    echo "     command: skiff $*"
+    echo "     stdout: $(printf '%s' "$out" | head -c 600)"
+    echo "     stderr: $(printf '%s' "$err" | head -c 600)"
+  fi
+}
+
+w=$work
+nl=$'\n'
+
+# run --invoke: integers, floats, multi-value, no results
+check "run add"                0 "5"                 "" -- run --invoke add "$w/arith.wasm" 2 3
+check "run add negative"       0 "-7"                "" -- run --invoke add "$w/arith.wasm" -10 3
+check "run add wraps"          0 "-2147483648"       "" -- run --invoke add "$w/arith.wasm" 2147483647 1
+check "run add unsigned input" 0 "-1"                "" -- run --invoke add "$w/arith.wasm" 4294967295 0
+check "run add64"              0 "9223372036854775807" "" -- run --invoke add64 "$w/arith.wasm" 9223372036854775806 1
+check "run add64 negative"     0 "-9000000000"       "" -- run --invoke add64 "$w/arith.wasm" -4500000000 -4500000000
+check "run f32"                0 "3.75"              "" -- run --invoke addf "$w/arith.wasm" 1.5 2.25
+check "run f64 shortest"       0 "0.3333333333333333" "" -- run --invoke div "$w/arith.wasm" 1 3
+check "run f64 negative"       0 "-2.5"              "" -- run --invoke div "$w/arith.wasm" -5 2
+check "run multi-value"        0 "9${nl}-4"          "" -- run --invoke swap "$w/arith.wasm" -4 9
+check "run no results"         0 ""                  "" -- run --invoke nothing "$w/arith.wasm"
+check "run _start"             0 ""                  "" -- run "$w/start.wasm"
+check "run no entry point"     0 ""                  "" -- run "$w/arith.wasm"
+
+# traps: exit 6, message and a backtrace with names from the name section
+check "trap message"           6 ""  "~integer divide by zero" -- run --invoke entry "$w/trap.wasm" 0
+check "trap backtrace inner"   6 ""  "~innermost"              -- run --invoke entry "$w/trap.wasm" 0
+check "trap backtrace outer"   6 ""  "~middle"                 -- run --invoke entry "$w/trap.wasm" 0
+check "trap no trap"           0 "1" ""                        -- run --invoke entry "$w/trap.wasm" 1
+check "trap unreachable"       6 ""  "~unreachable"            -- run --invoke boom "$w/trap.wasm"
+check "trap stack exhausted"   6 ""  "~call stack exhausted"   -- run --invoke recurse "$w/trap.wasm" 0
+check "trap in start function" 6 ""  "~unreachable"            -- run "$w/start-trap.wasm"
+
+# link errors: exit 5
+check "wasi import named"      5 ""  "~wasi_snapshot_preview1::fd_write" -- run "$w/wasi.wasm"
+check "missing export"         5 ""  "~no exported function \"nope\""    -- run --invoke nope "$w/arith.wasm"
+
+# validate
+check "validate ok"            0 "ok" ""                         -- validate "$w/arith.wasm"
+check "validate invalid"       4 ""   "~type mismatch"           -- validate "$w/invalid.wasm"
+check "validate invalid offset" 4 ""  "~offset 0x"               -- validate "$w/invalid.wasm"
+check "validate bad magic"     4 ""   "~magic header not detected" -- validate "$w/bad-magic.wasm"
+check "validate bad magic offset" 4 "" "~offset 0x0"             -- validate "$w/bad-magic.wasm"
+check "validate truncated"     4 ""   "~offset 0x"               -- validate "$w/truncated.wasm"
+check "run invalid module"     4 ""   "~type mismatch"           -- run "$w/invalid.wasm"
+
+# inspect
+check "inspect exports"        0 "~func   add (index 0): (i32, i32) -> (i32)" "" -- inspect "$w/arith.wasm"
+check "inspect multi-value"    0 "~swap (index 4): (i32, i64) -> (i64, i32)"  "" -- inspect "$w/arith.wasm"
+check "inspect memory export"  0 "~memory mem"                   "" -- inspect "$w/arith.wasm"
+check "inspect global export"  0 "~global answer"                "" -- inspect "$w/arith.wasm"
+check "inspect sections"       0 "~code"                         "" -- inspect "$w/arith.wasm"
+check "inspect name section"   0 "~custom \"name\""              "" -- inspect "$w/trap.wasm"
+check "inspect function count" 0 "~functions: 5 (0 imported, 5 defined)" "" -- inspect "$w/arith.wasm"
+check "inspect imports"        0 "~func   wasi_snapshot_preview1::fd_write" "" -- inspect "$w/wasi.wasm"
+check "inspect imported count" 0 "~functions: 2 (1 imported, 1 defined)" "" -- inspect "$w/wasi.wasm"
+
+# usage and I/O errors
+check "missing file"           3 ""  "~cannot read"        -- run "$w/does-not-exist.wasm"
+check "validate missing file"  3 ""  "~cannot read"        -- validate "$w/does-not-exist.wasm"
+check "no command"             2 ""  "~skiff: error:"      --
+check "unknown option"         2 ""  "~skiff: error:"      -- run --bogus "$w/arith.wasm"
+check "missing file argument"  2 ""  "~skiff: error:"      -- validate
+check "too few arguments"      2 ""  "~takes 2 argument"   -- run --invoke add "$w/arith.wasm" 1
+check "bad integer"            2 ""  "~not a valid i32"    -- run --invoke add "$w/arith.wasm" 1 x
+check "i32 out of range"       2 ""  "~not a valid i32"    -- run --invoke add "$w/arith.wasm" 1 4294967296
+check "help"                   0 "~validate"   "" -- --help
+check "version"                0 "~skiff 0."   "" -- --version
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,314 @@
+// The `skiff` command: run, validate and inspect WebAssembly modules.
+// Uses only the public API (skiff/skiff.hh). Errors are one line on stderr,
+// "skiff: error: ...", and the exit code says which stage failed
+// (skiff::exit_code, documented in README.md).
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "skiff/skiff.hh"
+
+namespace {
+
+namespace ec = skiff::exit_code;
+
+int fail(int code, const std::string& message) {
+  std::fprintf(stderr, "skiff: error: %s\n", message.c_str());
+  return code;
+}
+
+int exit_code_for(skiff::Phase phase) {
+  switch (phase) {
+    case skiff::Phase::Decode:
+    case skiff::Phase::Validate: return ec::kInvalidModule;
+    case skiff::Phase::Link: return ec::kLinkError;
+    case skiff::Phase::Instantiate:
+    case skiff::Phase::Runtime: return ec::kTrap;
+    case skiff::Phase::Io: return ec::kIo;
+    case skiff::Phase::Usage: return ec::kUsage;
+  }
+  return ec::kUsage;
+}
+
+// Names may hold any bytes; keep the terminal output readable.
+std::string printable(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c >= 0x20 && c != 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\%02x", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+bool read_file(const std::string& path, std::vector<uint8_t>& bytes, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = "cannot read " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  bytes.assign(std::istreambuf_iterator<char>(in), {});
+  if (in.bad()) {
+    error = "cannot read " + path;
+    return false;
+  }
+  return true;
+}
+
+// Reads and compiles; on failure prints the error and sets `exit`.
+std::optional<skiff::Module> load(const skiff::Engine& engine, const std::string& path, int& exit) {
+  std::vector<uint8_t> bytes;
+  std::string error;
+  if (!read_file(path, bytes, error)) {
+    exit = fail(ec::kIo, error);
+    return std::nullopt;
+  }
+  auto module = skiff::Module::compile(engine, std::move(bytes));
+  if (!module) {
+    const skiff::Error& e = module.error();
+    const char* what = e.phase() == skiff::Phase::Decode ? "malformed module" : "invalid module";
+    exit = fail(exit_code_for(e.phase()), path + ": " + what + ": " + e.to_string());
+    return std::nullopt;
+  }
+  return std::move(module.value());
+}
+
+// ---------------------------------------------------------------- arguments
+
+bool parse_int(const std::string& text, int bits, int64_t& out) {
+  if (text.empty()) return false;
+  errno = 0;
+  char* end = nullptr;
+  if (text[0] == '-') {
+    long long v = std::strtoll(text.c_str(), &end, 10);
+    if (errno || *end) return false;
+    if (bits == 32 && v < INT32_MIN) return false;
+    out = v;
+  } else {
+    // Unsigned spellings up to 2^bits - 1 wrap, as wasm values are bit patterns.
+    unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+    if (errno || *end || !std::isdigit(static_cast<unsigned char>(text[0]))) return false;
+    if (bits == 32 && v > UINT32_MAX) return false;
+    out = static_cast<int64_t>(v);
+  }
+  return true;
+}
+
+bool parse_arg(const std::string& text, skiff::ValType type, skiff::Val& out) {
+  using skiff::Val;
+  using skiff::ValType;
+  int64_t i = 0;
+  char* end = nullptr;
+  switch (type) {
+    case ValType::I32:
+      if (!parse_int(text, 32, i)) return false;
+      out = Val::make_i32(static_cast<int32_t>(static_cast<uint32_t>(i)));
+      return true;
+    case ValType::I64:
+      if (!parse_int(text, 64, i)) return false;
+      out = Val::make_i64(i);
+      return true;
+    case ValType::F32: {
+      if (text.empty()) return false;
+      float f = std::strtof(text.c_str(), &end);
+      if (*end) return false;
+      out = Val::make_f32(f);
+      return true;
+    }
+    case ValType::F64: {
+      if (text.empty()) return false;
+      double d = std::strtod(text.c_str(), &end);
+      if (*end) return false;
+      out = Val::make_f64(d);
+      return true;
+    }
+    default:
+      return false;  // v128 and references have no command-line spelling
+  }
+}
+
+// ---------------------------------------------------------------- commands
+
+int report_trap(const std::string& path, const skiff::Trap& trap) {
+  if (trap.kind == skiff::TrapKind::Exit) return trap.exit_code;  // proc_exit: a normal end
+  std::string text = trap.to_string();
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return fail(ec::kTrap, path + ": wasm trap: " + text);
+}
+
+int cmd_run(const std::string& path, const std::string& invoke, const std::vector<std::string>& args) {
+  skiff::Engine engine;
+  int exit = 0;
+  auto module = load(engine, path, exit);
+  if (!module) return exit;
+
+  skiff::Store store(engine);
+  skiff::Linker linker(engine);
+  auto instance = linker.instantiate(store, *module);
+  if (!instance) {
+    const skiff::Error& e = instance.error();
+    if (e.phase() == skiff::Phase::Link) {
+      // Nothing is defined in the linker yet, so every import is unresolved:
+      // name the first one.
+      std::string message = e.to_string();
+      auto imports = module->imports();
+      if (!imports.empty()) {
+        const auto& imp = imports.front();
+        message += ": " + printable(imp.module) + "::" + printable(imp.name) + " (" + imp.type + ")";
+        if (imp.module.starts_with("wasi_"))
+          message += "; WASI is not supported yet";
+        else
+          message += "; `skiff run` provides no imports";
+      }
+      return fail(ec::kLinkError, path + ": " + message);
+    }
+    if (e.phase() == skiff::Phase::Instantiate)
+      return fail(ec::kTrap, path + ": instantiation failed: " + e.to_string());
+    return fail(exit_code_for(e.phase()), path + ": " + e.to_string());
+  }
+
+  std::string entry = invoke;
+  if (entry.empty()) {
+    // The start function already ran during instantiation; `_start` is the
+    // command-module entry point.
+    if (!instance->func("_start")) return ec::kOk;
+    entry = "_start";
+  }
+  auto func = instance->func(entry);
+  if (!func) {
+    std::string message = path + ": no exported function \"" + printable(entry) + "\"";
+    auto exports = module->exports();
+    std::string names;
+    for (const auto& e : exports)
+      if (e.kind == skiff::ExternKind::Func) names += (names.empty() ? "" : ", ") + printable(e.name);
+    message += names.empty() ? " (it exports no functions)" : " (exported functions: " + names + ")";
+    return fail(ec::kLinkError, message);
+  }
+
+  const skiff::FuncType& type = func->type();
+  std::vector<skiff::Val> values;
+  if (!invoke.empty()) {
+    if (args.size() != type.params.size())
+      return fail(ec::kUsage, "\"" + printable(entry) + "\" takes " + std::to_string(type.params.size()) +
+                                  " argument(s) " + type.to_string() + ", got " + std::to_string(args.size()));
+    for (size_t i = 0; i < args.size(); ++i) {
+      skiff::Val v;
+      if (!parse_arg(args[i], type.params[i], v))
+        return fail(ec::kUsage, "argument " + std::to_string(i + 1) + " \"" + args[i] + "\" is not a valid " +
+                                    skiff::to_string(type.params[i]));
+      values.push_back(v);
+    }
+  } else if (!type.params.empty()) {
+    return fail(ec::kUsage, "_start takes parameters " + type.to_string() + "; use --invoke");
+  }
+
+  auto results = func->call(std::span<const skiff::Val>(values));
+  if (!results) return report_trap(path, results.error());
+  for (const skiff::Val& v : results.value()) std::printf("%s\n", v.to_string().c_str());
+  return ec::kOk;
+}
+
+int cmd_validate(const std::string& path) {
+  skiff::Engine engine;
+  int exit = 0;
+  if (!load(engine, path, exit)) return exit;
+  std::printf("ok\n");
+  return ec::kOk;
+}
+
+const char* section_label(const skiff::SectionDesc& s) {
+  return s.id == 0 ? "custom" : s.name.c_str();
+}
+
+int cmd_inspect(const std::string& path) {
+  skiff::Engine engine;
+  int exit = 0;
+  auto module = load(engine, path, exit);
+  if (!module) return exit;
+
+  std::printf("module: %s\n", path.c_str());
+  auto sections = module->sections();
+  std::printf("sections (%zu):\n", sections.size());
+  std::printf("  %-3s %-12s %10s %10s\n", "id", "name", "offset", "size");
+  for (const auto& s : sections) {
+    std::string name = section_label(s);
+    if (s.id == 0) name += " \"" + printable(s.name) + "\"";
+    std::printf("  %-3u %-12s %#10x %10u\n", s.id, name.c_str(), s.offset, s.size);
+  }
+
+  auto imports = module->imports();
+  std::printf("imports (%zu):\n", imports.size());
+  for (const auto& i : imports)
+    std::printf("  %-6s %s::%s: %s\n", skiff::to_string(i.kind), printable(i.module).c_str(), printable(i.name).c_str(),
+                i.type.c_str());
+
+  auto exports = module->exports();
+  std::printf("exports (%zu):\n", exports.size());
+  for (const auto& e : exports) {
+    std::string detail;
+    if (e.kind == skiff::ExternKind::Func) {
+      if (auto t = module->export_func_type(e.name)) detail = ": " + t->to_string();
+    }
+    std::printf("  %-6s %s (index %u)%s\n", skiff::to_string(e.kind), printable(e.name).c_str(), e.index,
+                detail.c_str());
+  }
+
+  uint32_t total = module->num_functions(), imported = module->num_imported_functions();
+  std::printf("functions: %u (%u imported, %u defined)\n", total, imported, total - imported);
+  return ec::kOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Skiff: a WebAssembly runtime.\n\n"
+               "Exit codes: 0 ok, 2 usage, 3 cannot read file, 4 invalid or malformed module,\n"
+               "5 link error (unresolved import, missing export), 6 wasm trap.",
+               "skiff"};
+  app.set_version_flag("-V,--version", std::string("skiff ") + SKIFF_VERSION);
+  app.require_subcommand(1);
+
+  std::string file, invoke;
+  std::vector<std::string> run_args;
+  auto* run = app.add_subcommand("run", "Run a module: its start function and `_start`, or one export with --invoke");
+  run->add_option("--invoke", invoke, "Call this exported function; ARGS are its parameters, results print one per line");
+  run->add_option("file", file, "The .wasm file")->required();
+  run->add_option("args", run_args, "Arguments (with --invoke: one per parameter; i32/i64 decimal, f32/f64 decimal, inf, nan)");
+  run->positionals_at_end();  // so negative numbers after FILE are arguments, not options
+
+  auto* validate = app.add_subcommand("validate", "Decode and validate a module; print `ok` or the error with its byte offset");
+  validate->add_option("file", file, "The .wasm file")->required();
+
+  auto* inspect = app.add_subcommand("inspect", "List a module's sections, imports, exports and function counts");
+  inspect->add_option("file", file, "The .wasm file")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    if (what.empty()) what = "bad usage";
+    return fail(ec::kUsage, what + " (see `skiff --help`)");
+  }
+
+  if (run->parsed()) return cmd_run(file, invoke, run_args);
+  if (validate->parsed()) return cmd_validate(file);
+  if (inspect->parsed()) return cmd_inspect(file);
+  return fail(ec::kUsage, "no command given (see `skiff --help`)");
+}
