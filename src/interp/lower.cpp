@@ -265,11 +265,11 @@ class Lowering {
   }
 
   void end(S& s, C& c, V* results) {
-    last_dst_word_ = kNone;
     if (c.kind == BlockKind::Function) {
       if (!c.unreachable) emit_return(s, results);
       return;
     }
+    last_dst_word_ = kNone;  // a label: values may arrive from elsewhere
     if (!c.unreachable) materialise(c.sig.num_results, results);
     if (c.data.else_patch.word != kNone) patch(c.data.else_patch, code.pos());
     for (const Patch& p : c.data.patches) patch(p, code.pos());
@@ -484,6 +484,13 @@ class Lowering {
   // later results still read: those go through their home slots first.
   void emit_return(S& s, V* values) {
     size_t n = s.type.results.size();
+    // A single result computed by the previous instruction is written
+    // straight to slot 0.
+    if (n == 1 && !values[0].data.is_local_ref && last_dst_word_ != kNone && last_dst_slot_ == values[0].slot) {
+      code.at(last_dst_word_) = 0;
+      emit(IOp::Return_);
+      return;
+    }
     reroute_.assign(n, false);
     for (size_t i = 0; i < n; ++i) {
       if (values[i].data.is_local_ref && values[i].data.local_slot < s.result_slots) {

@@ -85,7 +85,7 @@ check "trap stack exhausted"   6 ""  "~call stack exhausted"   -- run --invoke r
 check "trap in start function" 6 ""  "~unreachable"            -- run "$w/start-trap.wasm"
 
 # link errors: exit 5
-check "wasi import named"      5 ""  "~wasi_snapshot_preview1::fd_write" -- run "$w/wasi.wasm"
+check "wasi import named"      5 ""  "~fd_write" -- run "$w/wasi.wasm"
 check "missing export"         5 ""  "~no exported function \"nope\""    -- run --invoke nope "$w/arith.wasm"
 
 # validate
@@ -104,7 +104,7 @@ check "inspect memory export"  0 "~memory mem"                   "" -- inspect "
 check "inspect global export"  0 "~global answer"                "" -- inspect "$w/arith.wasm"
 check "inspect sections"       0 "~code"                         "" -- inspect "$w/arith.wasm"
 check "inspect name section"   0 "~custom \"name\""              "" -- inspect "$w/trap.wasm"
-check "inspect function count" 0 "~functions: 5 (0 imported, 5 defined)" "" -- inspect "$w/arith.wasm"
+check "inspect function count" 0 "~functions: 6 (0 imported, 6 defined)" "" -- inspect "$w/arith.wasm"
 check "inspect imports"        0 "~func   wasi_snapshot_preview1::fd_write" "" -- inspect "$w/wasi.wasm"
 check "inspect imported count" 0 "~functions: 2 (1 imported, 1 defined)" "" -- inspect "$w/wasi.wasm"
 

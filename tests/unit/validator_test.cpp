@@ -295,7 +295,7 @@ TEST(ValidatorTest, IfElseArity) {
   auto err = check(b);
   ASSERT_TRUE(err);
   EXPECT_EQ(err->code, ErrorCode::TypeMismatch);
-  EXPECT_EQ(err->offset, b.body_offsets[1] + 10u);  // the end of the if
+  EXPECT_EQ(err->offset, b.body_offsets[1] + 9u);  // the end of the if
 }
 
 TEST(ValidatorTest, BranchesCarryLabelTypes) {

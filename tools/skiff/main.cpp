@@ -142,9 +142,18 @@ bool parse_arg(const std::string& text, skiff::ValType type, skiff::Val& out) {
 
 int report_trap(const std::string& path, const skiff::Trap& trap) {
   if (trap.kind == skiff::TrapKind::Exit) return trap.exit_code;  // proc_exit: a normal end
-  std::string text = trap.to_string();
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  return fail(ec::kTrap, path + ": wasm trap: " + text);
+  // A stack overflow has thousands of frames: show the innermost ones.
+  constexpr size_t kMaxFrames = 20;
+  std::string text = path + ": wasm trap: " + trap.what();
+  for (size_t i = 0; i < trap.backtrace.size() && i < kMaxFrames; ++i) {
+    const skiff::BacktraceFrame& f = trap.backtrace[i];
+    std::string name = f.func_name.empty() ? "<unnamed>" : printable(f.func_name);
+    if (!f.module_name.empty()) name = printable(f.module_name) + "::" + name;
+    text += "\n  at " + name + " (func " + std::to_string(f.func_index) + ")";
+  }
+  if (trap.backtrace.size() > kMaxFrames)
+    text += "\n  ... " + std::to_string(trap.backtrace.size() - kMaxFrames) + " more frames";
+  return fail(ec::kTrap, text);
 }
 
 int cmd_run(const std::string& path, const std::string& invoke, const std::vector<std::string>& args) {
@@ -160,16 +169,13 @@ int cmd_run(const std::string& path, const std::string& invoke, const std::vecto
     const skiff::Error& e = instance.error();
     if (e.phase() == skiff::Phase::Link) {
       // Nothing is defined in the linker yet, so every import is unresolved:
-      // name the first one.
+      // name the first one unless the engine already did.
       std::string message = e.to_string();
       auto imports = module->imports();
       if (!imports.empty()) {
         const auto& imp = imports.front();
-        message += ": " + printable(imp.module) + "::" + printable(imp.name) + " (" + imp.type + ")";
-        if (imp.module.starts_with("wasi_"))
-          message += "; WASI is not supported yet";
-        else
-          message += "; `skiff run` provides no imports";
+        if (e.detail.empty()) message += ": " + printable(imp.module) + "::" + printable(imp.name) + " (" + imp.type + ")";
+        message += imp.module.starts_with("wasi_") ? "; WASI is not supported yet" : "; `skiff run` provides no imports";
       }
       return fail(ec::kLinkError, path + ": " + message);
     }
@@ -240,11 +246,11 @@ int cmd_inspect(const std::string& path) {
   std::printf("module: %s\n", path.c_str());
   auto sections = module->sections();
   std::printf("sections (%zu):\n", sections.size());
-  std::printf("  %-3s %-12s %10s %10s\n", "id", "name", "offset", "size");
+  std::printf("  %-3s %-20s %10s %10s\n", "id", "name", "offset", "size");
   for (const auto& s : sections) {
     std::string name = section_label(s);
     if (s.id == 0) name += " \"" + printable(s.name) + "\"";
-    std::printf("  %-3u %-12s %#10x %10u\n", s.id, name.c_str(), s.offset, s.size);
+    std::printf("  %-3u %-20s %#10x %10u\n", s.id, name.c_str(), s.offset, s.size);
   }
 
   auto imports = module->imports();

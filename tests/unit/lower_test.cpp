@@ -1,0 +1,450 @@
+// Tier-0 lowering (interp/lower.cpp): slot layout, the exact code for a few
+// small bodies (local references, retargeted local.set), and execution of
+// the control-flow and move cases the lowering has to get right.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "interp/code.h"
+#include "interp/lower.h"
+#include "runtime/objects.h"
+#include "skiff/skiff.hh"
+#include "wasm/module.h"
+
+namespace skiff::interp {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+using wasm::Imm;
+using wasm::OpClass;
+
+constexpr uint8_t I32 = 0x7f, I64 = 0x7e, V128T = 0x7b, EMPTY = 0x40;
+constexpr uint8_t UNREACHABLE = 0x00, BLOCK = 0x02, LOOP = 0x03, IF = 0x04, ELSE = 0x05, END = 0x0b, BR = 0x0c,
+                  BR_IF = 0x0d, BR_TABLE = 0x0e, RETURN = 0x0f, CALL = 0x10, DROP = 0x1a, SELECT = 0x1b,
+                  LOCAL_GET = 0x20, LOCAL_SET = 0x21, LOCAL_TEE = 0x22, I32_CONST = 0x41, I64_CONST = 0x42,
+                  I32_LT_S = 0x48, I32_ADD = 0x6a, I32_SUB = 0x6b, I32_MUL = 0x6c, PREFIX_FD = 0xfd;
+
+void leb(Bytes& out, uint64_t v) {
+  do {
+    uint8_t b = v & 0x7f;
+    v >>= 7;
+    out.push_back(v ? b | 0x80 : b);
+  } while (v);
+}
+void append(Bytes& out, const Bytes& more) { out.insert(out.end(), more.begin(), more.end()); }
+
+// Functions only; function i is exported as "f<i>".
+struct ModuleBuilder {
+  std::vector<Bytes> types;
+  std::vector<uint32_t> func_types;
+  std::vector<Bytes> codes;
+
+  uint32_t type(Bytes params, Bytes results) {
+    Bytes t = {0x60};
+    leb(t, params.size());
+    append(t, params);
+    leb(t, results.size());
+    append(t, results);
+    types.push_back(t);
+    return static_cast<uint32_t>(types.size() - 1);
+  }
+  uint32_t func(uint32_t type_index, Bytes locals, Bytes body) {
+    func_types.push_back(type_index);
+    Bytes code;
+    leb(code, locals.size());
+    for (uint8_t t : locals) code.insert(code.end(), {0x01, t});
+    append(code, body);
+    codes.push_back(code);
+    return static_cast<uint32_t>(func_types.size() - 1);
+  }
+  Bytes build() const {
+    Bytes out = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+    auto section = [&](uint8_t id, const Bytes& payload) {
+      out.push_back(id);
+      leb(out, payload.size());
+      append(out, payload);
+    };
+    Bytes p;
+    leb(p, types.size());
+    for (const Bytes& t : types) append(p, t);
+    section(1, p);
+    p.clear();
+    leb(p, func_types.size());
+    for (uint32_t t : func_types) leb(p, t);
+    section(3, p);
+    p.clear();
+    leb(p, func_types.size());
+    for (size_t i = 0; i < func_types.size(); ++i) {
+      std::string name = "f" + std::to_string(i);
+      leb(p, name.size());
+      p.insert(p.end(), name.begin(), name.end());
+      p.push_back(0x00);
+      leb(p, i);
+    }
+    section(7, p);
+    p.clear();
+    leb(p, codes.size());
+    for (const Bytes& c : codes) {
+      leb(p, c.size());
+      append(p, c);
+    }
+    section(10, p);
+    return out;
+  }
+};
+
+std::unique_ptr<wasm::Module> decode_and_validate(const ModuleBuilder& b) {
+  auto m = wasm::decode_module(b.build());
+  EXPECT_TRUE(m.ok()) << m.error().to_string();
+  if (!m.ok()) return nullptr;
+  auto r = wasm::validate_module(**m);
+  EXPECT_TRUE(r.ok()) << r.error().to_string();
+  if (!r.ok()) return nullptr;
+  return std::move(*m);
+}
+
+// ---- a disassembler for the tests ---------------------------------------------------
+
+struct Instr {
+  IOp op;
+  std::vector<uint64_t> operands;
+  bool operator==(const Instr&) const = default;
+};
+
+std::ostream& operator<<(std::ostream& os, const Instr& i) {
+  os << "IOp#" << static_cast<int>(i.op) << "(";
+  for (size_t k = 0; k < i.operands.size(); ++k) os << (k ? " " : "") << static_cast<int64_t>(i.operands[k]);
+  return os << ")";
+}
+
+size_t operand_words(IOp op, const uint64_t* operands) {
+  static constexpr const char* kInternal[] = {
+#define SKIFF_IOP(name, operands) operands,
+#include "interp/internal_ops.def"
+  };
+  if (op == IOp::BrTable_) return 2 + operands[1] + 1;
+  size_t index = static_cast<size_t>(op);
+  if (index >= wasm::kOpcodeCount) {
+    std::string s = kInternal[index - wasm::kOpcodeCount];
+    size_t words = 0;
+    for (size_t k = 0; k < s.size(); ++k)
+      if (s[k] != ' ' && (k == 0 || s[k - 1] == ' ')) ++words;
+    return words;
+  }
+  const wasm::OpInfo& info = wasm::op_info(static_cast<wasm::Opcode>(index));
+  size_t lane = info.imm == Imm::MemArgLane ? 1 : 0;
+  switch (info.cls) {
+    case OpClass::Load: return 3 + 2 * lane;
+    case OpClass::Store: return 3 + lane;
+    default:
+      return info.num_results + info.num_params + (info.imm == Imm::Lane ? 1 : 0) + (info.imm == Imm::Shuffle ? 2 : 0);
+  }
+}
+
+std::vector<Instr> disassemble(const rt::CompiledFunc& f) {
+  std::unordered_map<uint64_t, IOp> by_handler;
+  const void* const* table = handler_table();
+  for (size_t i = kIOpCount; i-- > 0;) {  // lower numbers win: they are the non-Special ones we emit
+    auto op = static_cast<IOp>(i);
+    if (i < wasm::kOpcodeCount && wasm::op_info(static_cast<wasm::Opcode>(i)).cls == OpClass::Special) continue;
+    by_handler[reinterpret_cast<uint64_t>(table[i])] = op;
+  }
+  std::vector<Instr> out;
+  const std::vector<uint64_t>& w = f.storage;
+  for (size_t pc = 0; pc < w.size();) {
+    auto it = by_handler.find(w[pc]);
+    if (it == by_handler.end()) {
+      ADD_FAILURE() << "unknown handler word at " << pc;
+      return out;
+    }
+    Instr instr{it->second, {}};
+    size_t n = operand_words(instr.op, &w[pc]);
+    instr.operands.assign(w.begin() + static_cast<ptrdiff_t>(pc) + 1, w.begin() + static_cast<ptrdiff_t>(pc + 1 + n));
+    out.push_back(instr);
+    pc += 1 + n;
+  }
+  return out;
+}
+
+IOp wasm_op(wasm::Opcode op) { return iop(op); }
+constexpr uint64_t slot(uint32_t s) { return uint64_t{s} * 8; }
+
+std::vector<Instr> lower_first(const ModuleBuilder& b, rt::CompiledFunc& f) {
+  auto m = decode_and_validate(b);
+  if (!m) return {};
+  auto r = lower_function(*m, 0, f);
+  EXPECT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(f.code.load(), f.storage.data());
+  return disassemble(f);
+}
+
+// ---- slot layout -------------------------------------------------------------------------
+
+TEST(LowerTest, SlotCounts) {
+  ModuleBuilder b;
+  // (i32, v128) -> i64 with locals f32, v128; the stack peaks at v128 + i32.
+  b.func(b.type({I32, V128T}, {I64}), {0x7d, V128T},
+         {PREFIX_FD, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, I32_CONST, 1, DROP, DROP,
+          I64_CONST, 1, END});
+  auto m = decode_and_validate(b);
+  ASSERT_TRUE(m);
+  rt::CompiledFunc f;
+  ASSERT_TRUE(lower_function(*m, 0, f).ok());
+  EXPECT_EQ(f.param_slots, 3u);
+  EXPECT_EQ(f.local_slots, 6u);
+  EXPECT_EQ(f.result_slots, 1u);
+  EXPECT_EQ(f.frame_slots, 6u + 3u);
+  EXPECT_NE(f.code.load(), nullptr);
+}
+
+TEST(LowerTest, EmptyFunctionReturns) {
+  ModuleBuilder b;
+  b.func(b.type({}, {}), {}, {END});
+  rt::CompiledFunc f;
+  EXPECT_EQ(lower_first(b, f), (std::vector<Instr>{{IOp::Return_, {}}}));
+  EXPECT_EQ(f.frame_slots, 0u);
+}
+
+// ---- exact code ----------------------------------------------------------------------------
+
+TEST(LowerTest, LocalGetEmitsNoCopy) {
+  ModuleBuilder b;
+  b.func(b.type({I32, I32}, {I32}), {}, {LOCAL_GET, 0, LOCAL_GET, 1, I32_ADD, END});
+  rt::CompiledFunc f;
+  // The add reads both params in place and writes the result slot directly.
+  EXPECT_EQ(lower_first(b, f), (std::vector<Instr>{{wasm_op(wasm::Opcode::I32Add), {slot(0), slot(0), slot(1)}},
+                                                   {IOp::Return_, {}}}));
+}
+
+TEST(LowerTest, LocalSetRetargetsTheProducer) {
+  ModuleBuilder b;
+  b.func(b.type({I32}, {}), {}, {LOCAL_GET, 0, I32_CONST, 1, I32_ADD, LOCAL_SET, 0, END});
+  rt::CompiledFunc f;
+  EXPECT_EQ(lower_first(b, f), (std::vector<Instr>{{IOp::Const64_, {slot(2), 1}},
+                                                   {wasm_op(wasm::Opcode::I32Add), {slot(0), slot(0), slot(2)}},
+                                                   {IOp::Return_, {}}}));
+}
+
+TEST(LowerTest, PendingLocalReadIsMaterialisedBeforeTheLocalChanges) {
+  ModuleBuilder b;
+  b.func(b.type({I32}, {I32}), {}, {LOCAL_GET, 0, I32_CONST, 5, LOCAL_SET, 0, END});
+  rt::CompiledFunc f;
+  EXPECT_EQ(lower_first(b, f), (std::vector<Instr>{{IOp::Const64_, {slot(2), 5}},
+                                                   {IOp::Copy64_, {slot(1), slot(0)}},  // old value to its home
+                                                   {IOp::Copy64_, {slot(0), slot(2)}},
+                                                   {IOp::Copy64_, {slot(0), slot(1)}},
+                                                   {IOp::Return_, {}}}));
+}
+
+TEST(LowerTest, BranchWithValuesInPlaceNeedsNoMoves) {
+  ModuleBuilder b;
+  // block (result i32): the constant already sits in the block's result slot.
+  b.func(b.type({I32}, {I32}), {},
+         {BLOCK, I32, I32_CONST, 10, LOCAL_GET, 0, BR_IF, 0, DROP, I32_CONST, 20, END, END});
+  rt::CompiledFunc f;
+  auto code = lower_first(b, f);
+  ASSERT_EQ(code.size(), 5u);
+  EXPECT_EQ(code[0], (Instr{IOp::Const64_, {slot(1), 10}}));
+  EXPECT_EQ(code[1].op, IOp::BrIf_);
+  EXPECT_EQ(code[1].operands[0], slot(0));
+  EXPECT_EQ(static_cast<int64_t>(code[1].operands[1]), 3 + 3);  // over itself and the next Const64
+  EXPECT_EQ(code[2], (Instr{IOp::Const64_, {slot(1), 20}}));
+  EXPECT_EQ(code[3], (Instr{IOp::Copy64_, {slot(0), slot(1)}}));
+  EXPECT_EQ(code[4].op, IOp::Return_);
+}
+
+// ---- execution -------------------------------------------------------------------------------
+
+class LowerRunTest : public ::testing::Test {
+ protected:
+  // Compiles and instantiates `b`; returns the results of calling f<index>.
+  std::vector<int64_t> run(const ModuleBuilder& b, uint32_t index, std::vector<Val> args) {
+    auto module = Module::compile(engine_, b.build());
+    EXPECT_TRUE(module.ok()) << module.error().to_string();
+    if (!module.ok()) return {};
+    stores_.push_back(std::make_unique<Store>(engine_));
+    Linker linker(engine_);
+    auto inst = linker.instantiate(*stores_.back(), *module);
+    EXPECT_TRUE(inst.ok()) << inst.error().to_string();
+    if (!inst.ok()) return {};
+    auto f = inst->func("f" + std::to_string(index));
+    EXPECT_TRUE(f.has_value());
+    if (!f) return {};
+    auto r = f->call(std::span<const Val>(args));
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    if (!r.ok()) return {};
+    std::vector<int64_t> out;
+    for (const Val& v : *r) out.push_back(v.type == ValType::I64 ? v.of.i64 : v.of.i32);
+    return out;
+  }
+  static Val i32(int32_t v) { return Val::make_i32(v); }
+
+  Engine engine_;
+  std::vector<std::unique_ptr<Store>> stores_;
+};
+
+using R = std::vector<int64_t>;
+
+TEST_F(LowerRunTest, OldLocalValueSurvivesASet) {
+  ModuleBuilder b;
+  b.func(b.type({I32}, {I32}), {}, {LOCAL_GET, 0, I32_CONST, 5, LOCAL_SET, 0, LOCAL_GET, 0, I32_SUB, END});
+  EXPECT_EQ(run(b, 0, {i32(7)}), R{2});
+}
+
+TEST_F(LowerRunTest, LocalReadIsSettledBeforeABlock) {
+  // The pending read of local 0 crosses a block in which only one path sets it.
+  ModuleBuilder b;
+  b.func(b.type({I32}, {I32}), {},
+         {LOCAL_GET, 0, BLOCK, EMPTY, LOCAL_GET, 0, BR_IF, 0, I32_CONST, 9, LOCAL_SET, 0, END, LOCAL_GET, 0, I32_ADD,
+          END});
+  EXPECT_EQ(run(b, 0, {i32(3)}), R{6});
+  EXPECT_EQ(run(b, 0, {i32(0)}), R{9});
+}
+
+TEST_F(LowerRunTest, ReturnedLocalsAreSwappedSafely) {
+  ModuleBuilder b;
+  uint32_t t = b.type({I32, I32}, {I32, I32});
+  b.func(t, {}, {LOCAL_GET, 1, LOCAL_GET, 0, END});
+  b.func(t, {}, {BLOCK, EMPTY, LOCAL_GET, 1, LOCAL_GET, 0, BR, 1, END, UNREACHABLE, END});
+  b.func(t, {}, {LOCAL_GET, 1, LOCAL_GET, 0, LOCAL_GET, 0, BR_IF, 0, DROP, DROP, I32_CONST, 5, I32_CONST, 6, END});
+  EXPECT_EQ(run(b, 0, {i32(1), i32(2)}), (R{2, 1}));
+  EXPECT_EQ(run(b, 1, {i32(1), i32(2)}), (R{2, 1}));
+  EXPECT_EQ(run(b, 2, {i32(1), i32(2)}), (R{2, 1}));
+  EXPECT_EQ(run(b, 2, {i32(0), i32(2)}), (R{5, 6}));
+}
+
+TEST_F(LowerRunTest, BrIfMovesLocalReferences) {
+  ModuleBuilder b;
+  b.func(b.type({I32}, {I32}), {},
+         {BLOCK, I32, LOCAL_GET, 0, LOCAL_GET, 0, BR_IF, 0, I32_CONST, 1, I32_ADD, END, END});
+  EXPECT_EQ(run(b, 0, {i32(4)}), R{4});
+  EXPECT_EQ(run(b, 0, {i32(0)}), R{1});
+}
+
+TEST_F(LowerRunTest, BrTableArms) {
+  // Three nested blocks; leaving each adds to the carried value.
+  auto make = [](Bytes carried) {
+    ModuleBuilder b;
+    Bytes body = {BLOCK, I32, BLOCK, I32, BLOCK, I32};
+    append(body, carried);
+    append(body, {LOCAL_GET, 0, BR_TABLE, 2, 0, 1, 2, END, I32_CONST, 1, I32_ADD, END, I32_CONST, 2, I32_ADD, END,
+                  END});
+    b.func(b.type({I32}, {I32}), {}, body);
+    return b;
+  };
+  ModuleBuilder in_place = make({I32_CONST, 100});  // already in the label slots
+  EXPECT_EQ(run(in_place, 0, {i32(0)}), R{103});
+  EXPECT_EQ(run(in_place, 0, {i32(1)}), R{102});
+  EXPECT_EQ(run(in_place, 0, {i32(2)}), R{100});
+  EXPECT_EQ(run(in_place, 0, {i32(-1)}), R{100});
+  ModuleBuilder moved = make({LOCAL_GET, 0});  // a local reference: arms go through stubs
+  EXPECT_EQ(run(moved, 0, {i32(0)}), R{3});
+  EXPECT_EQ(run(moved, 0, {i32(1)}), R{3});
+  EXPECT_EQ(run(moved, 0, {i32(9)}), R{9});
+
+  // An arm that leaves the function returns the value.
+  ModuleBuilder to_function;
+  to_function.func(to_function.type({I32}, {I32}), {},
+                   {BLOCK, I32, LOCAL_GET, 0, LOCAL_GET, 0, BR_TABLE, 1, 0, 1, END, I32_CONST, 10, I32_ADD, END});
+  EXPECT_EQ(run(to_function, 0, {i32(0)}), R{10});
+  EXPECT_EQ(run(to_function, 0, {i32(1)}), R{1});
+  EXPECT_EQ(run(to_function, 0, {i32(7)}), R{7});
+}
+
+TEST_F(LowerRunTest, Loops) {
+  ModuleBuilder b;
+  uint32_t t = b.type({I32}, {I32});
+  // Sum n + ... + 1 with an accumulator local.
+  b.func(t, {I32},
+         {LOOP, EMPTY, LOCAL_GET, 1, LOCAL_GET, 0, I32_ADD, LOCAL_SET, 1, LOCAL_GET, 0, I32_CONST, 1, I32_SUB,
+          LOCAL_TEE, 0, BR_IF, 0, END, LOCAL_GET, 1, END});
+  // A loop with a param: double until >= 100; the back edge carries a local reference.
+  b.func(t, {I32},
+         {LOCAL_GET, 0, LOOP, static_cast<uint8_t>(t), I32_CONST, 2, I32_MUL, LOCAL_TEE, 1, LOCAL_GET, 1, I32_CONST, 100,
+          I32_LT_S, BR_IF, 0, END, END});
+  EXPECT_EQ(run(b, 0, {i32(4)}), R{10});
+  EXPECT_EQ(run(b, 1, {i32(3)}), R{192});
+}
+
+TEST_F(LowerRunTest, IfElseWithParams) {
+  ModuleBuilder b;
+  uint32_t t = b.type({I32}, {I32});
+  b.func(t, {},
+         {I32_CONST, 10, LOCAL_GET, 0, IF, static_cast<uint8_t>(t), I32_CONST, 1, I32_ADD, ELSE, I32_CONST, 2, I32_SUB,
+          END, END});
+  // Without else, the params pass through.
+  b.func(t, {}, {I32_CONST, 10, LOCAL_GET, 0, IF, static_cast<uint8_t>(t), I32_CONST, 1, I32_ADD, END, END});
+  EXPECT_EQ(run(b, 0, {i32(1)}), R{11});
+  EXPECT_EQ(run(b, 0, {i32(0)}), R{8});
+  EXPECT_EQ(run(b, 1, {i32(1)}), R{11});
+  EXPECT_EQ(run(b, 1, {i32(0)}), R{10});
+}
+
+TEST_F(LowerRunTest, CallsAndSelect) {
+  ModuleBuilder b;
+  uint32_t sub = b.type({I32, I32}, {I32});
+  uint32_t one = b.type({I32}, {I32, I64});
+  uint32_t three = b.type({I32, I32, I32}, {I32});
+  b.func(sub, {}, {LOCAL_GET, 0, LOCAL_GET, 1, I32_SUB, END});
+  // f1(x) = sub(x, 3) and a second result, both from local references.
+  b.func(one, {}, {LOCAL_GET, 0, I32_CONST, 3, CALL, 0, I64_CONST, 42, END});
+  // f2(a, b, c) = c ? a : b, then + a to check a was not disturbed.
+  b.func(three, {}, {LOCAL_GET, 0, LOCAL_GET, 1, LOCAL_GET, 2, SELECT, LOCAL_GET, 0, I32_ADD, END});
+  // f3: results of a call pass through a tee and an early return.
+  b.func(sub, {}, {LOCAL_GET, 1, LOCAL_GET, 0, CALL, 0, LOCAL_TEE, 0, LOCAL_GET, 0, I32_ADD, RETURN, END});
+  EXPECT_EQ(run(b, 1, {i32(10)}), (R{7, 42}));
+  EXPECT_EQ(run(b, 2, {i32(5), i32(6), i32(1)}), R{10});
+  EXPECT_EQ(run(b, 2, {i32(5), i32(6), i32(0)}), R{11});
+  EXPECT_EQ(run(b, 3, {i32(1), i32(4)}), R{6});
+}
+
+TEST_F(LowerRunTest, TeeOfAComputedValue) {
+  ModuleBuilder b;
+  b.func(b.type({I32}, {I32}), {}, {LOCAL_GET, 0, I32_CONST, 1, I32_ADD, LOCAL_TEE, 0, LOCAL_GET, 0, I32_ADD, END});
+  EXPECT_EQ(run(b, 0, {i32(4)}), R{10});
+}
+
+TEST_F(LowerRunTest, Vectors) {
+  ModuleBuilder b;
+  // (v128) -> v128: x + x with i32x4.add (0xfd 0xae 0x01), through a local set.
+  b.func(b.type({V128T}, {V128T}), {V128T},
+         {LOCAL_GET, 0, LOCAL_GET, 0, PREFIX_FD, 0xae, 0x01, LOCAL_SET, 1, LOCAL_GET, 1, END});
+  auto module = Module::compile(engine_, b.build());
+  ASSERT_TRUE(module.ok()) << module.error().to_string();
+  Store store(engine_);
+  auto inst = Linker(engine_).instantiate(store, *module);
+  ASSERT_TRUE(inst.ok());
+  V128 in{};
+  for (int i = 0; i < 16; ++i) in.bytes[i] = static_cast<uint8_t>(i);
+  auto r = inst->func("f0")->call({Val::make_v128(in)});
+  ASSERT_TRUE(r.ok());
+  for (int i = 0; i < 16; ++i) EXPECT_EQ(r->at(0).of.v128.bytes[i], static_cast<uint8_t>(2 * i)) << i;
+}
+
+// ---- lazy lowering -----------------------------------------------------------------------------
+
+TEST(LowerTest, EnsureLoweredOnceAcrossThreads) {
+  ModuleBuilder b;
+  b.func(b.type({I32}, {I32}), {}, {LOCAL_GET, 0, I32_CONST, 1, I32_ADD, END});
+  auto m = decode_and_validate(b);
+  ASSERT_TRUE(m);
+  rt::CompiledModule cm;
+  cm.module = std::shared_ptr<const wasm::Module>(std::move(m));
+  cm.funcs = std::make_unique<rt::CompiledFunc[]>(1);
+  std::vector<std::thread> threads;
+  std::vector<int> ok(4, 0);
+  for (int i = 0; i < 4; ++i) threads.emplace_back([&, i] { ok[i] = ensure_lowered(cm, 0).ok(); });
+  for (auto& t : threads) t.join();
+  for (int v : ok) EXPECT_TRUE(v);
+  const uint64_t* code = cm.funcs[0].code.load();
+  ASSERT_NE(code, nullptr);
+  EXPECT_TRUE(ensure_lowered(cm, 0).ok());
+  EXPECT_EQ(cm.funcs[0].code.load(), code);  // not lowered again
+  EXPECT_FALSE(ensure_lowered(cm, 1).ok());
+}
+
+}  // namespace
+}  // namespace skiff::interp
