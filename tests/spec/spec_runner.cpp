@@ -249,6 +249,12 @@ std::string show_expected(const json& e) {
   if (e.contains("lane_type")) s += "x" + e["lane_type"].get<std::string>();
   if (!e.contains("value")) return s;
   s += ":";
+  // Integers as signed decimal, like show(), so both sides read alike.
+  uint64_t bits;
+  if (s == "i32:" && parse_u64(e["value"].get<std::string>(), bits))
+    return s + std::to_string(static_cast<int32_t>(static_cast<uint32_t>(bits)));
+  if (s == "i64:" && parse_u64(e["value"].get<std::string>(), bits))
+    return s + std::to_string(static_cast<int64_t>(bits));
   if (e["value"].is_array()) {
     for (size_t i = 0; i < e["value"].size(); ++i) s += (i ? " " : "") + e["value"][i].get<std::string>();
   } else {

@@ -335,11 +335,11 @@ TEST_F(LowerRunTest, BrTableArms) {
     b.func(b.type({I32}, {I32}), {}, body);
     return b;
   };
-  ModuleBuilder in_place = make({I32_CONST, 100});  // already in the label slots
-  EXPECT_EQ(run(in_place, 0, {i32(0)}), R{103});
-  EXPECT_EQ(run(in_place, 0, {i32(1)}), R{102});
-  EXPECT_EQ(run(in_place, 0, {i32(2)}), R{100});
-  EXPECT_EQ(run(in_place, 0, {i32(-1)}), R{100});
+  ModuleBuilder in_place = make({I32_CONST, 50});  // already in the label slots
+  EXPECT_EQ(run(in_place, 0, {i32(0)}), R{53});
+  EXPECT_EQ(run(in_place, 0, {i32(1)}), R{52});
+  EXPECT_EQ(run(in_place, 0, {i32(2)}), R{50});
+  EXPECT_EQ(run(in_place, 0, {i32(-1)}), R{50});
   ModuleBuilder moved = make({LOCAL_GET, 0});  // a local reference: arms go through stubs
   EXPECT_EQ(run(moved, 0, {i32(0)}), R{3});
   EXPECT_EQ(run(moved, 0, {i32(1)}), R{3});
@@ -361,12 +361,12 @@ TEST_F(LowerRunTest, Loops) {
   b.func(t, {I32},
          {LOOP, EMPTY, LOCAL_GET, 1, LOCAL_GET, 0, I32_ADD, LOCAL_SET, 1, LOCAL_GET, 0, I32_CONST, 1, I32_SUB,
           LOCAL_TEE, 0, BR_IF, 0, END, LOCAL_GET, 1, END});
-  // A loop with a param: double until >= 100; the back edge carries a local reference.
+  // A loop with a param: double until >= 60; the back edge carries a local reference.
   b.func(t, {I32},
-         {LOCAL_GET, 0, LOOP, static_cast<uint8_t>(t), I32_CONST, 2, I32_MUL, LOCAL_TEE, 1, LOCAL_GET, 1, I32_CONST, 100,
+         {LOCAL_GET, 0, LOOP, static_cast<uint8_t>(t), I32_CONST, 2, I32_MUL, LOCAL_TEE, 1, LOCAL_GET, 1, I32_CONST, 60,
           I32_LT_S, BR_IF, 0, END, END});
   EXPECT_EQ(run(b, 0, {i32(4)}), R{10});
-  EXPECT_EQ(run(b, 1, {i32(3)}), R{192});
+  EXPECT_EQ(run(b, 1, {i32(3)}), R{96});
 }
 
 TEST_F(LowerRunTest, IfElseWithParams) {

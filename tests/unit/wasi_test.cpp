@@ -1,0 +1,250 @@
+// WASI preview 1 through the public API: C programs from tests/wasi/ are
+// compiled with clang --target=wasm32-wasi at test time (skipped when the
+// toolchain is missing) and run with in-memory stdio.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <unistd.h>
+
+#include "skiff/skiff.hh"
+#include "skiff/wasi.hh"
+
+namespace skiff {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kSourceDir = fs::path(__FILE__).parent_path().parent_path() / "wasi";
+
+fs::path wasm_dir() {
+  static const fs::path dir = fs::temp_directory_path() / ("skiff-wasi-wasm-" + std::to_string(getuid()));
+  return dir;
+}
+
+// 0 = built, 77 = no toolchain, other = compile failure.
+int build_programs() {
+  static int status = [] {
+    std::string cmd = "'" + (kSourceDir / "build.sh").string() + "' '" + wasm_dir().string() + "'";
+    int rc = std::system(cmd.c_str());
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : 1;
+  }();
+  return status;
+}
+
+#define REQUIRE_PROGRAMS()                                                     \
+  do {                                                                         \
+    int st = build_programs();                                                 \
+    if (st == 77) GTEST_SKIP() << "clang --target=wasm32-wasi is not available"; \
+    ASSERT_EQ(st, 0) << "compiling tests/wasi/*.c failed";                     \
+  } while (0)
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out, err, trap;
+};
+
+RunResult run_program(const std::string& name, wasi::Config config) {
+  RunResult r;
+  config.stdout_to_buffer().stderr_to_buffer();
+  Engine engine;
+  auto module = Module::from_file(engine, (wasm_dir() / (name + ".wasm")).string());
+  if (!module) { r.trap = "load: " + module.error().to_string(); return r; }
+  auto ctx = wasi::Context::create(config);
+  if (!ctx) { r.trap = "context: " + ctx.error().to_string(); return r; }
+  Store store(engine);
+  Linker linker(engine);
+  auto added = wasi::add_to_linker(linker, ctx.value());
+  if (!added) { r.trap = "add_to_linker: " + added.error().to_string(); return r; }
+  auto inst = linker.instantiate(store, *module);
+  if (!inst) { r.trap = "instantiate: " + inst.error().to_string(); return r; }
+  auto start = inst->func("_start");
+  if (!start) { r.trap = "no _start"; return r; }
+  auto res = start->call({});
+  if (res.ok()) {
+    r.exit_code = 0;
+  } else if (res.error().kind == TrapKind::Exit) {
+    r.exit_code = res.error().exit_code;
+  } else {
+    r.trap = res.error().to_string();
+  }
+  r.out = ctx.value()->stdout_contents();
+  r.err = ctx.value()->stderr_contents();
+  return r;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+void write_file(const fs::path& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
+
+// A fresh host directory per test, removed afterwards.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "skiff-wasi-XXXXXX").string();
+    path = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { std::error_code ec; fs::remove_all(path, ec); }
+};
+
+TEST(Wasi, HelloWorldToBuffer) {
+  REQUIRE_PROGRAMS();
+  RunResult r = run_program("hello", wasi::Config().args({"hello.wasm"}));
+  EXPECT_EQ(r.trap, "");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "hello, wasi\n");
+}
+
+TEST(Wasi, ArgsAndExactEnvironment) {
+  REQUIRE_PROGRAMS();
+  RunResult r = run_program("args_env",
+                            wasi::Config().args({"prog", "one", "two words"}).env("HOME", "/home/guest").env("X", "a=b"));
+  EXPECT_EQ(r.trap, "");
+  EXPECT_EQ(r.out,
+            "argc=3\nargv[0]=prog\nargv[1]=one\nargv[2]=two words\n"
+            "env HOME=/home/guest\nenv X=a=b\nHOME=/home/guest\n");
+}
+
+TEST(Wasi, NoHostEnvironmentLeaks) {
+  REQUIRE_PROGRAMS();
+  RunResult r = run_program("args_env", wasi::Config().args({"prog"}));
+  EXPECT_EQ(r.out, "argc=1\nargv[0]=prog\nHOME=(unset)\n");
+}
+
+TEST(Wasi, ProcExitCode) {
+  REQUIRE_PROGRAMS();
+  EXPECT_EQ(run_program("exit_code", wasi::Config().args({"e", "42"})).exit_code, 42);
+  EXPECT_EQ(run_program("exit_code", wasi::Config().args({"e", "0"})).exit_code, 0);
+  EXPECT_EQ(run_program("exit_code", wasi::Config().args({"e", "255"})).exit_code, 255);
+}
+
+TEST(Wasi, StdinFromBuffer) {
+  REQUIRE_PROGRAMS();
+  RunResult r = run_program("stdin_upper", wasi::Config().args({"u"}).stdin_from_buffer("piped in\nline 2\n"));
+  EXPECT_EQ(r.trap, "");
+  EXPECT_EQ(r.out, "PIPED IN\nLINE 2\n");
+}
+
+TEST(Wasi, PollOneoffSleepsAndRandomFills) {
+  REQUIRE_PROGRAMS();
+  RunResult r = run_program("poll_sleep", wasi::Config().args({"p"}));
+  EXPECT_EQ(r.trap, "");
+  EXPECT_EQ(r.out, "err=0 n=1 userdata=42 type=0 slept_enough=1\nrandom nonzero=1\n");
+}
+
+TEST(Wasi, BadPointersAreEfault) {
+  REQUIRE_PROGRAMS();
+  RunResult r = run_program("efault", wasi::Config().args({"f"}));
+  EXPECT_EQ(r.trap, "");
+  EXPECT_EQ(r.out,
+            "fd_write bad buf: 21\nfd_write bad iovs: 21\nfd_write huge len: 21\nrandom_get: 21\n"
+            "args_sizes_get: 21\nclock_time_get: 21\nfd_fdstat_get: 21\n");
+}
+
+class WasiFs : public ::testing::TestWithParam<bool> {};  // param: force the O_NOFOLLOW walk
+
+TEST_P(WasiFs, FileOperationsInsidePreopen) {
+  REQUIRE_PROGRAMS();
+  TempDir tmp;
+  write_file(tmp.path / "input.txt", "some input\n");
+  RunResult r = run_program("files", wasi::Config()
+                                         .args({"files"})
+                                         .preopen_dir(tmp.path.string(), "/sandbox")
+                                         .force_path_walk(GetParam()));
+  EXPECT_EQ(r.trap, "");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out,
+            "read: some input\nvia link: written by wasm\nreadlink: renamed.txt\nsize: 16\n"
+            "list: input.txt link renamed.txt sub\ndone\n");
+  EXPECT_EQ(read_file(tmp.path / "renamed.txt"), "written by wasm\n");
+  EXPECT_FALSE(fs::exists(tmp.path / "out.txt"));
+  EXPECT_FALSE(fs::exists(tmp.path / "sub"));
+}
+
+TEST_P(WasiFs, EscapeAttemptsFailAndLeaveHostUntouched) {
+  REQUIRE_PROGRAMS();
+  TempDir tmp;
+  fs::path box = tmp.path / "sandbox";
+  fs::create_directories(box / "a");
+  write_file(tmp.path / "secret.txt", "top secret\n");
+  fs::create_symlink("../secret.txt", box / "out_link");
+  fs::create_directory_symlink("..", box / "out_dir");
+  fs::create_symlink(tmp.path / "secret.txt", box / "abs_link");
+  RunResult r = run_program("escape", wasi::Config()
+                                          .args({"escape"})
+                                          .preopen_dir(box.string(), "/sandbox")
+                                          .force_path_walk(GetParam()));
+  EXPECT_EQ(r.trap, "");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("all refused"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("ESCAPED"), std::string::npos) << r.out;
+  EXPECT_EQ(read_file(tmp.path / "secret.txt"), "top secret\n");
+  EXPECT_FALSE(fs::exists(tmp.path / "created.txt"));
+  EXPECT_FALSE(fs::exists(tmp.path / "newdir"));
+  EXPECT_FALSE(fs::exists(box / "stolen.txt"));
+  EXPECT_FALSE(fs::exists(box / "hard"));
+}
+
+TEST_P(WasiFs, ReadOnlyPreopenRefusesWrites) {
+  REQUIRE_PROGRAMS();
+  TempDir tmp;
+  write_file(tmp.path / "data.txt", "frozen\n");
+  RunResult r = run_program("readonly", wasi::Config()
+                                            .args({"ro"})
+                                            .preopen_dir(tmp.path.string(), "/ro", true)
+                                            .force_path_walk(GetParam()));
+  EXPECT_EQ(r.trap, "");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out, "read: frozen\nread-only holds\n");
+  EXPECT_EQ(read_file(tmp.path / "data.txt"), "frozen\n");
+  EXPECT_EQ(std::distance(fs::directory_iterator(tmp.path), fs::directory_iterator()), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Resolver, WasiFs, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "walk" : "openat2"; });
+
+TEST(Wasi, ContextsAreIndependent) {
+  REQUIRE_PROGRAMS();
+  Engine engine;
+  auto module = Module::from_file(engine, (wasm_dir() / "args_env.wasm").string());
+  ASSERT_TRUE(module.ok());
+  auto a = wasi::Context::create(wasi::Config().args({"a"}).env("HOME", "/a").stdout_to_buffer());
+  auto b = wasi::Context::create(wasi::Config().args({"b"}).stdout_to_buffer());
+  ASSERT_TRUE(a.ok() && b.ok());
+  Store sa(engine), sb(engine);
+  Linker la(engine), lb(engine);
+  ASSERT_TRUE(wasi::add_to_linker(la, a.value()).ok());
+  ASSERT_TRUE(wasi::add_to_linker(lb, b.value()).ok());
+  auto ia = la.instantiate(sa, *module);
+  auto ib = lb.instantiate(sb, *module);
+  ASSERT_TRUE(ia.ok() && ib.ok());
+  ASSERT_TRUE(ib->func("_start")->call({}).ok());
+  ASSERT_TRUE(ia->func("_start")->call({}).ok());
+  EXPECT_EQ(a.value()->stdout_contents(), "argc=1\nargv[0]=a\nenv HOME=/a\nHOME=/a\n");
+  EXPECT_EQ(b.value()->stdout_contents(), "argc=1\nargv[0]=b\nHOME=(unset)\n");
+}
+
+TEST(Wasi, MissingPreopenIsAnError) {
+  auto ctx = wasi::Context::create(wasi::Config().preopen_dir("/nonexistent/skiff/dir", "/x"));
+  ASSERT_FALSE(ctx.ok());
+  EXPECT_EQ(ctx.error().code, ErrorCode::IoError);
+}
+
+TEST(Wasi, DefinesAllPreview1Functions) {
+  Engine engine;
+  Linker linker(engine);
+  auto ctx = wasi::Context::create(wasi::Config());
+  ASSERT_TRUE(ctx.ok());
+  EXPECT_TRUE(wasi::add_to_linker(linker, ctx.value()).ok());
+  EXPECT_FALSE(wasi::add_to_linker(linker, nullptr).ok());
+}
+
+}  // namespace
+}  // namespace skiff
