@@ -1,4 +1,5 @@
 // Store, Caller, Val, and the entity handles (Func, Global, Memory, Table).
+#include <cmath>
 #include <charconv>
 #include <exception>
 
@@ -18,11 +19,31 @@ Val Val::make_funcref(const Func& f) {
 }
 
 namespace {
+// Rust's Display for floats, as `wasmtime run --invoke` prints them: the
+// shortest digits that round-trip, never in exponent form; "NaN", "inf".
 template <typename F>
 std::string shortest(F value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value < 0 ? "-inf" : "inf";
+  // Shortest digits in scientific form, then placed without an exponent.
   char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, value);
-  return std::string(buf, r.ptr);
+  auto r = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific);
+  std::string sci(buf, r.ptr);  // e.g. "-1.25e-07"
+  size_t e = sci.find('e');
+  int exponent = std::stoi(sci.substr(e + 1));
+  std::string out = sci[0] == '-' ? "-" : "";
+  std::string digits;
+  for (size_t i = 0; i < e; ++i)
+    if (sci[i] >= '0' && sci[i] <= '9') digits += sci[i];
+  int point = exponent + 1;  // digits before the decimal point
+  if (point <= 0) {
+    out.append("0.").append(static_cast<size_t>(-point), '0').append(digits);
+  } else if (point >= static_cast<int>(digits.size())) {
+    out.append(digits).append(static_cast<size_t>(point) - digits.size(), '0');
+  } else {
+    out.append(digits, 0, static_cast<size_t>(point)).append(".").append(digits, static_cast<size_t>(point));
+  }
+  return out;
 }
 }  // namespace
 
@@ -32,18 +53,18 @@ std::string Val::to_string() const {
     case ValType::I64: return std::to_string(of.i64);
     case ValType::F32: return shortest(of.f32);
     case ValType::F64: return shortest(of.f64);
-    case ValType::V128: {
-      std::string out;
-      for (int lane = 0; lane < 4; ++lane) {
-        int32_t v;
-        std::memcpy(&v, of.v128.bytes + 4 * lane, 4);
-        if (lane) out += ' ';
-        out += std::to_string(v);
-      }
-      return out;
+    case ValType::V128: {  // one unsigned 128-bit integer, as wasmtime prints it
+      unsigned __int128 v;
+      std::memcpy(&v, of.v128.bytes, 16);
+      std::string digits;
+      do {
+        digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
+        v /= 10;
+      } while (v != 0);
+      return digits;
     }
-    case ValType::FuncRef:
-    case ValType::ExternRef: return is_null() ? "null" : "ref";
+    case ValType::FuncRef: return is_null() ? "<null funcref>" : "<funcref>";
+    case ValType::ExternRef: return is_null() ? "<null externref>" : "<externref>";
   }
   return "?";
 }

@@ -625,6 +625,10 @@ uint16_t path_open(Call& c) {
   if (oflags & ~0xFu) return kInval;
   if ((oflags & kOCreat) && !(dir->rights_base & right::PathCreateFile)) return kNotcapable;
   if ((oflags & kOTrunc) && !(dir->rights_base & right::PathFilestatSetSize)) return kNotcapable;
+  if ((oflags & kODirectory) && (base & right::FdWrite)) return kIsdir;  // directories are never writable
+  // Guests that ask for write access a read-only directory cannot give are
+  // refused outright (wasi-libc masks its request itself; Rust std does not).
+  if ((base & right::FdWrite) && !(dir->rights_inheriting & right::FdWrite)) return kNotcapable;
   base &= dir->rights_inheriting;
   inh &= dir->rights_inheriting;
   bool read = base & (right::FdRead | right::FdReaddir);

@@ -566,12 +566,17 @@ TEST(ApiVal, ToString) {
   EXPECT_EQ(Val::make_f64(0.1).to_string(), "0.1");
   EXPECT_EQ(Val::make_f64(-0.0).to_string(), "-0");
   EXPECT_EQ(Val::make_f64(std::numeric_limits<double>::infinity()).to_string(), "inf");
-  EXPECT_EQ(Val::null_of(ValType::FuncRef).to_string(), "null");
-  EXPECT_EQ(Val::make_externref(3).to_string(), "ref");
+  // Like Rust's Display (wasmtime run --invoke): no exponent form.
+  EXPECT_EQ(Val::make_f64(1e21).to_string(), "1000000000000000000000");
+  EXPECT_EQ(Val::make_f64(-1.5e-7).to_string(), "-0.00000015");
+  EXPECT_EQ(Val::make_f32(std::numeric_limits<float>::quiet_NaN()).to_string(), "NaN");
+  EXPECT_EQ(Val::null_of(ValType::FuncRef).to_string(), "<null funcref>");
+  EXPECT_EQ(Val::make_externref(3).to_string(), "<externref>");
   V128 v{};
   int32_t lanes[4] = {1, -2, 3, 4};
   std::memcpy(v.bytes, lanes, 16);
-  EXPECT_EQ(Val::make_v128(v).to_string(), "1 -2 3 4");
+  // One unsigned 128-bit integer: lanes 1, -2 (0xfffffffe), 3, 4 little-endian.
+  EXPECT_EQ(Val::make_v128(v).to_string(), "316912650130844326660424073217");
 }
 
 TEST(ApiTrap, ToStringHasBacktrace) {

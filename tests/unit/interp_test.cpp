@@ -440,6 +440,118 @@ TEST(InterpLoop, TablesAndGlobals) {
   EXPECT_EQ(h.instance->globals[0]->value[0], 7u);
 }
 
+TEST(InterpLoop, SegmentsAndTableBulkOps) {
+  LoopHarness h;
+  uint32_t init = h.declare("init", {{I32, I32, I32}, {}}, {3, 3});
+  uint32_t drop = h.declare("drop", {{}, {}}, {0, 0});
+  uint32_t fill = h.declare("fill", {{I32, I32}, {I32}}, {2, 3});
+  uint32_t copy = h.declare("copy", {{I32, I32, I32}, {}}, {3, 3});
+  h.finish();
+  auto table = rt::new_table(h.store, TableType{ValType::FuncRef, Limits{4, 6}}, 0);
+  ASSERT_TRUE(table.ok());
+  h.instance->tables.push_back(*table);
+  rt::Ref f0 = reinterpret_cast<rt::Ref>(h.func(init));
+  rt::Ref f1 = reinterpret_cast<rt::Ref>(h.func(drop));
+  h.instance->elem_segments.push_back({f0, f1});
+
+  CodeBuilder ib;  // table.init 0 0 (dst s0, src s1, count s2)
+  emit(ib, IOp::TableInit_, {0, 1, 2}, {0, 0});
+  ret(ib);
+  h.set_code(init, ib);
+  CodeBuilder db;
+  emit(db, IOp::ElemDrop_, {}, {0});
+  ret(db);
+  h.set_code(drop, db);
+  CodeBuilder fb;  // s0 = table.grow(null, s1); table.fill(s0 .. +s1, ref.func 3)
+  emit(fb, IOp::RefNull_, {2});
+  emit(fb, IOp::TableGrow_, {2, 2, 1}, {0});
+  emit(fb, IOp::RefFunc_, {0}, {3});
+  emit(fb, IOp::TableFill_, {2, 0, 1}, {0});
+  emit(fb, IOp::Copy64_, {0, 2});
+  ret(fb);
+  h.set_code(fill, fb);
+  CodeBuilder cb;
+  emit(cb, IOp::TableCopy_, {0, 1, 2}, {0, 0});
+  ret(cb);
+  h.set_code(copy, cb);
+
+  h.call(init, {3, 0, 2}, TrapKind::TableOutOfBounds);  // 3 + 2 > 4: nothing written
+  EXPECT_EQ((*table)->elems[3], 0u);
+  h.call(init, {1, 1, 2}, TrapKind::TableOutOfBounds);  // beyond the segment
+  h.call(init, {2, 0, 2});
+  EXPECT_EQ((*table)->elems[2], f0);
+  EXPECT_EQ((*table)->elems[3], f1);
+  h.call(copy, {0, 2, 2});
+  EXPECT_EQ((*table)->elems[0], f0);
+  EXPECT_EQ((*table)->elems[1], f1);
+  h.call(copy, {1, 0, 3});  // overlapping
+  EXPECT_EQ((*table)->elems[1], f0);
+  EXPECT_EQ((*table)->elems[3], f0);
+  h.call(copy, {4, 0, 1}, TrapKind::TableOutOfBounds);
+
+  h.call(drop, {});
+  h.call(init, {0, 0, 0});  // a dropped segment is empty: count 0 still works
+  h.call(init, {0, 0, 1}, TrapKind::TableOutOfBounds);
+
+  EXPECT_EQ(h.call(fill, {0, 2})[0], 4u);  // grown from 4 to 6, new entries filled
+  EXPECT_EQ((*table)->elems.size(), 6u);
+  EXPECT_EQ((*table)->elems[5], reinterpret_cast<rt::Ref>(h.func(3)));
+  // Past the maximum grow gives -1, and filling from index -1 is out of bounds.
+  h.call(fill, {0, 1}, TrapKind::TableOutOfBounds);
+  EXPECT_EQ((*table)->elems.size(), 6u);
+}
+
+TEST(InterpLoop, DataSegmentsAndWideValues) {
+  LoopHarness h;
+  uint32_t init = h.declare("init", {{I32, I32, I32}, {}}, {3, 3});
+  uint32_t wide = h.declare("wide", {{I32}, {}}, {1, 8});
+  h.finish();
+  auto memory = rt::new_memory(h.store, MemoryType{Limits{1, 1}});
+  ASSERT_TRUE(memory.ok());
+  h.instance->memories.push_back(*memory);
+  // The module owns the segment bytes; the harness's module is not const yet.
+  auto* module = const_cast<wasm::Module*>(h.instance->module);
+  module->bytes = {9, 9, 1, 2, 3, 4, 9};
+  wasm::DataSegment segment;
+  segment.mode = wasm::SegmentMode::Passive;
+  segment.data_offset = 2;
+  segment.data_size = 4;
+  module->datas.push_back(segment);
+  h.instance->data_dropped.push_back(false);
+  h.instance->globals.push_back(rt::new_global(h.store, GlobalType{ValType::V128, true}, 0, 0));
+
+  CodeBuilder ib;
+  emit(ib, IOp::MemoryInit_, {0, 1, 2}, {0});
+  emit(ib, IOp::DataDrop_, {}, {0});
+  ret(ib);
+  h.set_code(init, ib);
+  // s2:s3 = const; s4:s5 = s0 ? s2:s3 : s6:s7 (zero); global = s4:s5
+  CodeBuilder wb;
+  emit(wb, IOp::Const128_, {2}, {0x1111111111111111ull, 0x2222222222222222ull});
+  emit(wb, IOp::Copy128_, {6, 2});
+  emit(wb, IOp::Const128_, {6}, {0, 0});
+  emit(wb, IOp::Select128_, {4, 2, 6, 0});
+  emit(wb, IOp::GlobalSet128_, {4}, {0});
+  ret(wb);
+  h.set_code(wide, wb);
+
+  h.call(init, {65535, 0, 2}, TrapKind::MemoryOutOfBounds);
+  h.call(init, {0, 1, 4}, TrapKind::MemoryOutOfBounds);
+  EXPECT_EQ((*memory)->base[0], 0);
+  h.call(init, {10, 1, 3});
+  EXPECT_EQ((*memory)->base[10], 2);
+  EXPECT_EQ((*memory)->base[12], 4);
+  h.call(init, {0, 0, 0});  // dropped by the first successful run: empty now
+  h.call(init, {0, 0, 1}, TrapKind::MemoryOutOfBounds);
+
+  h.call(wide, {1});
+  EXPECT_EQ(h.instance->globals[0]->value[0], 0x1111111111111111ull);
+  EXPECT_EQ(h.instance->globals[0]->value[1], 0x2222222222222222ull);
+  h.call(wide, {0});
+  EXPECT_EQ(h.instance->globals[0]->value[0], 0u);
+  EXPECT_EQ(h.instance->globals[0]->value[1], 0u);
+}
+
 // ---- end to end through the public API -----------------------------------------
 
 // A tiny binary writer, enough for the tests below.

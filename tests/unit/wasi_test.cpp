@@ -5,7 +5,10 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <algorithm>
+#include <cctype>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <unistd.h>
@@ -244,6 +247,147 @@ TEST(Wasi, DefinesAllPreview1Functions) {
   ASSERT_TRUE(ctx.ok());
   EXPECT_TRUE(wasi::add_to_linker(linker, ctx.value()).ok());
   EXPECT_FALSE(wasi::add_to_linker(linker, nullptr).ok());
+}
+
+}  // namespace
+}  // namespace skiff
+
+// ---- the official wasi-testsuite (../shared/wasi-testsuite) ------------------------
+
+namespace skiff {
+namespace {
+
+// Just enough JSON for the testsuite's flat expectation files.
+struct Json {
+  enum Kind { Null, Str, Num, Arr, Obj } kind = Null;
+  std::string str;
+  double num = 0;
+  std::vector<Json> arr;
+  std::vector<std::pair<std::string, Json>> obj;
+  const Json* get(const std::string& k) const {
+    for (auto& [key, v] : obj)
+      if (key == k) return &v;
+    return nullptr;
+  }
+};
+
+bool parse_json(const std::string& s, size_t& i, Json& out) {
+  auto ws = [&] { while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i; };
+  ws();
+  if (i >= s.size()) return false;
+  char c = s[i];
+  if (c == '"') {
+    out.kind = Json::Str;
+    for (++i; i < s.size() && s[i] != '"'; ++i) {
+      if (s[i] != '\\') { out.str += s[i]; continue; }
+      if (++i >= s.size()) return false;
+      switch (s[i]) {
+        case 'n': out.str += '\n'; break;
+        case 't': out.str += '\t'; break;
+        case 'r': out.str += '\r'; break;
+        case 'u': out.str += static_cast<char>(std::stoi(s.substr(i + 1, 4), nullptr, 16)); i += 4; break;
+        default: out.str += s[i];
+      }
+    }
+    ++i;
+    return true;
+  }
+  if (c == '[' || c == '{') {
+    out.kind = c == '[' ? Json::Arr : Json::Obj;
+    ++i;
+    for (;;) {
+      ws();
+      if (i < s.size() && (s[i] == ']' || s[i] == '}')) { ++i; return true; }
+      std::string key;
+      if (out.kind == Json::Obj) {
+        Json k;
+        if (!parse_json(s, i, k)) return false;
+        key = k.str;
+        ws();
+        if (i >= s.size() || s[i++] != ':') return false;
+      }
+      Json v;
+      if (!parse_json(s, i, v)) return false;
+      if (out.kind == Json::Arr) out.arr.push_back(std::move(v));
+      else out.obj.emplace_back(key, std::move(v));
+      ws();
+      if (i < s.size() && s[i] == ',') ++i;
+    }
+  }
+  if (s.compare(i, 4, "null") == 0) { i += 4; return true; }
+  size_t used = 0;
+  out.kind = Json::Num;
+  out.num = std::stod(s.substr(i), &used);
+  i += used;
+  return true;
+}
+
+const fs::path kWasiSuite = kSourceDir.parent_path().parent_path().parent_path() / "shared" / "wasi-testsuite";
+
+// Tests that do not pass yet, with the reason.
+const std::map<std::string, std::string> kKnownFailures = {
+};
+
+TEST(WasiTestsuite, Preview1) {
+  if (!fs::exists(kWasiSuite / "tests")) GTEST_SKIP() << "no " << kWasiSuite;
+  int passed = 0, failed = 0, skipped = 0;
+  std::vector<fs::path> cases;
+  for (auto& entry : fs::recursive_directory_iterator(kWasiSuite / "tests"))
+    if (entry.path().extension() == ".wasm" && entry.path().parent_path().filename() == "wasm32-wasip1")
+      cases.push_back(entry.path());
+  std::sort(cases.begin(), cases.end());
+  for (const fs::path& wasm : cases) {
+    std::string id = wasm.parent_path().parent_path().parent_path().filename().string() + "/" + wasm.stem().string();
+    Json spec;
+    fs::path json = wasm;
+    json.replace_extension(".json");
+    if (fs::exists(json)) {
+      std::string text = read_file(json);
+      size_t pos = 0;
+      ASSERT_TRUE(parse_json(text, pos, spec)) << json;
+    }
+    wasi::Config config;
+    config.arg(wasm.filename().string()).stdin_from_buffer("");
+    if (const Json* args = spec.get("args"))
+      for (auto& a : args->arr) config.arg(a.str);
+    if (const Json* env = spec.get("env"))
+      for (auto& [k, v] : env->obj) config.env(k, v.str);
+    // The Rust tests accept any reasonable errno unless told to expect Linux's.
+    if (std::getenv("SKIFF_WASI_STRICT_ERRNO")) config.env("ERRNO_MODE_UNIX", "1");
+    TempDir tmp;
+    if (const Json* root = spec.get("root"); root && root->kind == Json::Str) {
+      fs::copy(wasm.parent_path() / root->str, tmp.path / "root",
+               fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+      config.preopen_dir((tmp.path / "root").string(), "/");
+    }
+    int want_exit = 0;
+    if (const Json* e = spec.get("exit_code")) want_exit = static_cast<int>(e->num);
+    // run_program looks in wasm_dir(); link the case there under a unique name.
+    fs::create_directories(wasm_dir());
+    std::string name = "suite-" + std::to_string(std::hash<std::string>()(id));
+    fs::path link = wasm_dir() / (name + ".wasm");
+    std::error_code ec;
+    fs::remove(link, ec);
+    fs::create_symlink(wasm, link);
+    RunResult r = run_program(name, config);
+    fs::remove(link, ec);
+    std::string why;
+    if (!r.trap.empty()) why = "trap: " + r.trap;
+    else if (r.exit_code != want_exit) why = "exit " + std::to_string(r.exit_code) + ", want " + std::to_string(want_exit);
+    else if (const Json* out = spec.get("stdout"); out && r.out.compare(0, out->str.size(), out->str) != 0)
+      why = "stdout " + r.out;
+    bool known = kKnownFailures.count(id) > 0;
+    if (why.empty()) {
+      ++passed;
+      EXPECT_FALSE(known) << id << " passes now: drop it from kKnownFailures";
+    } else if (known) {
+      ++skipped;
+    } else {
+      ++failed;
+      ADD_FAILURE() << id << ": " << why << "\n" << r.out.substr(0, 2000) << r.err.substr(0, 2000);
+    }
+  }
+  std::printf("wasi-testsuite: %d passed, %d failed, %d skipped\n", passed, failed, skipped);
 }
 
 }  // namespace

@@ -33,7 +33,7 @@ int main(void) {
   report("unlink outside", unlink("/sandbox/../secret.txt"));
   report("rename outside", rename("/sandbox/../secret.txt", "/sandbox/stolen.txt"));
   report("mkdir outside", mkdir("/sandbox/../newdir", 0755));
-  report("link outside", link("/sandbox/out_link", "/sandbox/hard"));
+  report("link outside", linkat(AT_FDCWD, "/sandbox/out_link", AT_FDCWD, "/sandbox/hard", AT_SYMLINK_FOLLOW));
   struct stat sb;
   report("stat outside", stat("/sandbox/../secret.txt", &sb));
   printf(escaped ? "SOME ESCAPED\n" : "all refused\n");
