@@ -240,7 +240,7 @@ uint16_t gather_iovs(Call& c, uint32_t iovs, uint32_t count, std::vector<iovec>*
   if (count > 1024) return kInval;  // IOV_MAX
   out->clear();
   for (uint32_t i = 0; i < count; ++i) {
-    uint32_t ptr, len;
+    uint32_t ptr = 0, len = 0;
     c.mem.load(iovs + uint64_t{i} * 8, &ptr);
     c.mem.load(iovs + uint64_t{i} * 8 + 4, &len);
     if (!c.mem.ok(ptr, len)) return kFault;
@@ -355,7 +355,7 @@ uint16_t do_rw(Call& c, bool write, bool positional) {
   uint64_t offset = positional ? c.u64(3) : 0;
   uint32_t result_ptr = c.u32(positional ? 4 : 3);
   uint64_t need = (write ? right::FdWrite : right::FdRead) | (positional ? right::FdSeek : 0);
-  FdEntry* e;
+  FdEntry* e = nullptr;
   if (uint16_t r = lookup(c, fd, need, &e)) return r;
   std::vector<iovec> v;
   if (uint16_t r = gather_iovs(c, iovs, count, &v)) return r;
@@ -386,7 +386,7 @@ uint16_t do_rw(Call& c, bool write, bool positional) {
 }
 
 uint16_t fd_seek_impl(Call& c, uint32_t fd, int64_t off, uint32_t whence, uint32_t out, uint64_t need) {
-  FdEntry* e;
+  FdEntry* e = nullptr;
   if (uint16_t r = lookup(c, fd, need, &e)) return r;
   if (whence > 2) return kInval;
   if (!c.mem.ok(out, 8)) return kFault;
@@ -430,7 +430,7 @@ uint16_t fd_fdstat_get(Call& c) {
 }
 
 uint16_t fd_fdstat_set_flags(Call& c) {
-  FdEntry* e;
+  FdEntry* e = nullptr;
   if (uint16_t r = lookup(c, c.u32(0), right::FdFdstatSetFlags, &e)) return r;
   uint32_t f = c.u32(1) & 0xFFFF;
   if (f & ~0x1Fu) return kInval;
@@ -458,7 +458,7 @@ uint16_t fd_fdstat_set_rights(Call& c) {
 }
 
 uint16_t fd_filestat_get(Call& c) {
-  FdEntry* e;
+  FdEntry* e = nullptr;
   if (uint16_t r = lookup(c, c.u32(0), right::FdFilestatGet, &e)) return r;
   struct stat sb{};
   if (e->kind == FdEntry::Kind::Host) {
@@ -475,14 +475,14 @@ uint16_t host_only(Call& c, uint32_t fd, uint64_t need, FdEntry** e) {
 }
 
 uint16_t fd_filestat_set_size(Call& c) {
-  FdEntry* e;
+  FdEntry* e = nullptr;
   if (uint16_t r = host_only(c, c.u32(0), right::FdFilestatSetSize, &e)) return r;
   if (c.u64(1) > uint64_t(INT64_MAX)) return kInval;
   return ftruncate(e->host, off_t(c.u64(1))) == 0 ? kSuccess : last_errno();
 }
 
 uint16_t fd_filestat_set_times(Call& c) {
-  FdEntry* e;
+  FdEntry* e = nullptr;
   if (uint16_t r = host_only(c, c.u32(0), right::FdFilestatSetTimes, &e)) return r;
   timespec ts[2];
   if (uint16_t r = times_of(c.u64(1), c.u64(2), c.u32(3), ts)) return r;
@@ -490,7 +490,7 @@ uint16_t fd_filestat_set_times(Call& c) {
 }
 
 uint16_t fd_allocate(Call& c) {
-  FdEntry* e;
+  FdEntry* e = nullptr;
   if (uint16_t r = host_only(c, c.u32(0), right::FdAllocate, &e)) return r;
   uint64_t off = c.u64(1), len = c.u64(2);
   if (off > uint64_t(INT64_MAX) || len > uint64_t(INT64_MAX) - off) return kInval;
@@ -502,7 +502,7 @@ uint16_t fd_allocate(Call& c) {
 }
 
 uint16_t fd_advise(Call& c) {
-  FdEntry* e;
+  FdEntry* e = nullptr;
   if (uint16_t r = host_only(c, c.u32(0), right::FdAdvise, &e)) return r;
   uint32_t advice = c.u32(3);
   static const int kAdvice[] = {POSIX_FADV_NORMAL, POSIX_FADV_SEQUENTIAL, POSIX_FADV_RANDOM,
@@ -517,7 +517,7 @@ uint16_t fd_advise(Call& c) {
 }
 
 uint16_t fd_sync_impl(Call& c, bool data_only) {
-  FdEntry* e;
+  FdEntry* e = nullptr;
   if (uint16_t r = lookup(c, c.u32(0), data_only ? right::FdDatasync : right::FdSync, &e)) return r;
   if (e->kind != FdEntry::Kind::Host) return kInval;
   return (data_only ? fdatasync(e->host) : fsync(e->host)) == 0 ? kSuccess : last_errno();
@@ -564,7 +564,7 @@ uint16_t fd_prestat_dir_name(Call& c) {
 }
 
 uint16_t fd_readdir(Call& c) {
-  FdEntry* e;
+  FdEntry* e = nullptr;
   if (uint16_t r = lookup(c, c.u32(0), right::FdReaddir, &e)) return r;
   uint64_t buf = c.u32(1), len = c.u32(2), cookie = c.u64(3), used_ptr = c.u32(4);
   if (!c.mem.ok(buf, len) || !c.mem.ok(used_ptr, 4)) return kFault;
@@ -618,7 +618,7 @@ uint16_t fd_readdir(Call& c) {
 uint16_t path_open(Call& c) {
   uint32_t dirflags = c.u32(1), oflags = c.u32(4) & 0xFFFF, fdflags = c.u32(7) & 0xFFFF, out = c.u32(8);
   uint64_t base = c.u64(5), inh = c.u64(6);
-  FdEntry* dir;
+  FdEntry* dir = nullptr;
   std::string path;
   if (uint16_t r = dir_and_path(c, c.u32(0), c.u32(2), c.u32(3), right::PathOpen, &dir, &path)) return r;
   if (!c.mem.ok(out, 4)) return kFault;
@@ -665,7 +665,7 @@ uint16_t path_open(Call& c) {
 }
 
 uint16_t path_create_directory(Call& c) {
-  FdEntry* dir;
+  FdEntry* dir = nullptr;
   std::string path, name;
   if (uint16_t r = dir_and_path(c, c.u32(0), c.u32(1), c.u32(2), right::PathCreateDirectory, &dir, &path)) return r;
   HostFd parent;
@@ -675,7 +675,7 @@ uint16_t path_create_directory(Call& c) {
 }
 
 uint16_t path_remove_directory(Call& c) {
-  FdEntry* dir;
+  FdEntry* dir = nullptr;
   std::string path, name;
   if (uint16_t r = dir_and_path(c, c.u32(0), c.u32(1), c.u32(2), right::PathRemoveDirectory, &dir, &path)) return r;
   HostFd parent;
@@ -685,7 +685,7 @@ uint16_t path_remove_directory(Call& c) {
 }
 
 uint16_t path_unlink_file(Call& c) {
-  FdEntry* dir;
+  FdEntry* dir = nullptr;
   std::string path, name;
   if (uint16_t r = dir_and_path(c, c.u32(0), c.u32(1), c.u32(2), right::PathUnlinkFile, &dir, &path)) return r;
   HostFd parent;
@@ -696,7 +696,7 @@ uint16_t path_unlink_file(Call& c) {
 }
 
 uint16_t path_filestat_get(Call& c) {
-  FdEntry* dir;
+  FdEntry* dir = nullptr;
   std::string path;
   if (uint16_t r = dir_and_path(c, c.u32(0), c.u32(2), c.u32(3), right::PathFilestatGet, &dir, &path)) return r;
   HostFd fd;
@@ -708,7 +708,7 @@ uint16_t path_filestat_get(Call& c) {
 }
 
 uint16_t path_filestat_set_times(Call& c) {
-  FdEntry* dir;
+  FdEntry* dir = nullptr;
   std::string path;
   if (uint16_t r = dir_and_path(c, c.u32(0), c.u32(2), c.u32(3), right::PathFilestatSetTimes, &dir, &path)) return r;
   timespec ts[2];
@@ -732,7 +732,7 @@ uint16_t path_filestat_set_times(Call& c) {
 }
 
 uint16_t path_readlink(Call& c) {
-  FdEntry* dir;
+  FdEntry* dir = nullptr;
   std::string path, name;
   if (uint16_t r = dir_and_path(c, c.u32(0), c.u32(1), c.u32(2), right::PathReadlink, &dir, &path)) return r;
   uint64_t buf = c.u32(3), len = c.u32(4), used = c.u32(5);
@@ -752,7 +752,7 @@ uint16_t path_readlink(Call& c) {
 uint16_t path_symlink(Call& c) {
   std::string target;
   if (!c.mem.string(c.u32(0), c.u32(1), &target)) return kFault;
-  FdEntry* dir;
+  FdEntry* dir = nullptr;
   std::string path, name;
   if (uint16_t r = dir_and_path(c, c.u32(2), c.u32(3), c.u32(4), right::PathSymlink, &dir, &path)) return r;
   if (target.find('\0') != std::string::npos) return kInval;
@@ -763,14 +763,15 @@ uint16_t path_symlink(Call& c) {
   if (uint16_t r = parent_of(c, dir, path, &parent, &name, &trailing)) return r;
   if (trailing) {
     struct stat sb;
-    if (fstatat(parent.fd, name.c_str(), &sb, AT_SYMLINK_NOFOLLOW) == 0) return kExist;
+    // "name/" names a directory: an existing one is EEXIST, a file ENOTDIR (as Linux does).
+    if (fstatat(parent.fd, name.c_str(), &sb, AT_SYMLINK_NOFOLLOW) == 0) return S_ISDIR(sb.st_mode) ? kExist : kNotdir;
     return kNoent;
   }
   return symlinkat(target.c_str(), parent.fd, name.c_str()) == 0 ? kSuccess : last_errno();
 }
 
 uint16_t path_rename(Call& c) {
-  FdEntry *odir, *ndir;
+  FdEntry *odir = nullptr, *ndir = nullptr;
   std::string opath, npath, oname, nname;
   if (uint16_t r = dir_and_path(c, c.u32(0), c.u32(1), c.u32(2), right::PathRenameSource, &odir, &opath)) return r;
   if (uint16_t r = dir_and_path(c, c.u32(3), c.u32(4), c.u32(5), right::PathRenameTarget, &ndir, &npath)) return r;
@@ -787,7 +788,7 @@ uint16_t path_rename(Call& c) {
 }
 
 uint16_t path_link(Call& c) {
-  FdEntry *odir, *ndir;
+  FdEntry *odir = nullptr, *ndir = nullptr;
   std::string opath, npath, nname;
   if (uint16_t r = dir_and_path(c, c.u32(0), c.u32(2), c.u32(3), right::PathLinkSource, &odir, &opath)) return r;
   if (uint16_t r = dir_and_path(c, c.u32(4), c.u32(5), c.u32(6), right::PathLinkTarget, &ndir, &npath)) return r;
@@ -828,19 +829,19 @@ uint16_t poll_oneoff(Call& c) {
   struct Event { uint64_t userdata; uint16_t error; uint8_t type; uint64_t nbytes; uint16_t flags; };
   std::vector<Event> ready;
   std::vector<pollfd> pfds;
-  std::vector<uint64_t> pfd_sub;  // subscription index per pollfd
+  std::vector<uint64_t> pfd_sub;  // (userdata, event type) per pollfd
   int64_t timeout_ns = -1;
   std::vector<std::pair<uint64_t, uint64_t>> clocks;  // (sub index, deadline in CLOCK_MONOTONIC ns)
   uint64_t mono_now = now_ns(CLOCK_MONOTONIC);
   for (uint64_t i = 0; i < n; ++i) {
-    uint64_t s = in + i * 48, userdata;
-    uint8_t tag;
+    uint64_t s = in + i * 48, userdata = 0;
+    uint8_t tag = 0;
     c.mem.load(s, &userdata);
     c.mem.load(s + 8, &tag);
     if (tag == 0) {
-      uint32_t id;
-      uint64_t timeout;
-      uint16_t flags;
+      uint32_t id = 0;
+      uint64_t timeout = 0;
+      uint16_t flags = 0;
       c.mem.load(s + 16, &id);
       c.mem.load(s + 24, &timeout);
       c.mem.load(s + 40, &flags);
@@ -856,7 +857,7 @@ uint16_t poll_oneoff(Call& c) {
       int64_t r = int64_t(std::min<uint64_t>(rel, uint64_t(INT64_MAX) / 2));
       if (timeout_ns < 0 || r < timeout_ns) timeout_ns = r;
     } else if (tag == 1 || tag == 2) {
-      uint32_t fd;
+      uint32_t fd = 0;
       c.mem.load(s + 16, &fd);
       FdEntry* e = c.st.get(fd);
       if (!e) { ready.push_back({userdata, kBadf, tag, 0, 0}); continue; }
@@ -870,7 +871,7 @@ uint16_t poll_oneoff(Call& c) {
         continue;
       }
       pfds.push_back({e->host, short(tag == 1 ? POLLIN : POLLOUT), 0});
-      pfd_sub.push_back(userdata | 0);  // userdata
+      pfd_sub.push_back(userdata);
       pfd_sub.push_back(tag);
     } else {
       ready.push_back({userdata, kInval, tag, 0, 0});

@@ -70,6 +70,10 @@ check "run add64 negative"     0 "-9000000000"       "" -- run --invoke add64 "$
 check "run f32"                0 "3.75"              "" -- run --invoke addf "$w/arith.wasm" 1.5 2.25
 check "run f64 shortest"       0 "0.3333333333333333" "" -- run --invoke div "$w/arith.wasm" 1 3
 check "run f64 negative"       0 "-2.5"              "" -- run --invoke div "$w/arith.wasm" -5 2
+check "run f64 inf result"     0 "-inf"              "" -- run --invoke div "$w/arith.wasm" -1 0
+check "run f64 nan result"     0 "NaN"               "" -- run --invoke div "$w/arith.wasm" 0 0
+check "run f32 inf argument"   0 "inf"               "" -- run --invoke addf "$w/arith.wasm" inf 1
+check "run f64 nan argument"   0 "NaN"               "" -- run --invoke div "$w/arith.wasm" nan 1
 check "run multi-value"        0 "9${nl}-4"          "" -- run --invoke swap "$w/arith.wasm" -4 9
 check "run no results"         0 ""                  "" -- run --invoke nothing "$w/arith.wasm"
 check "run _start"             0 ""                  "" -- run "$w/start.wasm"
