@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 TIER       ?=
 
-.PHONY: all deps configure build run test spec unit cli asan asan-test clean
+.PHONY: all deps configure build run test spec unit cli wasi-test asan asan-test clean bench bench-smoke
 
 all: build
 
@@ -31,6 +31,17 @@ unit: build
 
 cli: build
 	@bash tests/cli/run-cli-tests.sh $(BUILD)/skiff
+
+# The official WASI preview 1 testsuite, run through `skiff run`.
+wasi-test: build
+	@bash tests/wasi/run-testsuite.sh $(BUILD)/skiff
+
+bench: build
+	@cmake --build $(BUILD) --target skiff_embed_bench
+	@python3 bench/run --skiff $(BUILD)/skiff
+
+bench-smoke: build
+	@python3 bench/run --smoke --skiff $(BUILD)/skiff --build-dir $(BUILD)/bench
 
 asan: deps
 	@[ -f $(ASAN_BUILD)/build.ninja ] || cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSKIFF_ASAN=ON

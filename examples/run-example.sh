@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make run`: builds examples/fib.wat and runs it with the skiff command.
+# `make run`: builds examples/fib.wat and the WASI command examples/wordcount.c
+# and runs them with the skiff command.
 #   run-example.sh SKIFF
 set -uo pipefail
 skiff=${1:?usage: run-example.sh SKIFF}
@@ -33,5 +34,27 @@ echo "\$ skiff run --invoke average fib.wasm 0      # divides by zero: a trap, e
 code=$?
 echo "(exit $code)"
 [ "$code" -eq 6 ] || { echo "run-example: expected exit code 6 for a trap" >&2; exit 1; }
+
+# A WASI command: it reads the files of the one directory it was granted.
+command -v clang >/dev/null || { echo "run-example: clang not found (make deps)" >&2; exit 2; }
+clang --target=wasm32-wasi -O2 -o "$work/wordcount.wasm" "$here/wordcount.c" ||
+  { echo "run-example: clang --target=wasm32-wasi failed (make deps installs wasi-libc)" >&2; exit 1; }
+echo
+echo "\$ skiff run --dir examples/data::/data wordcount.wasm /data"
+start=$(date +%s%N)
+out=$("$skiff" run --dir "$here/data::/data" wordcount.wasm /data)
+code=$?
+end=$(date +%s%N)
+echo "$out"
+echo "(exit $code, $(( (end - start) / 1000000 )) ms)"
+[ "$code" -eq 0 ] && [[ $out == *"total (2 files)"* ]] ||
+  { echo "run-example: expected a summary of 2 files and exit 0" >&2; exit 1; }
+
+echo
+echo "\$ skiff run --dir examples/data::/data wordcount.wasm /etc/passwd     # outside the sandbox: refused, exit 1"
+"$skiff" run --dir "$here/data::/data" wordcount.wasm /etc/passwd
+code=$?
+echo "(exit $code)"
+[ "$code" -eq 1 ] || { echo "run-example: expected exit code 1 from the guest" >&2; exit 1; }
 echo
 echo "example ok"

@@ -7,7 +7,9 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libgtest-dev nlohmann-json3-dev libcli11-dev
   wabt            # wast2json for the spec testsuite
+  jq              # reads the wasi-testsuite's .json expectations
   clang lld wasi-libc libclang-rt-dev-wasm32  # C test programs -> wasm32-wasi
+  python3         # bench/run
 )
 
 missing=()

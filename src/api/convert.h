@@ -49,5 +49,6 @@ inline uint32_t slots_of(const std::vector<ValType>& types) {
 
 // Adapts a public host callback to the engine's slot convention.
 rt::HostFunc wrap_host_callback(FuncType type, HostCallback callback);
+rt::HostFunc wrap_raw_host_callback(RawHostCallback callback);
 
 }  // namespace skiff::api

@@ -78,7 +78,8 @@ struct Linker::Impl {
   struct HostDef {
     uint64_t id;  // process-unique: keys the per-store FuncInst cache
     FuncType type;
-    HostCallback callback;
+    HostCallback callback;   // boxed form, or
+    RawHostCallback raw;     // slot form
   };
   struct Entry {
     std::shared_ptr<const HostDef> host;  // set for Linker::func entries
@@ -99,7 +100,14 @@ Linker::Linker(Linker&&) noexcept = default;
 Linker& Linker::operator=(Linker&&) noexcept = default;
 
 void Linker::func(std::string module, std::string name, FuncType type, HostCallback callback) {
-  auto def = std::make_shared<Impl::HostDef>(Impl::HostDef{Impl::next_host_id(), std::move(type), std::move(callback)});
+  auto def = std::make_shared<Impl::HostDef>(
+      Impl::HostDef{Impl::next_host_id(), std::move(type), std::move(callback), nullptr});
+  impl_->entries[{std::move(module), std::move(name)}] = Impl::Entry{std::move(def), Extern{}};
+}
+
+void Linker::func_raw(std::string module, std::string name, FuncType type, RawHostCallback callback) {
+  auto def = std::make_shared<Impl::HostDef>(
+      Impl::HostDef{Impl::next_host_id(), std::move(type), nullptr, std::move(callback)});
   impl_->entries[{std::move(module), std::move(name)}] = Impl::Entry{std::move(def), Extern{}};
 }
 
@@ -127,7 +135,9 @@ Result<Instance> Linker::instantiate(Store& store, const Module& module) const {
     if (const auto& host = it->second.host) {
       rt::FuncInst*& cached = raw_store.host_func_cache[host->id];
       if (cached == nullptr)
-        cached = rt::new_host_func(raw_store, host->type, api::wrap_host_callback(host->type, host->callback));
+        cached = rt::new_host_func(raw_store, host->type,
+                                   host->raw ? api::wrap_raw_host_callback(host->raw)
+                                             : api::wrap_host_callback(host->type, host->callback));
       value.kind = ExternKind::Func;
       value.func = cached;
     } else {

@@ -8,8 +8,16 @@
 
 namespace skiff {
 
-Engine::Engine(EngineConfig config) : config_(std::make_shared<EngineConfig>(config)) {}
-const EngineConfig& Engine::config() const { return *config_; }
+struct Engine::State {
+  EngineConfig config;
+  std::atomic<uint64_t> epoch{0};
+};
+
+Engine::Engine(EngineConfig config) : state_(std::make_shared<State>()) { state_->config = config; }
+const EngineConfig& Engine::config() const { return state_->config; }
+void Engine::increment_epoch() const { state_->epoch.fetch_add(1, std::memory_order_relaxed); }
+uint64_t Engine::current_epoch() const { return state_->epoch.load(std::memory_order_relaxed); }
+const std::atomic<uint64_t>* Engine::epoch_counter() const { return &state_->epoch; }
 
 Result<Module> Module::compile(const Engine& engine, std::vector<uint8_t> bytes) {
   auto decoded = wasm::decode_module(std::move(bytes));

@@ -73,16 +73,86 @@ std::string Val::to_string() const {
 
 Store::Store(const Engine& engine)
     : impl_(std::make_unique<rt::Store>(engine.config().value_stack_bytes, engine.config().max_call_depth)),
-      engine_(&engine) {}
+      engine_(engine) {}
 Store::~Store() = default;
 Store::Store(Store&&) noexcept = default;
 Store& Store::operator=(Store&&) noexcept = default;
+
+void Store::set_limits(const StoreLimits& limits) {
+  rt::Store& s = *impl_;
+  s.limits.max_memory_bytes = limits.max_memory_bytes;
+  s.limits.max_table_elements = limits.max_table_elements;
+  s.limits.max_instances = limits.max_instances;
+  s.limits.max_memories = limits.max_memories;
+  s.limits.max_tables = limits.max_tables;
+  // The frame stack was reserved for the engine's depth: never go past it.
+  uint32_t depth = limits.max_call_depth == 0 ? s.frame_capacity : limits.max_call_depth;
+  s.max_call_depth = depth < s.frame_capacity ? depth : s.frame_capacity;
+}
+
+StoreLimits Store::limits() const {
+  const rt::Store& s = *impl_;
+  StoreLimits out;
+  out.max_memory_bytes = s.limits.max_memory_bytes;
+  out.max_table_elements = s.limits.max_table_elements;
+  out.max_instances = s.limits.max_instances;
+  out.max_memories = s.limits.max_memories;
+  out.max_tables = s.limits.max_tables;
+  out.max_call_depth = s.max_call_depth;
+  return out;
+}
+
+uint64_t Store::memory_bytes() const { return impl_->memory_bytes; }
+
+namespace {
+void update_check_interrupts(rt::Store& s) {
+  s.check_interrupts = s.fuel_enabled || s.epoch_deadline != UINT64_MAX;
+}
+Result<uint64_t> fuel_of(const rt::Store* s) {
+  if (s == nullptr || !s->fuel_enabled) return Error(ErrorCode::UsageError, Error::kNoOffset, "fuel is not enabled");
+  return s->fuel > 0 ? static_cast<uint64_t>(s->fuel) : uint64_t{0};
+}
+}  // namespace
+
+void Store::set_fuel(uint64_t fuel) {
+  rt::Store& s = *impl_;
+  s.fuel_enabled = true;
+  s.fuel = fuel > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(fuel);
+  update_check_interrupts(s);
+}
+
+Result<uint64_t> Store::get_fuel() const { return fuel_of(impl_.get()); }
+
+void Store::set_epoch_deadline(uint64_t delta) {
+  rt::Store& s = *impl_;
+  s.epoch = engine_.epoch_counter();
+  uint64_t now = engine_.current_epoch();
+  // Saturate: a huge delta means "practically never", not a wrap to the past.
+  s.epoch_deadline = delta >= UINT64_MAX - 1 - now ? UINT64_MAX - 1 : now + delta;
+  update_check_interrupts(s);
+}
+
+void Store::clear_interrupts() {
+  rt::Store& s = *impl_;
+  s.fuel_enabled = false;
+  s.fuel = 0;
+  s.epoch_deadline = UINT64_MAX;
+  update_check_interrupts(s);
+}
 
 uint8_t* Caller::memory_data() const {
   return instance_ && !instance_->memories.empty() ? instance_->memories[0]->base : nullptr;
 }
 uint64_t Caller::memory_size() const {
   return instance_ && !instance_->memories.empty() ? instance_->memories[0]->size : 0;
+}
+Instance Caller::instance() const { return Instance(store_, instance_); }
+Result<uint64_t> Caller::get_fuel() const { return fuel_of(store_); }
+
+Trap MemoryView::out_of_bounds(uint64_t ptr, uint64_t len, uint64_t size) {
+  return Trap(TrapKind::MemoryOutOfBounds, "out of bounds memory access: host access of " + std::to_string(len) +
+                                               " bytes at " + std::to_string(ptr) + " in a memory of " +
+                                               std::to_string(size) + " bytes");
 }
 
 // ---- Func -------------------------------------------------------------------
@@ -129,7 +199,31 @@ rt::HostFunc wrap_host_callback(FuncType type, HostCallback callback) {
   };
 }
 
+rt::HostFunc wrap_raw_host_callback(RawHostCallback callback) {
+  return [callback = std::move(callback)](rt::Caller& raw_caller, rt::Slot* slots) -> std::optional<Trap> {
+    Caller caller(raw_caller.store, raw_caller.instance);
+    std::optional<Trap> trap;
+    {
+      rt::HostCallScope scope;  // host faults stay host faults
+      try {
+        trap = callback(caller, slots);
+      } catch (const std::exception& e) {
+        trap = Trap(TrapKind::Host, std::string("host function threw: ") + e.what());
+      } catch (...) {
+        trap = Trap(TrapKind::Host, "host function threw an exception");
+      }
+    }
+    if (trap && trap->kind == TrapKind::None) trap->kind = TrapKind::Host;
+    return trap;
+  };
+}
+
 }  // namespace api
+
+Func Func::create_raw(Store& store, const FuncType& type, RawHostCallback callback) {
+  rt::FuncInst* f = rt::new_host_func(*store.raw(), type, api::wrap_raw_host_callback(std::move(callback)));
+  return Func(store.raw(), f);
+}
 
 Func Func::create(Store& store, const FuncType& type, HostCallback callback) {
   rt::FuncInst* f = rt::new_host_func(*store.raw(), type, api::wrap_host_callback(type, std::move(callback)));

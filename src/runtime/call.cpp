@@ -34,6 +34,13 @@ TrapKind call_guarded(Store& store, FuncInst* func, Slot* slots, Trap* trap, Exe
     *trap = Trap(TrapKind::StackExhausted);
     return trap->kind;
   }
+  // A deadline already passed stops the call before it starts (the tiers
+  // check again at function entries and loop back-edges).
+  if (store.check_interrupts && store.epoch != nullptr &&
+      store.epoch->load(std::memory_order_relaxed) >= store.epoch_deadline) [[unlikely]] {
+    *trap = Trap(TrapKind::Interrupted);
+    return trap->kind;
+  }
   if (func->kind == FuncInst::Kind::Host) {
     Caller caller{&store, nullptr};
     std::optional<Trap> result;

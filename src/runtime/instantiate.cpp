@@ -137,6 +137,9 @@ Result<Instance*> instantiate(Store& store, std::shared_ptr<const CompiledModule
   const wasm::Module& module = *compiled->module;
   if (imports.size() != module.imports.size())
     return Error(ErrorCode::Internal, Error::kNoOffset, "wrong number of resolved imports");
+  if (store.instances.size() >= store.limits.max_instances)
+    return Error(ErrorCode::ResourceLimit, Error::kNoOffset,
+                 "store instance limit: at most " + std::to_string(store.limits.max_instances) + " instances");
 
   store.instances.push_back(std::make_unique<Instance>());
   Instance& instance = *store.instances.back();

@@ -87,6 +87,7 @@ struct FuncInst {
 };
 
 struct MemoryInst {
+  Store* owner = nullptr;     // whose StoreLimits bound grow (null: unbounded)
   uint8_t* base = nullptr;    // reservation start; never moves
   uint64_t size = 0;          // current size in bytes (pages * 64 KiB)
   wasm::MemoryType type;      // current limits (min = current pages)
@@ -98,10 +99,12 @@ struct MemoryInst {
 };
 
 struct TableInst {
+  Store* owner = nullptr;     // whose StoreLimits bound grow (null: unbounded)
   std::vector<Ref> elems;
   wasm::TableType type;
   // Grows by `delta` filled with `init`; returns the old size or -1.
   int64_t grow(uint64_t delta, Ref init);
+  ~TableInst();  // returns its elements to the owner's budget
 };
 
 struct GlobalInst {
@@ -133,6 +136,16 @@ struct CallFrame {
   FuncInst* func = nullptr;             // the callee, for backtraces
 };
 
+// Per-store resource caps (the embedder's StoreLimits). Exceeding one makes
+// memory.grow / table.grow return -1 and instantiation fail (ResourceLimit).
+struct StoreLimits {
+  uint64_t max_memory_bytes = UINT64_MAX;   // sum of all linear memories' sizes
+  uint64_t max_table_elements = UINT64_MAX; // sum of all tables' lengths
+  uint64_t max_instances = UINT64_MAX;
+  uint64_t max_memories = UINT64_MAX;
+  uint64_t max_tables = UINT64_MAX;
+};
+
 // One tenant's state. Used by one thread at a time.
 struct Store {
   // Execution stacks (reserved once, committed by the OS on touch).
@@ -144,6 +157,20 @@ struct Store {
   CallFrame* frames = nullptr;     // max_call_depth entries, reserved up front
   uint32_t frame_depth = 0;        // frames in use
   uint32_t max_call_depth = 10000;
+  uint32_t frame_capacity = 0;     // entries reserved in `frames`; max_call_depth <= this
+
+  // Interruption, checked by tiers at function entry and loop back-edges
+  // only when `check_interrupts` is true (no cost otherwise).
+  // Fuel unit: one function entry or one loop iteration.
+  bool check_interrupts = false;        // fuel or deadline configured
+  bool fuel_enabled = false;
+  int64_t fuel = 0;                     // remaining; < 0 after consumption -> trap OutOfFuel
+  const std::atomic<uint64_t>* epoch = nullptr;  // engine's epoch counter
+  uint64_t epoch_deadline = UINT64_MAX;          // trap Interrupted when *epoch >= deadline
+
+  StoreLimits limits;
+  uint64_t memory_bytes = 0;   // current total of the store's memories
+  uint64_t table_elements = 0; // current total of the store's tables
 
   // Everything the store owns.
   std::vector<std::unique_ptr<FuncInst>> funcs;

@@ -39,6 +39,7 @@ Store::Store(uint64_t value_stack_bytes, uint32_t max_call_depth_) {
   value_stack_end = value_stack + stack_bytes / sizeof(Slot);
   stack_top = value_stack;
   max_call_depth = max_call_depth_;
+  frame_capacity = max_call_depth_;
   size_t frame_bytes = round_to_pages(uint64_t{max_call_depth_} * sizeof(CallFrame));
   frames = static_cast<CallFrame*>(reserve_stack(frame_bytes));
 }
@@ -52,7 +53,7 @@ Store::~Store() {
   globals.clear();
   size_t stack_bytes = reinterpret_cast<uint8_t*>(value_stack_end) - reinterpret_cast<uint8_t*>(value_stack);
   munmap(value_stack, stack_bytes + kGuardBytes);
-  munmap(frames, round_to_pages(uint64_t{max_call_depth} * sizeof(CallFrame)) + kGuardBytes);
+  munmap(frames, round_to_pages(uint64_t{frame_capacity} * sizeof(CallFrame)) + kGuardBytes);
 }
 
 std::shared_ptr<CompiledModule> make_compiled_module(std::shared_ptr<const wasm::Module> module) {

@@ -11,17 +11,32 @@ int64_t TableInst::grow(uint64_t delta, Ref init) {
   if (max > UINT32_MAX) max = UINT32_MAX;
   if (delta > max || old_size + delta > max) return -1;
   if (old_size + delta > kMaxTableElems) return -1;
+  if (owner != nullptr && owner->table_elements + delta > owner->limits.max_table_elements) return -1;
   try {
     elems.resize(old_size + delta, init);
   } catch (const std::bad_alloc&) {
     return -1;
   }
+  if (owner != nullptr) owner->table_elements += delta;
   type.limits.min = elems.size();
   return static_cast<int64_t>(old_size);
 }
 
+TableInst::~TableInst() {
+  if (owner != nullptr) owner->table_elements -= elems.size();
+}
+
 Result<TableInst*> new_table(Store& store, const wasm::TableType& type, Ref init) {
+  const StoreLimits& limits = store.limits;
+  if (store.tables.size() >= limits.max_tables)
+    return Error(ErrorCode::ResourceLimit, Error::kNoOffset,
+                 "store table limit: at most " + std::to_string(limits.max_tables) + " tables");
+  if (store.table_elements + type.limits.min > limits.max_table_elements)
+    return Error(ErrorCode::ResourceLimit, Error::kNoOffset,
+                 "store table element limit: a table of " + std::to_string(type.limits.min) +
+                     " elements would bring the total over " + std::to_string(limits.max_table_elements));
   auto table = std::make_unique<TableInst>();
+  table->owner = &store;
   table->type = type;
   table->type.limits.min = 0;
   if (table->grow(type.limits.min, init) < 0)

@@ -12,7 +12,8 @@
 //
 // Hooks run only for reachable code: after br/br_table/return/unreachable
 // the rest of the block is validated but the interface is not told about it.
-// A block entered in dead code gets no block/else/end hooks either.
+// A block entered in dead code stays dead to its end (else branch included):
+// no hooks for it or for anything inside it.
 //
 // Values popped for an instruction are handed to its hook in a buffer (the
 // first popped operand last, i.e. in wasm operand order); a hook that
@@ -159,6 +160,105 @@ concept BodyInterface = requires(I& i, StateOf<I>& s, typename StateOf<I>::Value
   i.call_indirect(s, n, n, ft, vs, v);  // typeidx, tableidx, type, args, index
 };
 
+// A cursor over a body's bytes. Single-byte LEB128 values (nearly all
+// indices and small constants) are read inline; everything else goes through
+// the shared Reader, which holds the LEB128 rules.
+class BodyCursor {
+ public:
+  BodyCursor(const uint8_t* data, size_t size, uint64_t base_offset)
+      : begin_(data), pos_(data), end_(data + size), base_(base_offset) {}
+
+  uint64_t offset() const { return base_ + static_cast<uint64_t>(pos_ - begin_); }
+  bool at_end() const { return pos_ == end_; }
+  size_t remaining() const { return static_cast<size_t>(end_ - pos_); }
+  const Error& error() const { return error_; }
+
+  bool u8(uint8_t& out) {
+    if (pos_ == end_) [[unlikely]] return truncated();
+    out = *pos_++;
+    return true;
+  }
+  bool u32(uint32_t& out) {
+    if (pos_ != end_ && *pos_ < 0x80) [[likely]] {
+      out = *pos_++;
+      return true;
+    }
+    return slow(out, &Reader::u32);
+  }
+  bool s32(int32_t& out) {
+    if (pos_ != end_ && *pos_ < 0x80) [[likely]] {
+      out = sign_extend7(*pos_++);
+      return true;
+    }
+    return slow(out, &Reader::s32);
+  }
+  bool s33(int64_t& out) {
+    if (pos_ != end_ && *pos_ < 0x80) [[likely]] {
+      out = sign_extend7(*pos_++);
+      return true;
+    }
+    return slow(out, &Reader::s33);
+  }
+  bool s64(int64_t& out) {
+    if (pos_ != end_ && *pos_ < 0x80) [[likely]] {
+      out = sign_extend7(*pos_++);
+      return true;
+    }
+    return slow(out, &Reader::s64);
+  }
+  bool fixed_u32(uint32_t& out) { return slow(out, &Reader::fixed_u32); }
+  bool fixed_u64(uint64_t& out) { return slow(out, &Reader::fixed_u64); }
+  bool bytes16(const uint8_t*& out) {
+    if (remaining() < 16) [[unlikely]] return truncated();
+    out = pos_;
+    pos_ += 16;
+    return true;
+  }
+
+ private:
+  [[gnu::noinline]] bool truncated() {
+    error_ = Error(ErrorCode::UnexpectedEnd, offset());
+    return false;
+  }
+  static int32_t sign_extend7(uint8_t b) { return b < 0x40 ? b : static_cast<int32_t>(b) - 0x80; }
+  // Kept out of line so the single-byte fast paths stay small.
+  template <typename T, typename R>
+  [[gnu::noinline]] bool slow(T& out, Result<R> (Reader::*read)()) {
+    Reader r(pos_, remaining(), offset());
+    auto res = (r.*read)();
+    if (!res.ok()) {
+      error_ = res.error();
+      return false;
+    }
+    out = static_cast<T>(*res);
+    pos_ = r.pos();
+    return true;
+  }
+
+  const uint8_t* begin_;
+  const uint8_t* pos_;
+  const uint8_t* end_;
+  uint64_t base_;
+  Error error_;
+};
+
+// Single-byte opcodes, looked up once from the opcode table.
+struct SingleByteOps {
+  Opcode op[256];
+  const OpInfo* info[256];  // null: not an opcode (or a prefix)
+  SingleByteOps() {
+    for (uint32_t b = 0; b < 256; ++b) {
+      auto found = opcode_from(0, b);
+      op[b] = found ? *found : Opcode::Nop;
+      info[b] = found ? &op_info(*found) : nullptr;
+    }
+  }
+  static const SingleByteOps& get() {
+    static const SingleByteOps table;
+    return table;
+  }
+};
+
 template <typename ValidationTag, typename Interface>
   requires BodyInterface<Interface>
 class BodyDecoder {
@@ -171,7 +271,8 @@ class BodyDecoder {
       : s_(module, func_index),
         iface_(iface),
         body_(module.body(func_index)),
-        reader_(module.bytes.data() + body_.body_offset, body_.body_end - body_.body_offset, body_.body_offset) {}
+        reader_(module.bytes.data() + body_.body_offset, body_.body_end - body_.body_offset, body_.body_offset),
+        single_byte_ops_(SingleByteOps::get()) {}
 
   State& state() { return s_; }
 
@@ -194,12 +295,10 @@ class BodyDecoder {
   do {                                                                     \
     if (!(cond)) [[unlikely]] return fail(ErrorCode::code);                \
   } while (0)
-  // Reads with the Reader and returns false on a decode error.
-#define READ_OR_FAIL(dst, expr)                      \
-  do {                                               \
-    auto r_ = (expr);                                \
-    if (!r_.ok()) [[unlikely]] return fail_decode(r_.error()); \
-    dst = *r_;                                       \
+  // Reads with the cursor (READ(u32, x)) and returns false on a decode error.
+#define READ(method, dst)                                                  \
+  do {                                                                     \
+    if (!reader_.method(dst)) [[unlikely]] return fail_decode(reader_.error()); \
   } while (0)
 
   bool fail_decode(Error e) {
@@ -251,7 +350,13 @@ class BodyDecoder {
 
   // ---- the operand stack ----------------------------------------------------
 
-  bool reachable() const { return !s_.controls.back().unreachable; }
+  // Whether the current instruction can run: the interface hears only of
+  // those. (Typing uses Control::unreachable alone: a block entered in dead
+  // code is typed normally but stays dead.)
+  bool reachable() const {
+    const Control& c = s_.controls.back();
+    return !c.unreachable && c.reachable_at_start;
+  }
 
   Value& push(ValType t) {
     Value v;
@@ -302,33 +407,33 @@ class BodyDecoder {
 
   bool read_zero_byte() {
     uint8_t b;
-    READ_OR_FAIL(b, reader_.u8());
+    READ(u8, b);
     if (b != 0) return fail_decode(Error(ErrorCode::ZeroByteExpected, reader_.offset() - 1));
     return true;
   }
 
   bool read_valtype(ValType& out) {
     uint8_t b;
-    READ_OR_FAIL(b, reader_.u8());
+    READ(u8, b);
     if (!is_valtype_byte(b)) return fail_decode(Error(ErrorCode::MalformedValueType, reader_.offset() - 1));
     out = static_cast<ValType>(b);
     return true;
   }
 
   bool read_memarg(Immediates& imm) {
-    READ_OR_FAIL(imm.align, reader_.u32());
-    READ_OR_FAIL(imm.offset, reader_.u32());
+    READ(u32, imm.align);
+    READ(u32, imm.offset);
     return true;
   }
 
   // Decodes the immediates of `op` (decode errors only; indices are checked
   // by validation). br_table targets go to targets_.
-  bool read_immediates(Opcode op, Imm kind, Immediates& imm, std::vector<uint32_t>& targets) {
+  [[gnu::always_inline]] bool read_immediates(Opcode op, Imm kind, Immediates& imm, std::vector<uint32_t>& targets) {
     switch (kind) {
       case Imm::None:
         return true;
       case Imm::Block: {
-        READ_OR_FAIL(imm.block_type, reader_.s33());
+        READ(s33, imm.block_type);
         if (imm.block_type < 0 && imm.block_type != -64) {
           uint8_t byte = static_cast<uint8_t>(imm.block_type & 0x7f);
           if (!is_valtype_byte(byte))
@@ -342,27 +447,27 @@ class BodyDecoder {
       case Imm::Global:
       case Imm::Table:
       case Imm::Elem:
-        READ_OR_FAIL(imm.index, reader_.u32());
+        READ(u32, imm.index);
         return true;
       case Imm::Data:
-        READ_OR_FAIL(imm.index, reader_.u32());
+        READ(u32, imm.index);
         return check_data_count();
       case Imm::BrTable: {
         uint32_t count;
-        READ_OR_FAIL(count, reader_.u32());
+        READ(u32, count);
         targets.clear();
         // Each target takes at least a byte: cap the reservation by what is left.
         targets.reserve(std::min<size_t>(size_t{count} + 1, reader_.remaining()));
         for (uint64_t i = 0; i <= count; ++i) {
           uint32_t t;
-          READ_OR_FAIL(t, reader_.u32());
+          READ(u32, t);
           targets.push_back(t);
         }
         return true;
       }
       case Imm::CallIndirect:
-        READ_OR_FAIL(imm.index, reader_.u32());
-        READ_OR_FAIL(imm.index2, reader_.u32());
+        READ(u32, imm.index);
+        READ(u32, imm.index2);
         return true;
       case Imm::Memory:
         return read_zero_byte();
@@ -370,49 +475,49 @@ class BodyDecoder {
         return read_memarg(imm);
       case Imm::MemArgLane:
         if (!read_memarg(imm)) return false;
-        READ_OR_FAIL(imm.lane, reader_.u8());
+        READ(u8, imm.lane);
         return true;
       case Imm::I32: {
         int32_t v;
-        READ_OR_FAIL(v, reader_.s32());
+        READ(s32, v);
         imm.bits = static_cast<uint64_t>(static_cast<int64_t>(v));
         return true;
       }
       case Imm::I64: {
         int64_t v;
-        READ_OR_FAIL(v, reader_.s64());
+        READ(s64, v);
         imm.bits = static_cast<uint64_t>(v);
         return true;
       }
       case Imm::F32: {
         uint32_t v;
-        READ_OR_FAIL(v, reader_.fixed_u32());
+        READ(fixed_u32, v);
         imm.bits = v;
         return true;
       }
       case Imm::F64:
-        READ_OR_FAIL(imm.bits, reader_.fixed_u64());
+        READ(fixed_u64, imm.bits);
         return true;
       case Imm::V128:
       case Imm::Shuffle: {
         const uint8_t* p;
-        READ_OR_FAIL(p, reader_.bytes(16));
+        READ(bytes16, p);
         std::memcpy(imm.v128.bytes, p, 16);
         return true;
       }
       case Imm::Lane:
-        READ_OR_FAIL(imm.lane, reader_.u8());
+        READ(u8, imm.lane);
         return true;
       case Imm::RefType: {
         uint8_t b;
-        READ_OR_FAIL(b, reader_.u8());
+        READ(u8, b);
         if (b != static_cast<uint8_t>(ValType::FuncRef) && b != static_cast<uint8_t>(ValType::ExternRef))
           return fail_decode(Error(ErrorCode::MalformedReferenceType, reader_.offset() - 1));
         imm.type = static_cast<ValType>(b);
         return true;
       }
       case Imm::SelectT: {
-        READ_OR_FAIL(imm.select_arity, reader_.u32());
+        READ(u32, imm.select_arity);
         for (uint32_t i = 0; i < imm.select_arity; ++i) {
           ValType t;
           if (!read_valtype(t)) return false;
@@ -421,15 +526,15 @@ class BodyDecoder {
         return true;
       }
       case Imm::MemoryInit:
-        READ_OR_FAIL(imm.index, reader_.u32());
+        READ(u32, imm.index);
         if (!check_data_count()) return false;
         return read_zero_byte();
       case Imm::MemoryCopy:
         return read_zero_byte() && read_zero_byte();
       case Imm::TableInit:
       case Imm::TableCopy:
-        READ_OR_FAIL(imm.index, reader_.u32());
-        READ_OR_FAIL(imm.index2, reader_.u32());
+        READ(u32, imm.index);
+        READ(u32, imm.index2);
         if (kind == Imm::TableInit) std::swap(imm.index, imm.index2);  // index = table, index2 = elem
         return true;
     }
@@ -449,18 +554,21 @@ class BodyDecoder {
   }
   uint32_t data_count() const { return s_.module.data_count.value_or(0); }
 
-  bool read_opcode(Opcode& op) {
+  [[gnu::always_inline]] bool read_opcode(Opcode& op, const OpInfo*& info) {
     uint8_t b;
-    READ_OR_FAIL(b, reader_.u8());
-    uint32_t code = b;
-    uint8_t prefix = 0;
-    if (b == 0xfc || b == 0xfd) {
-      prefix = b;
-      READ_OR_FAIL(code, reader_.u32());
+    READ(u8, b);
+    if (b != 0xfc && b != 0xfd) [[likely]] {
+      info = single_byte_ops_.info[b];
+      if (info == nullptr) return fail_decode(Error(ErrorCode::IllegalOpcode, s_.instr_offset));
+      op = single_byte_ops_.op[b];
+      return true;
     }
-    auto found = opcode_from(prefix, code);
+    uint32_t code;
+    READ(u32, code);
+    auto found = opcode_from(b, code);
     if (!found) return fail_decode(Error(ErrorCode::IllegalOpcode, s_.instr_offset));
     op = *found;
+    info = &op_info(op);
     return true;
   }
 
@@ -477,7 +585,8 @@ class BodyDecoder {
       if (reader_.at_end()) return Error(ErrorCode::EndOpcodeExpected, reader_.offset());
       s_.instr_offset = reader_.offset();
       Opcode op;
-      if (!read_opcode(op) || !read_immediates(op, op_info(op).imm, imm, targets)) return error_;
+      const OpInfo* info;
+      if (!read_opcode(op, info) || !read_immediates(op, info->imm, imm, targets)) return error_;
       if (op == Opcode::Block || op == Opcode::Loop || op == Opcode::If) ++depth;
       if (op == Opcode::End) --depth;
     }
@@ -569,8 +678,9 @@ class BodyDecoder {
       if (reader_.at_end()) return fail_decode(Error(ErrorCode::EndOpcodeExpected, reader_.offset()));
       s_.instr_offset = reader_.offset();
       Opcode op;
-      if (!read_opcode(op)) return false;
-      const OpInfo& info = op_info(op);
+      const OpInfo* info_ptr;
+      if (!read_opcode(op, info_ptr)) return false;
+      const OpInfo& info = *info_ptr;
       imm = Immediates{};
       if (!read_immediates(op, info.imm, imm, targets_)) return false;
       depth_delta_ = (op == Opcode::Block || op == Opcode::Loop || op == Opcode::If) ? 1 : 0;
@@ -867,14 +977,15 @@ class BodyDecoder {
     return true;
   }
 
-#undef READ_OR_FAIL
+#undef READ
 #undef CHECK
 #undef VALIDATE
 
   State s_;
   Interface& iface_;
   const FunctionBody& body_;
-  Reader reader_;
+  BodyCursor reader_;
+  const SingleByteOps& single_byte_ops_;
   std::vector<Value> args_;         // operands popped for the current instruction
   std::vector<uint32_t> targets_;   // br_table arms then default
   int depth_delta_ = 0;             // nesting change of the current instruction

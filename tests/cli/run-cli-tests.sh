@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # End-to-end tests of the `skiff` command: output and exit codes.
 #   run-cli-tests.sh SKIFF
-# Builds the .wasm inputs from tests/cli/*.wat with wat2wasm at test time.
+# Builds the .wasm inputs from tests/cli/*.wat with wat2wasm, and the WASI C
+# programs of tests/wasi with clang --target=wasm32-wasi, at test time.
 set -uo pipefail
 
 [ $# -eq 1 ] || { echo "usage: $0 SKIFF" >&2; exit 2; }
 skiff=$1
 [ -x "$skiff" ] || { echo "run-cli-tests: $skiff is not executable" >&2; exit 2; }
+skiff=$(cd "$(dirname "$skiff")" && pwd)/$(basename "$skiff")  # some tests run in another directory
 command -v wat2wasm >/dev/null || { echo "run-cli-tests: wat2wasm not found (apt-get install wabt)" >&2; exit 2; }
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,6 +21,8 @@ for wat in "$here"/*.wat; do
   [ "$name" = invalid ] && flags+=(--no-check)
   wat2wasm "${flags[@]}" "$wat" -o "$work/$name.wasm" || { echo "run-cli-tests: wat2wasm failed for $wat" >&2; exit 2; }
 done
+bash "$here/../wasi/build.sh" "$work/c" && clang --target=wasm32-wasi -O2 -o "$work/c/wordcount.wasm" "$here/../../examples/wordcount.c" ||
+  { echo "run-cli-tests: cannot build tests/wasi/*.c (make deps)" >&2; exit 2; }
 printf 'XXXX\1\0\0\0' >"$work/bad-magic.wasm"
 # A type section that claims 5 bytes but holds 3.
 printf '\0asm\1\0\0\0\1\5\1\x60\0' >"$work/truncated.wasm"
@@ -28,11 +32,12 @@ passed=0 failed=0
 # check NAME EXIT STDOUT STDERR -- ARGS...
 #   STDOUT: the exact output, or "~TEXT" for "contains TEXT", or "" for empty.
 #   STDERR: "~TEXT" (contains), "" (empty) or "*" (anything).
+#   stdin is /dev/null, or the file named by $check_stdin.
 check() {
   local name=$1 want_exit=$2 want_out=$3 want_err=$4
   shift 5
   local out err code problems=()
-  out=$("$skiff" "$@" 2>"$work/stderr")
+  out=$("$skiff" "$@" 2>"$work/stderr" <"${check_stdin:-/dev/null}")
   code=$?
   err=$(cat "$work/stderr")
   [ "$code" -eq "$want_exit" ] || problems+=("exit $code, want $want_exit")
@@ -89,8 +94,53 @@ check "trap stack exhausted"   6 ""  "~call stack exhausted"   -- run --invoke r
 check "trap in start function" 6 ""  "~unreachable"            -- run "$w/start-trap.wasm"
 
 # link errors: exit 5
-check "wasi import named"      5 ""  "~fd_write" -- run "$w/wasi.wasm"
+check "unknown env import"     5 ""  '~unknown import ("env" "host_log")' -- run "$w/env-import.wasm"
+check "wasi 0.2 import"        5 ""  "~needs WASI 0.2"   -- run "$w/preview2.wasm"
+check "wasi 0.2 import named"  5 ""  "~wasi:cli/environment@0.2.0" -- run "$w/preview2.wasm"
 check "missing export"         5 ""  "~no exported function \"nope\""    -- run --invoke nope "$w/arith.wasm"
+
+# WASI commands: the exit status is the guest's
+c=$work/c
+check "wasi proc_exit code"    7 "hello from wat"    "" -- run "$w/wasi.wasm"
+check "wasi reactor invoke"    0 "41"                "" -- run --invoke answer "$w/reactor.wasm"
+check "wasi hello"             0 "hello, wasi"       "" -- run "$c/hello.wasm"
+check "wasi exit code"         42 ""                 "" -- run "$c/exit_code.wasm" 42
+check "wasi exit 0 from main"  0 ""                  "" -- run "$c/exit_code.wasm"
+check "wasi argv0 is file name" 0 "~argv[0]=args_env.wasm" "" -- run "$c/args_env.wasm"
+check "wasi --argv0"           0 "~argv[0]=clang++"  "" -- run --argv0 clang++ "$c/args_env.wasm"
+check "wasi guest options"     0 "~argv[1]=--env${nl}argv[2]=-x${nl}argv[3]=--${nl}argv[4]=--dir" "" \
+                                                        -- run "$c/args_env.wasm" --env -x -- --dir
+check "wasi argc"              0 "~argc=3"           "" -- run "$c/args_env.wasm" "a b" ""
+check "wasi no host env"       0 "~HOME=(unset)"     "" -- run "$c/args_env.wasm"
+check "wasi --env NAME=VALUE"  0 "~env GREETING=a=b c" "" -- run --env "GREETING=a=b c" "$c/args_env.wasm"
+check "wasi --env NAME inherits" 0 "~HOME=$HOME"     "" -- run --env HOME "$c/args_env.wasm"
+check "wasi --env unset NAME"  0 "~argc=1${nl}argv[0]=args_env.wasm${nl}HOME=(unset)" "" \
+                                                        -- run --env SKIFF_SURELY_UNSET_VARIABLE "$c/args_env.wasm"
+check "wasi bad --env"         2 ""  "~expected NAME=VALUE" -- run --env =x "$c/args_env.wasm"
+printf 'piped in\n' >"$work/stdin.txt"
+check_stdin=$work/stdin.txt
+check "wasi stdin"             0 "PIPED IN"          "" -- run "$c/stdin_upper.wasm"
+unset check_stdin
+check "wasi trap exit code"    6 "about to abort"    "~wasm trap: unreachable" -- run "$c/abort.wasm"
+check "wasi trap backtrace"    6 "about to abort"    "~at give_up"             -- run "$c/abort.wasm"
+check "wasi trap backtrace outer" 6 "about to abort" "~at _start"              -- run "$c/abort.wasm"
+
+# preopens: --dir HOST[::GUEST], --dir-ro; nothing else is reachable
+mkdir -p "$work/ro" "$work/rw"
+printf 'kept\n' >"$work/ro/data.txt"
+printf 'kept\n' >"$work/rw/data.txt"
+check "wasi --dir-ro holds"    0 "~read-only holds"  "" -- run --dir-ro "$work/ro::/ro" "$c/readonly.wasm"
+check "wasi --dir writable"    1 "~WRITABLE"         "" -- run --dir "$work/rw::/ro" "$c/readonly.wasm"
+[ "$(cat "$work/ro/data.txt")" = kept ] && passed=$((passed + 1)) && echo "ok   wasi --dir-ro left host file untouched" ||
+  { failed=$((failed + 1)); echo "FAIL wasi --dir-ro changed $work/ro/data.txt"; }
+check "wasi no preopen"        2 "~read failed"  ""  -- run "$c/readonly.wasm"
+check "wasi missing --dir"     3 ""  "~$work/nope"     -- run --dir "$work/nope" "$c/hello.wasm"
+mkdir -p "$work/cwd/sub" && printf 'one two\nthree\n' >"$work/cwd/sub/words.txt"
+(cd "$work/cwd" && check "wasi --dir . (relative paths)" 0 "~14  sub/words.txt" "" \
+  -- run --dir . "$c/wordcount.wasm" sub/words.txt; echo "$passed $failed" >"$work/counts")
+read -r passed failed <"$work/counts"
+check "wasi --dir HOST::GUEST" 0 "~/data/words.txt"  "" -- run --dir "$work/cwd/sub::/data" "$c/wordcount.wasm" /data/words.txt
+check "wasi path outside preopen" 1 ""  "~Capabilities insufficient" -- run --dir "$work/cwd/sub::/data" "$c/wordcount.wasm" /data/../../ro/data.txt
 
 # validate
 check "validate ok"            0 "ok" ""                         -- validate "$w/arith.wasm"
@@ -110,7 +160,7 @@ check "inspect sections"       0 "~code"                         "" -- inspect "
 check "inspect name section"   0 "~custom \"name\""              "" -- inspect "$w/trap.wasm"
 check "inspect function count" 0 "~functions: 6 (0 imported, 6 defined)" "" -- inspect "$w/arith.wasm"
 check "inspect imports"        0 "~func   wasi_snapshot_preview1::fd_write" "" -- inspect "$w/wasi.wasm"
-check "inspect imported count" 0 "~functions: 2 (1 imported, 1 defined)" "" -- inspect "$w/wasi.wasm"
+check "inspect imported count" 0 "~functions: 3 (2 imported, 1 defined)" "" -- inspect "$w/wasi.wasm"
 
 # usage and I/O errors
 check "missing file"           3 ""  "~cannot read"        -- run "$w/does-not-exist.wasm"

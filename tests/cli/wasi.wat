@@ -1,6 +1,12 @@
-;; Imports WASI, which `skiff run` does not provide yet.
+;; A WASI command without a toolchain: writes a line, then proc_exit(7).
 (module
-  (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
   (memory (export "memory") 1)
-  (func (export "_start"))
+  (data (i32.const 16) "hello from wat\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16))   ;; iovec.buf
+    (i32.store (i32.const 4) (i32.const 15))   ;; iovec.len
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (call $proc_exit (i32.const 7)))
 )

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "skiff/skiff.hh"
+#include "skiff/wasi.hh"
 
 namespace {
 
@@ -156,34 +157,99 @@ int report_trap(const std::string& path, const skiff::Trap& trap) {
   return fail(ec::kTrap, text);
 }
 
-int cmd_run(const std::string& path, const std::string& invoke, const std::vector<std::string>& args) {
+// What `skiff run` grants the guest.
+struct RunOptions {
+  std::string invoke;
+  std::vector<std::string> dirs, dirs_ro, envs;
+  std::string argv0;
+};
+
+// HOST[::GUEST], as wasmtime spells it: `--dir .` maps the current directory as `.`.
+void add_preopen(skiff::wasi::Config& config, const std::string& spec, bool read_only) {
+  size_t sep = spec.find("::");
+  if (sep == std::string::npos) config.preopen_dir(spec, spec, read_only);
+  else config.preopen_dir(spec.substr(0, sep), spec.substr(sep + 2), read_only);
+}
+
+// NAME=VALUE sets a variable; a bare NAME passes the host's value, if it has one.
+bool add_env(skiff::wasi::Config& config, const std::string& spec, std::string& error) {
+  size_t eq = spec.find('=');
+  std::string name = spec.substr(0, eq);
+  if (name.empty()) {
+    error = "--env \"" + spec + "\": expected NAME=VALUE or NAME";
+    return false;
+  }
+  if (eq != std::string::npos) {
+    config.env(name, spec.substr(eq + 1));
+  } else if (const char* value = std::getenv(name.c_str())) {
+    config.env(name, value);
+  }
+  return true;
+}
+
+std::string base_name(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+int link_error(const std::string& path, const skiff::Module& module, const skiff::Error& e) {
+  std::string message = e.to_string();
+  if (e.code == skiff::ErrorCode::UnknownImport) {
+    bool preview2 = false;
+    for (const auto& imp : module.imports()) {
+      if (imp.module == "wasi_snapshot_preview1") continue;
+      // Older engines leave the name out of the error: list what nobody provides.
+      if (e.detail.empty()) message += ": " + printable(imp.module) + "::" + printable(imp.name) + " (" + imp.type + ")";
+      preview2 |= imp.module.starts_with("wasi:");
+    }
+    if (preview2) message += "; this module needs WASI 0.2 (the component model), skiff runs WASI preview 1 modules";
+    else if (e.detail.find("\"wasi_snapshot_preview1\"") != std::string::npos) message += "; not a WASI preview 1 function";
+    else message += "; `skiff run` provides only wasi_snapshot_preview1 (WASI preview 1)";
+  }
+  return fail(ec::kLinkError, path + ": " + message);
+}
+
+int cmd_run(const std::string& path, const RunOptions& options, const std::vector<std::string>& args) {
   skiff::Engine engine;
   int exit = 0;
   auto module = load(engine, path, exit);
   if (!module) return exit;
 
+  // With --invoke the arguments are the function's parameters, not argv.
+  skiff::wasi::Config config;
+  config.arg(options.argv0.empty() ? base_name(path) : options.argv0);
+  if (options.invoke.empty())
+    for (const auto& a : args) config.arg(a);
+  for (const auto& d : options.dirs) add_preopen(config, d, false);
+  for (const auto& d : options.dirs_ro) add_preopen(config, d, true);
+  for (const auto& e : options.envs) {
+    std::string error;
+    if (!add_env(config, e, error)) return fail(ec::kUsage, error);
+  }
+  auto context = skiff::wasi::Context::create(config);
+  if (!context) return fail(ec::kIo, context.error().to_string());
+
   skiff::Store store(engine);
   skiff::Linker linker(engine);
+  if (auto added = skiff::wasi::add_to_linker(linker, context.value()); !added)
+    return fail(ec::kLinkError, added.error().to_string());
   auto instance = linker.instantiate(store, *module);
   if (!instance) {
     const skiff::Error& e = instance.error();
-    if (e.phase() == skiff::Phase::Link) {
-      // Nothing is defined in the linker yet, so every import is unresolved:
-      // name the first one unless the engine already did.
-      std::string message = e.to_string();
-      auto imports = module->imports();
-      if (!imports.empty()) {
-        const auto& imp = imports.front();
-        if (e.detail.empty()) message += ": " + printable(imp.module) + "::" + printable(imp.name) + " (" + imp.type + ")";
-        message += imp.module.starts_with("wasi_") ? "; WASI is not supported yet" : "; `skiff run` provides no imports";
-      }
-      return fail(ec::kLinkError, path + ": " + message);
-    }
+    if (e.phase() == skiff::Phase::Link) return link_error(path, *module, e);
     if (e.phase() == skiff::Phase::Instantiate)
       return fail(ec::kTrap, path + ": instantiation failed: " + e.to_string());
     return fail(exit_code_for(e.phase()), path + ": " + e.to_string());
   }
 
+  const std::string& invoke = options.invoke;
+  if (!invoke.empty()) {
+    // A WASI reactor sets itself up in `_initialize` before any other export runs.
+    if (auto init = instance->func("_initialize"); init && init->type().params.empty()) {
+      auto done = init->call(std::span<const skiff::Val>());
+      if (!done) return report_trap(path, done.error());
+    }
+  }
   std::string entry = invoke;
   if (entry.empty()) {
     // The start function already ran during instantiation; `_start` is the
@@ -280,18 +346,37 @@ int cmd_inspect(const std::string& path) {
 int main(int argc, char** argv) {
   CLI::App app{"Skiff: a WebAssembly runtime.\n\n"
                "Exit codes: 0 ok, 2 usage, 3 cannot read file, 4 invalid or malformed module,\n"
-               "5 link error (unresolved import, missing export), 6 wasm trap.",
+               "5 link error (unresolved import, missing export), 6 wasm trap.\n"
+               "`skiff run` of a WASI command exits with the guest's exit code.",
                "skiff"};
   app.set_version_flag("-V,--version", std::string("skiff ") + SKIFF_VERSION);
   app.require_subcommand(1);
 
-  std::string file, invoke;
+  std::string file;
+  RunOptions run_options;
   std::vector<std::string> run_args;
-  auto* run = app.add_subcommand("run", "Run a module: its start function and `_start`, or one export with --invoke");
-  run->add_option("--invoke", invoke, "Call this exported function; ARGS are its parameters, results print one per line");
+  auto* run = app.add_subcommand(
+      "run", "Run a module: its start function and `_start` (a WASI command), or one export with --invoke.\n"
+             "The guest gets WASI preview 1 with only what the options grant; its exit code is skiff's.");
+  run->add_option("--invoke", run_options.invoke,
+                  "Call this exported function (after `_initialize`, if exported); ARGS are its parameters, "
+                  "results print one per line");
+  run->add_option("--dir", run_options.dirs, "Preopen host directory HOST as GUEST (default: HOST as given)")
+      ->type_name("HOST[::GUEST]")
+      ->allow_extra_args(false);
+  run->add_option("--dir-ro", run_options.dirs_ro, "Like --dir, but the guest can only read through it")
+      ->type_name("HOST[::GUEST]")
+      ->allow_extra_args(false);
+  run->add_option("--env", run_options.envs, "Set a guest environment variable, or pass the host's value of NAME")
+      ->type_name("NAME[=VALUE]")
+      ->allow_extra_args(false);
+  run->add_option("--argv0", run_options.argv0, "The guest's argv[0] (default: the module's file name)");
   run->add_option("file", file, "The .wasm file")->required();
-  run->add_option("args", run_args, "Arguments (with --invoke: one per parameter; i32/i64 decimal, f32/f64 decimal, inf, nan)");
-  run->positionals_at_end();  // so negative numbers after FILE are arguments, not options
+  run->add_option("args", run_args,
+                  "The guest's arguments, even if they start with `-`; with --invoke: one per parameter "
+                  "(i32/i64 decimal, f32/f64 decimal, inf, nan)");
+  // Everything after FILE belongs to the guest (or is a parameter, e.g. a negative number).
+  run->positionals_at_end();
 
   auto* validate = app.add_subcommand("validate", "Decode and validate a module; print `ok` or the error with its byte offset");
   validate->add_option("file", file, "The .wasm file")->required();
@@ -313,7 +398,7 @@ int main(int argc, char** argv) {
     return fail(ec::kUsage, what + " (see `skiff --help`)");
   }
 
-  if (run->parsed()) return cmd_run(file, invoke, run_args);
+  if (run->parsed()) return cmd_run(file, run_options, run_args);
   if (validate->parsed()) return cmd_validate(file);
   if (inspect->parsed()) return cmd_inspect(file);
   return fail(ec::kUsage, "no command given (see `skiff --help`)");
