@@ -14,6 +14,7 @@ suite=${2:-$here/../../../shared/wasi-testsuite}
 [ -x "$skiff" ] || { echo "run-testsuite: $skiff is not executable" >&2; exit 2; }
 skiff=$(cd "$(dirname "$skiff")" && pwd)/$(basename "$skiff")
 [ -d "$suite/tests" ] || { echo "run-testsuite: no testsuite at $suite" >&2; exit 2; }
+suite=$(cd "$suite" && pwd)  # each test runs in its own directory
 command -v jq >/dev/null || { echo "run-testsuite: jq not found (apt-get install jq)" >&2; exit 2; }
 
 declare -A skip_reason=()
