@@ -19,6 +19,9 @@
 // Handlers may therefore see a destination that aliases any source, fully or
 // partly (e.g. v128.load8_lane's result over its address and vector): they
 // must read every operand before writing the result.
+//
+// Branch targets are forward (> 0) except for loop back-edges, which are
+// exactly the branches with a target <= 0: where fuel and epochs are checked.
 #include "interp/lower.h"
 
 #include <limits>

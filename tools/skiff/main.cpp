@@ -9,7 +9,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <chrono>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -162,6 +164,7 @@ struct RunOptions {
   std::string invoke;
   std::vector<std::string> dirs, dirs_ro, envs;
   std::string argv0;
+  std::string fuel, timeout, max_memory;  // resource limits; empty = none
 };
 
 // HOST[::GUEST], as wasmtime spells it: `--dir .` maps the current directory as `.`.
@@ -230,6 +233,28 @@ int cmd_run(const std::string& path, const RunOptions& options, const std::vecto
   if (!context) return fail(ec::kIo, context.error().to_string());
 
   skiff::Store store(engine);
+  if (!options.max_memory.empty()) {
+    auto bytes = skiff::parse_byte_size(options.max_memory);
+    if (!bytes) return fail(ec::kUsage, "--max-memory: " + bytes.error().to_string());
+    skiff::StoreLimits limits;
+    limits.max_memory_bytes = bytes.value();
+    store.set_limits(limits);
+  }
+  if (!options.fuel.empty()) {
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long fuel = std::strtoull(options.fuel.c_str(), &end, 10);
+    if (errno || end == options.fuel.c_str() || *end || options.fuel[0] == '-')
+      return fail(ec::kUsage, "--fuel: expected a non-negative integer, got \"" + options.fuel + "\"");
+    store.set_fuel(fuel);
+  }
+  std::unique_ptr<skiff::EpochTicker> ticker;  // must outlive the run
+  if (!options.timeout.empty()) {
+    auto timeout = skiff::parse_duration(options.timeout);
+    if (!timeout) return fail(ec::kUsage, "--timeout: " + timeout.error().to_string());
+    ticker = std::make_unique<skiff::EpochTicker>(engine, std::chrono::milliseconds(1));
+    store.set_epoch_deadline(ticker->ticks_for(timeout.value()));
+  }
   skiff::Linker linker(engine);
   if (auto added = skiff::wasi::add_to_linker(linker, context.value()); !added)
     return fail(ec::kLinkError, added.error().to_string());
@@ -371,6 +396,13 @@ int main(int argc, char** argv) {
       ->type_name("NAME[=VALUE]")
       ->allow_extra_args(false);
   run->add_option("--argv0", run_options.argv0, "The guest's argv[0] (default: the module's file name)");
+  run->add_option("--fuel", run_options.fuel, "Trap after N units of fuel (one per function entry or loop iteration)")
+      ->type_name("N");
+  run->add_option("--timeout", run_options.timeout, "Trap when the run takes longer, e.g. 2s, 500ms")
+      ->type_name("DURATION");
+  run->add_option("--max-memory", run_options.max_memory,
+                  "Cap the total size of linear memories in bytes (K/M/G suffixes); memory.grow past it fails")
+      ->type_name("BYTES");
   run->add_option("file", file, "The .wasm file")->required();
   run->add_option("args", run_args,
                   "The guest's arguments, even if they start with `-`; with --invoke: one per parameter "
