@@ -6,38 +6,13 @@
 #include <vector>
 
 #include "base/reader.h"
+#include "binary_bytes.h"
 #include "wasm/module.h"
 
 namespace skiff::wasm {
 namespace {
 
-using Bytes = std::vector<uint8_t>;
-
-Bytes leb(uint64_t v) {
-  Bytes out;
-  do {
-    uint8_t b = v & 0x7f;
-    v >>= 7;
-    out.push_back(v ? b | 0x80 : b);
-  } while (v);
-  return out;
-}
-
-Bytes cat(std::initializer_list<Bytes> parts) {
-  Bytes out;
-  for (const Bytes& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
-
-Bytes str(const std::string& s) { return cat({leb(s.size()), Bytes(s.begin(), s.end())}); }
-
-Bytes section(uint8_t id, const Bytes& payload) { return cat({{id}, leb(payload.size()), payload}); }
-
-Bytes module(std::initializer_list<Bytes> sections) {
-  Bytes out = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
-  for (const Bytes& s : sections) out.insert(out.end(), s.begin(), s.end());
-  return out;
-}
+using namespace skiff::test_bytes;
 
 // Common pieces: type 0 is [] -> [], one function of it with an empty body.
 const Bytes kTypeSection = section(1, {0x01, 0x60, 0x00, 0x00});
