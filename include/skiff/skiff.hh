@@ -86,7 +86,9 @@ struct Val {
   std::string to_string() const;
 };
 
-enum class Tier : uint8_t { Interp };
+// Interp: tier 0, instant start. Jit: every function compiled with LLVM
+// before it runs (needs libskiff_llvm.so, loaded only for this tier).
+enum class Tier : uint8_t { Interp, Jit };
 
 struct EngineConfig {
   Tier tier = Tier::Interp;

@@ -1,16 +1,18 @@
 // The default tier behind rt::call_guarded (src/runtime does not call a tier
-// itself, so the api layer binds the interpreter here), and the unboxed call
-// path of TypedFunc.
+// itself, so the api layer binds one here), and the unboxed call path of
+// TypedFunc. llvmjit::execute runs a function's machine code when its module
+// was compiled by tier 2 and hands everything else to the interpreter.
 #include <algorithm>
 
 #include "interp/interp.h"
+#include "llvm/jit.h"
 #include "runtime/call.h"
 #include "skiff/skiff.hh"
 
 namespace skiff::rt {
 
 TrapKind call_guarded(Store& store, FuncInst* func, Slot* slots, Trap* trap) {
-  return call_guarded(store, func, slots, trap, &interp::execute);
+  return call_guarded(store, func, slots, trap, &llvmjit::execute);
 }
 
 }  // namespace skiff::rt

@@ -4,6 +4,7 @@
 
 #include "api/convert.h"
 #include "interp/interp.h"
+#include "llvm/jit.h"
 #include "runtime/runtime.h"
 
 namespace skiff {
@@ -150,7 +151,7 @@ Result<Instance> Linker::instantiate(Store& store, const Module& module) const {
     SKIFF_TRY(rt::check_import(*compiled, i, value));
     resolved.push_back(value);
   }
-  auto instance = rt::instantiate(raw_store, compiled, resolved, &interp::execute);
+  auto instance = rt::instantiate(raw_store, compiled, resolved, &llvmjit::execute);
   if (!instance) return instance.error();
   return Instance(&raw_store, *instance);
 }

@@ -2,6 +2,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "llvm/jit.h"
 #include "runtime/runtime.h"
 #include "skiff/skiff.hh"
 #include "wasm/validator.h"
@@ -25,7 +26,10 @@ Result<Module> Module::compile(const Engine& engine, std::vector<uint8_t> bytes)
   std::unique_ptr<wasm::Module> module = std::move(decoded.value());
   SKIFF_TRY(wasm::validate_module(*module));
   Module out;
-  out.impl_ = rt::make_compiled_module(std::shared_ptr<const wasm::Module>(std::move(module)));
+  auto compiled = rt::make_compiled_module(std::shared_ptr<const wasm::Module>(std::move(module)));
+  // Tier 2 compiles the whole module before anything runs.
+  if (engine.config().tier == Tier::Jit) SKIFF_TRY(llvmjit::compile_module(*compiled));
+  out.impl_ = std::move(compiled);
   return out;
 }
 

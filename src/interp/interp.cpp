@@ -162,6 +162,62 @@ struct StoreOp<F, void (*)(uint8_t*, V128, uint32_t)> {
   }
 };
 
+// ---- superinstructions (internal_ops.def's families) ---------------------------
+
+// An immediate word as an operand of type T (its low bytes, like a slot).
+template <typename T>
+SKIFF_INLINE T imm_as(uint64_t word) {
+  T v;
+  std::memcpy(&v, &word, sizeof(T));
+  return v;
+}
+
+// NameImm: [dst] [a] [imm].
+template <auto F, typename Sig = PlainT<F>>
+struct ImmBinOp;
+template <auto F, typename R, typename A, typename B>
+struct ImmBinOp<F, R (*)(A, B)> {
+  static constexpr size_t kWords = 4;
+  SKIFF_INLINE static void run(const uint64_t* pc, Slot* fp) { wr<R>(fp, pc[1], F(rd<A>(fp, pc[2]), imm_as<B>(pc[3]))); }
+};
+
+// BrIfName / BrUnlessName: [a] [b] [target]; ...Imm: [a] [imm] [target].
+template <auto F, typename Sig = PlainT<F>>
+struct CompareOp;
+template <auto F, typename A, typename B>
+struct CompareOp<F, uint32_t (*)(A, B)> {
+  static constexpr size_t kWords = 4;
+  SKIFF_INLINE static bool slots(const uint64_t* pc, const Slot* fp) { return F(rd<A>(fp, pc[1]), rd<B>(fp, pc[2])) != 0; }
+  SKIFF_INLINE static bool imm(const uint64_t* pc, const Slot* fp) { return F(rd<A>(fp, pc[1]), imm_as<B>(pc[2])) != 0; }
+};
+
+// NameAddImm: [dst] [addr] [addend] [offset]; the address is the 32-bit
+// wrapping sum addr + addend, as the i32.add it replaces computed it.
+template <auto F, typename Sig = PlainT<F>>
+struct AddImmLoadOp;
+template <auto F, typename R>
+struct AddImmLoadOp<F, R (*)(const uint8_t*)> {
+  static constexpr size_t kWords = 5;
+  SKIFF_INLINE static void run(const uint64_t* pc, Slot* fp, uint8_t* mem) {
+    uint32_t addr = rd<uint32_t>(fp, pc[2]) + static_cast<uint32_t>(pc[3]);
+    wr<R>(fp, pc[1], F(mem + uint64_t{addr} + pc[4]));
+  }
+};
+
+// NameLoad: [dst] [a] [addr] [addend] [offset]: dst = a op (the B at addr + addend + offset).
+template <auto F, typename Sig = PlainT<F>>
+struct LoadOperandOp;
+template <auto F, typename R, typename A, typename B>
+struct LoadOperandOp<F, R (*)(A, B)> {
+  static constexpr size_t kWords = 6;
+  SKIFF_INLINE static void run(const uint64_t* pc, Slot* fp, uint8_t* mem) {
+    uint32_t addr = rd<uint32_t>(fp, pc[3]) + static_cast<uint32_t>(pc[4]);
+    B b;
+    std::memcpy(&b, mem + uint64_t{addr} + pc[5], sizeof(B));
+    wr<R>(fp, pc[1], F(rd<A>(fp, pc[2]), b));
+  }
+};
+
 // ---- cold paths, kept out of the loop -------------------------------------------
 
 // Lowers a wasm function on its first call; null if lowering failed (only
@@ -267,6 +323,18 @@ uint32_t slots_of(const std::vector<ValType>& types) {
     NEXT();                                    \
   }
 
+// Takes a branch. Loop back-edges are exactly the non-positive offsets; they
+// cost one unit of fuel and check the epoch when the store asks for it.
+#define JUMP(offset_word)                                          \
+  do {                                                             \
+    const int64_t jump_offset_ = static_cast<int64_t>(offset_word); \
+    pc += jump_offset_;                                            \
+    if (checking) [[unlikely]] {                                   \
+      if (jump_offset_ <= 0) goto check_interrupts;                \
+    }                                                              \
+    NEXT();                                                        \
+  } while (0)
+
 #define TRAP(k)  \
   do {           \
     kind = (k);  \
@@ -291,6 +359,9 @@ uint32_t slots_of(const std::vector<ValType>& types) {
 
   rt::Store& store = *store_ptr;
   const uint32_t entry_depth = store.frame_depth;
+  // Whether fuel or an epoch deadline applies; cached so the checks cost a
+  // test of one register when they are off. Re-read after host calls.
+  bool checking = store.check_interrupts;
   Slot* const saved_top = store.stack_top;
   TrapKind kind = TrapKind::None;
   bool from_host = false;
@@ -334,6 +405,19 @@ call_wasm: {
     inst = callee->instance;
     mem = inst->mem0_base();
   }
+  if (checking) [[unlikely]]
+    goto check_interrupts;
+  NEXT();
+}
+
+// One unit of fuel per function entry and loop iteration, then the epoch.
+// Runs after the frame is set up (or the back-edge taken), so a trap here
+// has the interrupted function in its backtrace; pc is where to go on.
+check_interrupts: {
+  if (store.fuel_enabled && --store.fuel < 0) [[unlikely]]
+    TRAP(TrapKind::OutOfFuel);
+  if (store.epoch != nullptr && store.epoch->load(std::memory_order_relaxed) >= store.epoch_deadline) [[unlikely]]
+    TRAP(TrapKind::Interrupted);
   NEXT();
 }
 
@@ -344,6 +428,7 @@ call_host_func: {
     from_host = true;
     TRAP(k);
   }
+  checking = store.check_interrupts;  // the host may have set fuel or a deadline
   pc = return_pc;
   NEXT();
 }
@@ -376,30 +461,22 @@ L_Const128_: {
 }
 
 // ---- branches ----
-L_Br_: {
-  pc += static_cast<int64_t>(pc[1]);
-  NEXT();
-}
+L_Br_: JUMP(pc[1]);
 L_BrIf_: {
-  if (rd<uint32_t>(fp, pc[1]) != 0)
-    pc += static_cast<int64_t>(pc[2]);
-  else
-    pc += 3;
+  if (rd<uint32_t>(fp, pc[1]) != 0) JUMP(pc[2]);
+  pc += 3;
   NEXT();
 }
 L_BrUnless_: {
-  if (rd<uint32_t>(fp, pc[1]) == 0)
-    pc += static_cast<int64_t>(pc[2]);
-  else
-    pc += 3;
+  if (rd<uint32_t>(fp, pc[1]) == 0) JUMP(pc[2]);
+  pc += 3;
   NEXT();
 }
 L_BrTable_: {
   uint64_t index = rd<uint32_t>(fp, pc[1]);
   uint64_t count = pc[2];
   if (index > count) index = count;  // out of range: the default, stored last
-  pc += static_cast<int64_t>(pc[3 + index]);
-  NEXT();
+  JUMP(pc[3 + index]);
 }
 
 // ---- calls ----
@@ -619,6 +696,58 @@ L_RefFunc_: {
   NEXT();
 }
 
+// ---- superinstructions ----
+#define SKIFF_IMM_HANDLER(name)             \
+  L_##name##Imm_ : {                        \
+    using Op = ImmBinOp<&ops::name>;        \
+    Op::run(pc, fp);                        \
+    pc += Op::kWords;                       \
+    NEXT();                                 \
+  }
+SKIFF_IMM_BINOPS(SKIFF_IMM_HANDLER)
+#undef SKIFF_IMM_HANDLER
+#define SKIFF_BRANCH_HANDLERS(name)                                     \
+  L_BrIf##name##_ : {                                                   \
+    if (CompareOp<&ops::name>::slots(pc, fp)) JUMP(pc[3]);              \
+    pc += 4;                                                            \
+    NEXT();                                                             \
+  }                                                                     \
+  L_BrUnless##name##_ : {                                               \
+    if (!CompareOp<&ops::name>::slots(pc, fp)) JUMP(pc[3]);             \
+    pc += 4;                                                            \
+    NEXT();                                                             \
+  }                                                                     \
+  L_BrIf##name##Imm_ : {                                                \
+    if (CompareOp<&ops::name>::imm(pc, fp)) JUMP(pc[3]);                \
+    pc += 4;                                                            \
+    NEXT();                                                             \
+  }                                                                     \
+  L_BrUnless##name##Imm_ : {                                            \
+    if (!CompareOp<&ops::name>::imm(pc, fp)) JUMP(pc[3]);               \
+    pc += 4;                                                            \
+    NEXT();                                                             \
+  }
+SKIFF_FUSED_COMPARES(SKIFF_BRANCH_HANDLERS)
+#undef SKIFF_BRANCH_HANDLERS
+#define SKIFF_ADDIMM_LOAD_HANDLER(name)     \
+  L_##name##AddImm_ : {                     \
+    using Op = AddImmLoadOp<&ops::name>;    \
+    Op::run(pc, fp, mem);                   \
+    pc += Op::kWords;                       \
+    NEXT();                                 \
+  }
+SKIFF_ADDIMM_LOADS(SKIFF_ADDIMM_LOAD_HANDLER)
+#undef SKIFF_ADDIMM_LOAD_HANDLER
+#define SKIFF_LOAD_OPERAND_HANDLER(name)    \
+  L_##name##Load_ : {                       \
+    using Op = LoadOperandOp<&ops::name>;   \
+    Op::run(pc, fp, mem);                   \
+    pc += Op::kWords;                       \
+    NEXT();                                 \
+  }
+SKIFF_LOAD_OPERAND_BINOPS(SKIFF_LOAD_OPERAND_HANDLER)
+#undef SKIFF_LOAD_OPERAND_HANDLER
+
 // A wasm opcode of class Special never reaches the code stream; treat one
 // as a broken invariant rather than running off into garbage.
 L_invalid:
@@ -630,6 +759,7 @@ on_trap:
 }
 
 #undef TRAP
+#undef JUMP
 #undef NEXT
 
 }  // namespace

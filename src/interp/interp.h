@@ -2,6 +2,12 @@
 #pragma once
 #include "runtime/objects.h"
 
+namespace skiff::rt {
+// The interpreter consumes fuel (one unit per function entry and loop
+// iteration) and checks the epoch deadline when store.check_interrupts is set.
+inline constexpr bool kInterpreterChecksInterrupts = true;
+}  // namespace skiff::rt
+
 namespace skiff::interp {
 
 // Runs `func` (wasm or host) in `store`. Arguments are in slots[0..]

@@ -249,8 +249,7 @@ class Lowering {
   void if_(S& s, V& cond, C& c) {
     last_dst_word_ = kNone;
     materialise_all(s);
-    size_t at = emit(IOp::BrUnless_);
-    code.slot(src(cond));
+    size_t at = emit_conditional_branch(cond, false);
     c.data.else_patch = Patch{code.pos(), at};
     code.word(0);
   }
@@ -282,14 +281,12 @@ class Lowering {
 
   void br_if(S& s, uint32_t depth, V& cond, V* values) {
     if (!s.is_function_label(depth) && !needs_moves(s.label(depth), values)) {
-      size_t at = emit(IOp::BrIf_);
-      code.slot(src(cond));
+      size_t at = emit_conditional_branch(cond, true);
       target(s.label(depth), at);
       return;
     }
     // Moves happen only when the branch is taken: skip them otherwise.
-    size_t at = emit(IOp::BrUnless_);
-    code.slot(src(cond));
+    size_t at = emit_conditional_branch(cond, false);
     Patch skip{code.pos(), at};
     code.word(0);
     branch(s, depth, values);
@@ -348,7 +345,206 @@ class Lowering {
 
   size_t emit(IOp o) {
     last_dst_word_ = kNone;
+    last_instr_ = code.pos();
+    last_iop_ = o;
     return code.op(o);
+  }
+
+  // ---- superinstructions -----------------------------------------------------
+  // A fusion replaces the instruction just emitted (which produced one of
+  // the current instruction's operands, never read again) by a combined
+  // one. Only the last instruction is ever removed, so no label or pending
+  // branch can point into or past it.
+
+  // Whether `v` is the result the last instruction wrote, and that
+  // instruction was `o` with its destination as its first operand word.
+  bool just_produced(const V& v, IOp o) const {
+    return last_iop_ == o && !v.data.is_local_ref && last_dst_word_ != kNone && last_dst_word_ == last_instr_ + 1 &&
+           last_dst_slot_ == v.slot;
+  }
+  // Operand word k (1 = the first after the handler) of the last instruction.
+  uint64_t last_operand(size_t k) { return code.at(last_instr_ + k); }
+  void drop_last_instruction() {
+    code.words().resize(last_instr_);
+    last_dst_word_ = kNone;
+    last_iop_ = IOp::Count;
+  }
+
+  static IOp imm_variant(Opcode op) {
+    switch (op) {
+#define SKIFF_CASE(name) \
+  case Opcode::name:     \
+    return IOp::name##Imm_;
+      SKIFF_IMM_BINOPS(SKIFF_CASE)
+#undef SKIFF_CASE
+      default:
+        return IOp::Count;
+    }
+  }
+  // The op computing op(b, a), for turning `const op x` into `x op' const`.
+  // Float arithmetic is left alone (the NaN an engine picks may depend on
+  // operand order).
+  static Opcode mirrored(Opcode op) {
+    switch (op) {
+      case Opcode::I32Add: case Opcode::I32Mul: case Opcode::I32And: case Opcode::I32Or: case Opcode::I32Xor:
+      case Opcode::I32Eq: case Opcode::I32Ne:
+      case Opcode::I64Add: case Opcode::I64Mul: case Opcode::I64And: case Opcode::I64Or: case Opcode::I64Xor:
+      case Opcode::I64Eq: case Opcode::I64Ne:
+      case Opcode::F32Eq: case Opcode::F32Ne: case Opcode::F64Eq: case Opcode::F64Ne:
+        return op;
+      case Opcode::I32LtS: return Opcode::I32GtS;
+      case Opcode::I32GtS: return Opcode::I32LtS;
+      case Opcode::I32LtU: return Opcode::I32GtU;
+      case Opcode::I32GtU: return Opcode::I32LtU;
+      case Opcode::I32LeS: return Opcode::I32GeS;
+      case Opcode::I32GeS: return Opcode::I32LeS;
+      case Opcode::I32LeU: return Opcode::I32GeU;
+      case Opcode::I32GeU: return Opcode::I32LeU;
+      case Opcode::I64LtS: return Opcode::I64GtS;
+      case Opcode::I64GtS: return Opcode::I64LtS;
+      case Opcode::I64LtU: return Opcode::I64GtU;
+      case Opcode::I64GtU: return Opcode::I64LtU;
+      case Opcode::I64LeS: return Opcode::I64GeS;
+      case Opcode::I64GeS: return Opcode::I64LeS;
+      case Opcode::I64LeU: return Opcode::I64GeU;
+      case Opcode::I64GeU: return Opcode::I64LeU;
+      case Opcode::F32Lt: return Opcode::F32Gt;
+      case Opcode::F32Gt: return Opcode::F32Lt;
+      case Opcode::F32Le: return Opcode::F32Ge;
+      case Opcode::F32Ge: return Opcode::F32Le;
+      case Opcode::F64Lt: return Opcode::F64Gt;
+      case Opcode::F64Gt: return Opcode::F64Lt;
+      case Opcode::F64Le: return Opcode::F64Ge;
+      case Opcode::F64Ge: return Opcode::F64Le;
+      default:
+        return Opcode::Unreachable;  // none
+    }
+  }
+
+  // `a op const` (or a mirrored `const op a`) as NameImm dst a imm.
+  bool emit_with_immediate(Opcode op, V* args, V* result) {
+    if (imm_variant(op) == IOp::Count) return false;
+    uint32_t a;
+    if (just_produced(args[1], IOp::Const64_)) {
+      a = src(args[0]);
+    } else if (just_produced(args[0], IOp::Const64_) && mirrored(op) != Opcode::Unreachable) {
+      op = mirrored(op);
+      a = src(args[1]);
+    } else {
+      return false;
+    }
+    uint64_t bits = last_operand(2);
+    drop_last_instruction();
+    emit(imm_variant(op));
+    size_t dst_word = code.pos();
+    code.slot(result->slot);
+    code.slot(a);
+    code.word(bits);
+    produced(dst_word, result);
+    return true;
+  }
+
+  // `a op b` where b was just loaded by the plain load of its type.
+  bool emit_with_loaded_operand(Opcode op, V* args, V* result) {
+    IOp fused;
+    switch (op) {
+#define SKIFF_CASE(name)                 \
+  case Opcode::name:                     \
+    fused = IOp::name##Load_;            \
+    break;
+      SKIFF_LOAD_OPERAND_BINOPS(SKIFF_CASE)
+#undef SKIFF_CASE
+      default:
+        return false;
+    }
+    Opcode load;
+    switch (op_info(op).params[1]) {
+      case wasm::ValType::I32: load = Opcode::I32Load; break;
+      case wasm::ValType::I64: load = Opcode::I64Load; break;
+      case wasm::ValType::F32: load = Opcode::F32Load; break;
+      default: load = Opcode::F64Load; break;
+    }
+    uint64_t addr, addend, offset;
+    if (just_produced(args[1], iop(load))) {
+      addr = last_operand(2), addend = 0, offset = last_operand(3);
+    } else if (just_produced(args[1], addimm_load(load))) {
+      addr = last_operand(2), addend = last_operand(3), offset = last_operand(4);
+    } else {
+      return false;
+    }
+    drop_last_instruction();
+    emit(fused);
+    size_t dst_word = code.pos();
+    code.slot(result->slot);
+    code.slot(src(args[0]));
+    code.word(addr);
+    code.word(addend);
+    code.word(offset);
+    produced(dst_word, result);
+    return true;
+  }
+
+  static IOp addimm_load(Opcode op) {
+    switch (op) {
+#define SKIFF_CASE(name) \
+  case Opcode::name:     \
+    return IOp::name##AddImm_;
+      SKIFF_ADDIMM_LOADS(SKIFF_CASE)
+#undef SKIFF_CASE
+      default:
+        return IOp::Count;
+    }
+  }
+
+  // A load whose address was just computed by i32.add a, const.
+  bool emit_addimm_load(Opcode op, const Immediates& imm, V* args, V* result) {
+    IOp fused = addimm_load(op);
+    if (fused == IOp::Count || !just_produced(args[0], IOp::I32AddImm_)) return false;
+    uint64_t base = last_operand(2), addend = last_operand(3);
+    drop_last_instruction();
+    emit(fused);
+    size_t dst_word = code.pos();
+    code.slot(result->slot);
+    code.word(base);
+    code.word(addend);
+    code.word(imm.offset);
+    produced(dst_word, result);
+    return true;
+  }
+
+  // Starts a branch taken when `cond` is non-zero (when_true) or zero,
+  // fusing the comparison that just computed it; the caller appends the
+  // target word. Returns the instruction's first word.
+  size_t emit_conditional_branch(const V& cond, bool when_true) {
+    IOp fused = IOp::Count;
+    switch (cond.data.is_local_ref ? IOp::Count : last_iop_) {
+#define SKIFF_CASE(name)                                                \
+  case IOp::name:                                                       \
+    fused = when_true ? IOp::BrIf##name##_ : IOp::BrUnless##name##_;    \
+    break;                                                              \
+  case IOp::name##Imm_:                                                 \
+    fused = when_true ? IOp::BrIf##name##Imm_ : IOp::BrUnless##name##Imm_; \
+    break;
+      SKIFF_FUSED_COMPARES(SKIFF_CASE)
+#undef SKIFF_CASE
+      case IOp::I32Eqz:
+        fused = when_true ? IOp::BrUnless_ : IOp::BrIf_;
+        break;
+      default:
+        break;
+    }
+    if (fused != IOp::Count && just_produced(cond, last_iop_)) {
+      bool unary = last_iop_ == IOp::I32Eqz;
+      uint64_t a = last_operand(2), b = unary ? 0 : last_operand(3);
+      drop_last_instruction();
+      size_t at = emit(fused);
+      code.word(a);
+      if (!unary) code.word(b);
+      return at;
+    }
+    size_t at = emit(when_true ? IOp::BrIf_ : IOp::BrUnless_);
+    code.slot(src(cond));
+    return at;
   }
   void srcs(const V* vs, uint32_t n) {
     for (uint32_t i = 0; i < n; ++i) code.slot(src(vs[i]));
@@ -369,6 +565,10 @@ class Lowering {
 
   // Pure/Trap/Load/Store: operands laid out as code.h says.
   void emit_numeric(Opcode op, const OpInfo& info, const Immediates& imm, V* args, V* result) {
+    if (info.cls == OpClass::Pure && info.num_params == 2 && info.num_results == 1 && info.imm == Imm::None &&
+        (emit_with_immediate(op, args, result) || emit_with_loaded_operand(op, args, result)))
+      return;
+    if (info.cls == OpClass::Load && info.imm == Imm::MemArg && emit_addimm_load(op, imm, args, result)) return;
     emit(iop(op));
     size_t dst_word = kNone;
     if (info.num_results) {
@@ -515,6 +715,8 @@ class Lowering {
     return type.params.empty() ? s.next_slot() : args[0].slot;
   }
 
+  size_t last_instr_ = kNone;     // first word of the last instruction emitted
+  IOp last_iop_ = IOp::Count;     // and its op (Count: none, or removed)
   size_t last_dst_word_ = kNone;  // destination operand of the last instruction, if it produced a value
   uint32_t last_dst_slot_ = 0;
   size_t lowest_ref_ = kNone;     // no stack entry below this index refers to a local

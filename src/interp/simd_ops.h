@@ -310,6 +310,24 @@ inline V128 v(__m128i x) {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(r.bytes), x);
   return r;
 }
+#if defined(__x86_64__) && defined(__GNUC__)
+// Byte shuffles dominate auto-vectorised widening code. SSE2 has no byte
+// shuffle; SSSE3's pshufb is used through inline asm (the build targets
+// baseline x86-64) when the CPU has it, picked once at start-up.
+inline const bool kHasPshufb = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("ssse3") != 0;
+}();
+// pshufb: r[i] = mask[i] & 0x80 ? 0 : x[mask[i] & 15].
+inline __m128i pshufb(__m128i x, __m128i mask) {
+  asm("pshufb %1, %0" : "+x"(x) : "x"(mask));
+  return x;
+}
+#define SKIFF_SIMD_PSHUFB 1
+#endif
+#endif
+#ifndef SKIFF_SIMD_PSHUFB
+#define SKIFF_SIMD_PSHUFB 0
 #endif
 
 }  // namespace simd_detail
@@ -349,6 +367,16 @@ inline V128 V128Load64Zero(const uint8_t* p) { return sd::load_zero<uint64_t>(p)
 // --- shuffles, splats, lanes ------------------------------------------------
 
 inline V128 I8x16Shuffle(V128 a, V128 b, const uint8_t* lanes16) {
+#if SKIFF_SIMD_PSHUFB
+  if (sd::kHasPshufb) [[likely]] {
+    // Lanes are < 32 (validated). lane + 0x70 keeps 0..15's low nibble with
+    // bit 7 clear and sets bit 7 for 16..31; lane - 16 does the opposite.
+    __m128i lanes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(lanes16));
+    __m128i from_a = sd::pshufb(sd::m(a), _mm_add_epi8(lanes, _mm_set1_epi8(0x70)));
+    __m128i from_b = sd::pshufb(sd::m(b), _mm_sub_epi8(lanes, _mm_set1_epi8(16)));
+    return sd::v(_mm_or_si128(from_a, from_b));
+  }
+#endif
   uint8_t both[32];
   std::memcpy(both, a.bytes, 16);
   std::memcpy(both + 16, b.bytes, 16);
@@ -357,6 +385,12 @@ inline V128 I8x16Shuffle(V128 a, V128 b, const uint8_t* lanes16) {
   return r;
 }
 inline V128 I8x16Swizzle(V128 a, V128 s) {
+#if SKIFF_SIMD_PSHUFB
+  if (sd::kHasPshufb) [[likely]] {
+    // Indices >= 16 saturate to >= 0x80: zero, as wasm wants.
+    return sd::v(sd::pshufb(sd::m(a), _mm_adds_epu8(sd::m(s), _mm_set1_epi8(0x70))));
+  }
+#endif
   V128 r = {};
   for (int i = 0; i < 16; ++i) r.bytes[i] = s.bytes[i] < 16 ? a.bytes[s.bytes[i]] : 0;
   return r;

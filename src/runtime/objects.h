@@ -57,6 +57,9 @@ struct CompiledFunc {
   uint32_t frame_slots = 0;   // locals + max operand stack
   std::vector<uint64_t> storage;  // owns `code`
   std::mutex lower_mutex;
+  // Tier 2 (src/llvm): machine code entry `void(llvmjit::JitContext*,
+  // Instance*, Slot* args_results)`, or null when not compiled.
+  std::atomic<void*> native_entry{nullptr};
 };
 
 // A module ready to instantiate: decoded and validated, with per-function
@@ -67,6 +70,8 @@ struct CompiledModule {
   std::unique_ptr<CompiledFunc[]> funcs;  // one per defined function
   // Canonical type id of each type index (see type_registry()).
   std::vector<uint32_t> type_ids;
+  // Tier 2: owns the machine code behind every CompiledFunc::native_entry.
+  std::shared_ptr<void> native_code;
 };
 
 // Structurally equal function types get the same id, process wide, so

@@ -173,6 +173,10 @@ class BodyCursor {
   size_t remaining() const { return static_cast<size_t>(end_ - pos_); }
   const Error& error() const { return error_; }
 
+  // Only when !at_end().
+  uint8_t peek() const { return *pos_; }
+  void skip(size_t n) { pos_ += n; }
+
   bool u8(uint8_t& out) {
     if (pos_ == end_) [[unlikely]] return truncated();
     out = *pos_++;
@@ -183,11 +187,21 @@ class BodyCursor {
       out = *pos_++;
       return true;
     }
+    uint32_t v;
+    if (short_leb(v) > 0) {
+      out = v;
+      return true;
+    }
     return slow(out, &Reader::u32);
   }
   bool s32(int32_t& out) {
     if (pos_ != end_ && *pos_ < 0x80) [[likely]] {
       out = sign_extend7(*pos_++);
+      return true;
+    }
+    uint32_t v;
+    if (int bits = short_leb(v); bits > 0) {
+      out = sign_extend(v, bits);
       return true;
     }
     return slow(out, &Reader::s32);
@@ -197,11 +211,21 @@ class BodyCursor {
       out = sign_extend7(*pos_++);
       return true;
     }
+    uint32_t v;
+    if (int bits = short_leb(v); bits > 0) {
+      out = sign_extend(v, bits);
+      return true;
+    }
     return slow(out, &Reader::s33);
   }
   bool s64(int64_t& out) {
     if (pos_ != end_ && *pos_ < 0x80) [[likely]] {
       out = sign_extend7(*pos_++);
+      return true;
+    }
+    uint32_t v;
+    if (int bits = short_leb(v); bits > 0) {
+      out = sign_extend(v, bits);
       return true;
     }
     return slow(out, &Reader::s64);
@@ -221,6 +245,35 @@ class BodyCursor {
     return false;
   }
   static int32_t sign_extend7(uint8_t b) { return b < 0x40 ? b : static_cast<int32_t>(b) - 0x80; }
+  static int32_t sign_extend(uint32_t v, int bits) {
+    return static_cast<int32_t>(v << (32 - bits)) >> (32 - bits);
+  }
+  // LEB128 of 2 to 4 bytes (28 bits at most: valid for every width we read,
+  // so no range checks), read without per-byte bounds checks when 4 bytes
+  // are left. Returns the payload bits, or 0 to take the careful path.
+  [[gnu::always_inline]] int short_leb(uint32_t& out) {
+    if (remaining() < 4) [[unlikely]] return 0;
+    const uint8_t* p = pos_;
+    uint32_t v = (p[0] & 0x7fu) | (uint32_t{p[1] & 0x7fu} << 7);
+    if (!(p[1] & 0x80)) {
+      pos_ += 2;
+      out = v;
+      return 14;
+    }
+    v |= uint32_t{p[2] & 0x7fu} << 14;
+    if (!(p[2] & 0x80)) {
+      pos_ += 3;
+      out = v;
+      return 21;
+    }
+    v |= uint32_t{p[3] & 0x7fu} << 21;
+    if (!(p[3] & 0x80)) {
+      pos_ += 4;
+      out = v;
+      return 28;
+    }
+    return 0;
+  }
   // Kept out of line so the single-byte fast paths stay small.
   template <typename T, typename R>
   [[gnu::noinline]] bool slow(T& out, Result<R> (Reader::*read)()) {
@@ -272,9 +325,45 @@ class BodyDecoder {
         iface_(iface),
         body_(module.body(func_index)),
         reader_(module.bytes.data() + body_.body_offset, body_.body_end - body_.body_offset, body_.body_offset),
-        single_byte_ops_(SingleByteOps::get()) {}
+        single_byte_ops_(SingleByteOps::get()) {
+    swap_scratch();
+  }
+  ~BodyDecoder() {
+    s_.local_types.clear();
+    s_.local_slot.clear();
+    s_.stack.clear();
+    s_.controls.clear();
+    targets_.clear();
+    swap_scratch();
+  }
+  BodyDecoder(const BodyDecoder&) = delete;
+  BodyDecoder& operator=(const BodyDecoder&) = delete;
 
   State& state() { return s_; }
+
+ private:
+  // Each thread keeps the vectors of its last decoder, so a module of 100k
+  // functions does not allocate them 100k times. A nested decoder on the
+  // same thread simply starts with empty ones.
+  struct Scratch {
+    std::vector<ValType> local_types;
+    std::vector<uint32_t> local_slot;
+    std::vector<Value> stack;
+    std::vector<Control> controls;
+    std::vector<Value> args;
+    std::vector<uint32_t> targets;
+  };
+  void swap_scratch() {
+    static thread_local Scratch scratch;
+    s_.local_types.swap(scratch.local_types);
+    s_.local_slot.swap(scratch.local_slot);
+    s_.stack.swap(scratch.stack);
+    s_.controls.swap(scratch.controls);
+    args_.swap(scratch.args);
+    targets_.swap(scratch.targets);
+  }
+
+ public:
 
   Result<void> decode() {
     if (!setup() || !run()) return error_;
@@ -358,16 +447,25 @@ class BodyDecoder {
     return !c.unreachable && c.reachable_at_start;
   }
 
-  Value& push(ValType t) {
+  [[gnu::noinline]] void grow_stack() { s_.stack.reserve(std::max<size_t>(64, 2 * s_.stack.capacity())); }
+  // Shrinks the stack without resize(), which GCC keeps out of line.
+  void truncate_stack(size_t height) {
+    while (s_.stack.size() > height) s_.stack.pop_back();
+  }
+
+  [[gnu::always_inline, gnu::flatten]] Value& push(ValType t) {
     Value v;
     v.type = t;
     v.slot = s_.next_slot();
     s_.max_slot = std::max(s_.max_slot, v.slot + slot_count(t));
+    // The scratch stack rarely grows, so make the common push a plain store
+    // (the growth path stays out of line).
+    if (s_.stack.size() == s_.stack.capacity()) [[unlikely]] grow_stack();
     s_.stack.push_back(v);
     return s_.stack.back();
   }
   // Pushes a value popped earlier, keeping its interface data.
-  void repush(const Value& v, ValType t) {
+  [[gnu::always_inline]] void repush(const Value& v, ValType t) {
     Value& pushed = push(t);
     pushed.data = v.data;
   }
@@ -389,31 +487,50 @@ class BodyDecoder {
     VALIDATE(out.type == expect || out.type == kUnknownType || expect == kUnknownType, TypeMismatch);
     return true;
   }
+  // Room for `n` operands in args_ (which only grows, so the hot loop does
+  // not resize it per instruction); nargs_ says how many are meant.
+  Value* take_args(size_t n) {
+    if (args_.size() < n) [[unlikely]] args_.resize(n);
+    nargs_ = static_cast<uint32_t>(n);
+    return args_.data();
+  }
   // Pops values of `types` (the last on top) into args_ in operand order.
-  bool pop_types(std::span<const ValType> types, std::vector<Value>& out) {
-    out.resize(types.size());
-    for (size_t i = types.size(); i-- > 0;)
+  [[gnu::always_inline]] bool pop_types(std::span<const ValType> types) {
+    const size_t n = types.size();
+    Value* out = take_args(n);
+    const size_t size = s_.stack.size();
+    if (size - s_.controls.back().height >= n) [[likely]] {
+      // All operands are real stack entries: check and move them in one go.
+      const Value* top = s_.stack.data() + (size - n);
+      for (size_t i = 0; i < n; ++i) {
+        VALIDATE(top[i].type == types[i] || top[i].type == kUnknownType || types[i] == kUnknownType, TypeMismatch);
+        out[i] = top[i];
+      }
+      truncate_stack(size - n);
+      return true;
+    }
+    for (size_t i = n; i-- > 0;)
       if (!pop(types[i], out[i])) return false;
     return true;
   }
 
   void set_unreachable() {
     Control& c = s_.controls.back();
-    s_.stack.resize(c.height);
+    truncate_stack(c.height);
     c.unreachable = true;
   }
 
   // ---- immediates -----------------------------------------------------------
 
   bool read_zero_byte() {
-    uint8_t b;
+    uint8_t b = 0;
     READ(u8, b);
     if (b != 0) return fail_decode(Error(ErrorCode::ZeroByteExpected, reader_.offset() - 1));
     return true;
   }
 
   bool read_valtype(ValType& out) {
-    uint8_t b;
+    uint8_t b = 0;
     READ(u8, b);
     if (!is_valtype_byte(b)) return fail_decode(Error(ErrorCode::MalformedValueType, reader_.offset() - 1));
     out = static_cast<ValType>(b);
@@ -500,7 +617,7 @@ class BodyDecoder {
         return true;
       case Imm::V128:
       case Imm::Shuffle: {
-        const uint8_t* p;
+        const uint8_t* p = nullptr;
         READ(bytes16, p);
         std::memcpy(imm.v128.bytes, p, 16);
         return true;
@@ -509,7 +626,7 @@ class BodyDecoder {
         READ(u8, imm.lane);
         return true;
       case Imm::RefType: {
-        uint8_t b;
+        uint8_t b = 0;
         READ(u8, b);
         if (b != static_cast<uint8_t>(ValType::FuncRef) && b != static_cast<uint8_t>(ValType::ExternRef))
           return fail_decode(Error(ErrorCode::MalformedReferenceType, reader_.offset() - 1));
@@ -555,7 +672,7 @@ class BodyDecoder {
   uint32_t data_count() const { return s_.module.data_count.value_or(0); }
 
   [[gnu::always_inline]] bool read_opcode(Opcode& op, const OpInfo*& info) {
-    uint8_t b;
+    uint8_t b = 0;
     READ(u8, b);
     if (b != 0xfc && b != 0xfd) [[likely]] {
       info = single_byte_ops_.info[b];
@@ -654,7 +771,7 @@ class BodyDecoder {
   // Pops `params`, calls the op hook, pushes `result` (kUnknownType: none).
   bool simple(Opcode op, const Immediates& imm, std::initializer_list<ValType> params, ValType result,
               bool has_result) {
-    if (!pop_types(std::span<const ValType>(params.begin(), params.size()), args_)) return false;
+    if (!pop_types(std::span<const ValType>(params.begin(), params.size()))) return false;
     return finish_simple(op, imm, has_result ? &result : nullptr);
   }
   bool finish_simple(Opcode op, const Immediates& imm, const ValType* result) {
@@ -662,10 +779,10 @@ class BodyDecoder {
       Value r;
       r.type = *result;
       r.slot = s_.next_slot();
-      if (reachable()) iface_.op(s_, op, imm, args_.data(), static_cast<uint32_t>(args_.size()), &r);
+      if (reachable()) iface_.op(s_, op, imm, args_.data(), nargs_, &r);
       repush(r, *result);
     } else if (reachable()) {
-      iface_.op(s_, op, imm, args_.data(), static_cast<uint32_t>(args_.size()), nullptr);
+      iface_.op(s_, op, imm, args_.data(), nargs_, nullptr);
     }
     return true;
   }
@@ -677,6 +794,43 @@ class BodyDecoder {
     while (!s_.controls.empty()) {
       if (reader_.at_end()) return fail_decode(Error(ErrorCode::EndOpcodeExpected, reader_.offset()));
       s_.instr_offset = reader_.offset();
+      depth_delta_ = 0;
+      // Fast paths for the commonest instructions: no Immediates reset, no
+      // immediate-kind dispatch. They do exactly what the general path does.
+      const uint8_t byte = reader_.peek();
+      switch (byte) {
+        case 0x20:  // local.get
+        case 0x21:  // local.set
+        case 0x22: {  // local.tee
+          reader_.skip(1);
+          uint32_t index;
+          READ(u32, index);
+          if (!local_access(single_byte_ops_.op[byte], index)) return false;
+          continue;
+        }
+        case 0x41: {  // i32.const
+          reader_.skip(1);
+          int32_t v;
+          READ(s32, v);
+          const_imm_.bits = static_cast<uint64_t>(static_cast<int64_t>(v));
+          if (!constant(Opcode::I32Const, ValType::I32, const_imm_)) return false;
+          continue;
+        }
+        default:
+          break;
+      }
+      if (const OpInfo* fast = single_byte_ops_.info[byte];
+          fast && fast->cls != OpClass::Special && (fast->imm == Imm::None || fast->imm == Imm::MemArg)) {
+        reader_.skip(1);
+        const Immediates* fast_imm = &no_imm_;
+        if (fast->imm == Imm::MemArg) {
+          READ(u32, mem_imm_.align);
+          READ(u32, mem_imm_.offset);
+          fast_imm = &mem_imm_;
+        }
+        if (!generic(single_byte_ops_.op[byte], *fast, *fast_imm)) return false;
+        continue;
+      }
       Opcode op;
       const OpInfo* info_ptr;
       if (!read_opcode(op, info_ptr)) return false;
@@ -703,7 +857,7 @@ class BodyDecoder {
     if (info.imm == Imm::MemArgLane) VALIDATE(imm.lane < 16 / info.arg, InvalidLaneIndex);
     if (info.imm == Imm::Shuffle)
       for (uint8_t lane : imm.v128.bytes) VALIDATE(lane < 32, InvalidLaneIndex);
-    if (!pop_types(std::span<const ValType>(info.params, info.num_params), args_)) return false;
+    if (!pop_types(std::span<const ValType>(info.params, info.num_params))) return false;
     return finish_simple(op, imm, info.num_results ? &info.results[0] : nullptr);
   }
 
@@ -724,7 +878,7 @@ class BodyDecoder {
         if (!block_sig(imm.block_type, sig)) return false;
         Value cond;
         if (op == Opcode::If && !pop(ValType::I32, cond)) return false;
-        if (!pop_types(sig.param_types(), args_)) return false;
+        if (!pop_types(sig.param_types())) return false;
         BlockKind kind = op == Opcode::Block ? BlockKind::Block : op == Opcode::Loop ? BlockKind::Loop : BlockKind::If;
         push_control(kind, sig);
         Control& c = s_.controls.back();
@@ -740,7 +894,7 @@ class BodyDecoder {
         if (c.kind != BlockKind::If) return fail_decode(Error(ErrorCode::EndOpcodeExpected, s_.instr_offset));
         if (!pop_block_results(c)) return false;
         if (c.reachable_at_start) iface_.else_(s_, c, args_.data());
-        s_.stack.resize(c.height);
+        truncate_stack(c.height);
         c.kind = BlockKind::Else;
         c.unreachable = false;
         push_types(c.sig.param_types());
@@ -755,7 +909,7 @@ class BodyDecoder {
           VALIDATE(std::ranges::equal(c.sig.param_types(), c.sig.result_types()), TypeMismatch);
         if (c.reachable_at_start) iface_.end(s_, c, args_.data());
         BlockSig sig = c.sig;
-        s_.stack.resize(c.height);
+        truncate_stack(c.height);
         s_.controls.pop_back();
         if (!s_.controls.empty()) push_types(sig.result_types());
         return true;
@@ -763,7 +917,7 @@ class BodyDecoder {
 
       case Opcode::Br: {
         if (!label_ok(imm.index)) return false;
-        if (!pop_types(s_.label(imm.index).label_types(), args_)) return false;
+        if (!pop_types(s_.label(imm.index).label_types())) return false;
         if (reachable()) iface_.br(s_, imm.index, args_.data());
         set_unreachable();
         return true;
@@ -773,7 +927,7 @@ class BodyDecoder {
         Value cond;
         if (!pop(ValType::I32, cond)) return false;
         auto types = s_.label(imm.index).label_types();
-        if (!pop_types(types, args_)) return false;
+        if (!pop_types(types)) return false;
         if (reachable()) iface_.br_if(s_, imm.index, cond, args_.data());
         for (size_t i = 0; i < types.size(); ++i) repush(args_[i], types[i]);
         return true;
@@ -790,16 +944,16 @@ class BodyDecoder {
           VALIDATE(types.size() == arity, TypeMismatch);
           // Each arm must accept what is on the stack; in dead code the
           // stack keeps the types it had (bottoms stay bottoms).
-          if (!pop_types(types, args_)) return false;
+          if (!pop_types(types)) return false;
           for (size_t i = 0; i < types.size(); ++i) repush(args_[i], args_[i].type);
         }
-        if (!pop_types(s_.label(default_depth).label_types(), args_)) return false;
+        if (!pop_types(s_.label(default_depth).label_types())) return false;
         if (reachable()) iface_.br_table(s_, targets_, index, args_.data());
         set_unreachable();
         return true;
       }
       case Opcode::Return: {
-        if (!pop_types(s_.type.results, args_)) return false;
+        if (!pop_types(s_.type.results)) return false;
         if (reachable()) iface_.return_(s_, args_.data());
         set_unreachable();
         return true;
@@ -830,7 +984,7 @@ class BodyDecoder {
       case Opcode::SelectT: {
         if (op == Opcode::SelectT) VALIDATE(imm.select_arity == 1, InvalidResultArity);
         ValType want = op == Opcode::SelectT ? imm.type : kUnknownType;
-        args_.resize(3);
+        take_args(3);
         if (!pop(ValType::I32, args_[2]) || !pop(want, args_[1]) || !pop(want, args_[0])) return false;
         ValType t1 = args_[0].type, t2 = args_[1].type;
         ValType result = want;
@@ -850,23 +1004,7 @@ class BodyDecoder {
       case Opcode::LocalGet:
       case Opcode::LocalSet:
       case Opcode::LocalTee: {
-        VALIDATE(imm.index < s_.local_types.size(), UnknownLocal);
-        ValType t = s_.local_types[imm.index];
-        Value v;
-        if (op != Opcode::LocalGet && !pop(t, v)) return false;
-        if (op == Opcode::LocalSet) {
-          if (reachable()) iface_.local_set(s_, imm.index, v);
-          return true;
-        }
-        Value r;
-        r.type = t;
-        r.slot = s_.next_slot();
-        if (reachable()) {
-          if (op == Opcode::LocalGet) iface_.local_get(s_, imm.index, r);
-          else iface_.local_tee(s_, imm.index, v, r);
-        }
-        repush(r, t);
-        return true;
+        return local_access(op, imm.index);
       }
       case Opcode::GlobalGet: {
         VALIDATE(imm.index < m.globals.size(), UnknownGlobal);
@@ -934,18 +1072,13 @@ class BodyDecoder {
                     : op == Opcode::F32Const ? ValType::F32
                     : op == Opcode::F64Const ? ValType::F64
                                              : ValType::V128;
-        Value r;
-        r.type = t;
-        r.slot = s_.next_slot();
-        if (reachable()) iface_.constant(s_, op, imm, r);
-        repush(r, t);
-        return true;
+        return constant(op, t, imm);
       }
 
       case Opcode::RefNull:
         return simple(op, imm, {}, imm.type, true);
       case Opcode::RefIsNull: {
-        args_.resize(1);
+        take_args(1);
         if (!pop(kUnknownType, args_[0])) return false;
         VALIDATE(args_[0].type == kUnknownType || is_ref(args_[0].type), TypeMismatch);
         ValType i32 = ValType::I32;
@@ -961,9 +1094,38 @@ class BodyDecoder {
     }
   }
 
+  [[gnu::always_inline]] bool local_access(Opcode op, uint32_t index) {
+    VALIDATE(index < s_.local_types.size(), UnknownLocal);
+    ValType t = s_.local_types[index];
+    Value v;
+    if (op != Opcode::LocalGet && !pop(t, v)) return false;
+    if (op == Opcode::LocalSet) {
+      if (reachable()) iface_.local_set(s_, index, v);
+      return true;
+    }
+    Value r;
+    r.type = t;
+    r.slot = s_.next_slot();
+    if (reachable()) {
+      if (op == Opcode::LocalGet) iface_.local_get(s_, index, r);
+      else iface_.local_tee(s_, index, v, r);
+    }
+    repush(r, t);
+    return true;
+  }
+
+  [[gnu::always_inline]] bool constant(Opcode op, ValType t, const Immediates& imm) {
+    Value r;
+    r.type = t;
+    r.slot = s_.next_slot();
+    if (reachable()) iface_.constant(s_, op, imm, r);
+    repush(r, t);
+    return true;
+  }
+
   template <typename Hook>
   bool do_call(const FuncType& ft, Hook&& hook) {
-    if (!pop_types(ft.params, args_)) return false;
+    if (!pop_types(ft.params)) return false;
     if (reachable()) hook(ft);
     push_types(ft.results);
     return true;
@@ -972,7 +1134,7 @@ class BodyDecoder {
   // Pops a block's results (into args_) at its end or else, and checks that
   // nothing else is left in it.
   bool pop_block_results(Control& c) {
-    if (!pop_types(c.sig.result_types(), args_)) return false;
+    if (!pop_types(c.sig.result_types())) return false;
     VALIDATE(s_.stack.size() == c.height, TypeMismatch);
     return true;
   }
@@ -986,7 +1148,12 @@ class BodyDecoder {
   const FunctionBody& body_;
   BodyCursor reader_;
   const SingleByteOps& single_byte_ops_;
-  std::vector<Value> args_;         // operands popped for the current instruction
+  std::vector<Value> args_;         // operands popped for the current instruction (the first nargs_)
+  uint32_t nargs_ = 0;
+  // Immediates of the fast paths: only the fields they set ever change.
+  const Immediates no_imm_{};
+  Immediates const_imm_{};
+  Immediates mem_imm_{};
   std::vector<uint32_t> targets_;   // br_table arms then default
   int depth_delta_ = 0;             // nesting change of the current instruction
   bool scanning_ = false;

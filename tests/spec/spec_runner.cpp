@@ -1,7 +1,7 @@
 // skiff_spec: runs the JSON that wast2json writes for the WebAssembly spec
 // testsuite (see ../shared/testsuite/FORMAT.md) against the public API.
 //
-//   skiff_spec [--tier=interp] [--verbose] [--skip-list=FILE] [--max-details=N]
+//   skiff_spec [--tier=interp|jit] [--verbose] [--skip-list=FILE] [--max-details=N]
 //              [--not-converted=FILE] [--timeout=SECONDS] [--no-fork] JSON...
 //
 // Each JSON file runs in a forked child so that an engine crash, a hang or a
@@ -41,6 +41,7 @@ namespace fs = std::filesystem;
 struct Options {
   bool verbose = false;
   bool fork_per_file = true;
+  skiff::Tier tier = skiff::Tier::Interp;
   int max_details = 5;
   unsigned timeout_seconds = 600;
   std::string skip_list_path;
@@ -387,7 +388,7 @@ class FileRunner {
  public:
   FileRunner(const Options& opts, const std::vector<SkipRule>& rules, FileCounters& counters, int detail_fd)
       : opts_(opts), rules_(rules), counters_(counters), detail_fd_(detail_fd),
-        engine_(skiff::EngineConfig{.tier = skiff::Tier::Interp}), store_(engine_), linker_(engine_) {}
+        engine_(skiff::EngineConfig{.tier = opts.tier}), store_(engine_), linker_(engine_) {}
 
   // Runs every command; counters and details record the outcome.
   void run(const std::string& json_path) {
@@ -799,7 +800,7 @@ FileOutcome run_forked(const Options& opts, const std::vector<SkipRule>& rules, 
 
 int usage(const char* error) {
   std::fprintf(stderr,
-               "skiff_spec: %s\nusage: skiff_spec [--tier=interp] [--verbose] [--skip-list=FILE] "
+               "skiff_spec: %s\nusage: skiff_spec [--tier=interp|jit] [--verbose] [--skip-list=FILE] "
                "[--max-details=N] [--not-converted=FILE] [--timeout=SECONDS] [--no-fork] JSON...\n",
                error);
   return 2;
@@ -818,13 +819,15 @@ int main(int argc, char** argv) {
     if (arg == "--verbose" || arg == "-v") opts.verbose = true;
     else if (arg == "--no-fork") opts.fork_per_file = false;
     else if (auto v = value_of("--tier")) {
-      if (*v != "interp") return usage(("unknown tier " + *v + " (available: interp)").c_str());
+      if (*v == "interp") opts.tier = skiff::Tier::Interp;
+      else if (*v == "jit") opts.tier = skiff::Tier::Jit;
+      else return usage(("unknown tier " + *v + " (available: interp, jit)").c_str());
     } else if (auto v = value_of("--skip-list")) opts.skip_list_path = *v;
     else if (auto v = value_of("--not-converted")) opts.not_converted_path = *v;
     else if (auto v = value_of("--max-details")) opts.max_details = std::atoi(v->c_str());
     else if (auto v = value_of("--timeout")) opts.timeout_seconds = static_cast<unsigned>(std::atoi(v->c_str()));
     else if (arg == "--help" || arg == "-h") {
-      std::printf("usage: skiff_spec [--tier=interp] [--verbose] [--skip-list=FILE] [--max-details=N] "
+      std::printf("usage: skiff_spec [--tier=interp|jit] [--verbose] [--skip-list=FILE] [--max-details=N] "
                   "[--not-converted=FILE] [--timeout=SECONDS] [--no-fork] JSON...\n");
       return 0;
     }

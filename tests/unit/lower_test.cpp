@@ -25,7 +25,8 @@ constexpr uint8_t I32 = 0x7f, I64 = 0x7e, V128T = 0x7b, EMPTY = 0x40;
 constexpr uint8_t UNREACHABLE = 0x00, BLOCK = 0x02, LOOP = 0x03, IF = 0x04, ELSE = 0x05, END = 0x0b, BR = 0x0c,
                   BR_IF = 0x0d, BR_TABLE = 0x0e, RETURN = 0x0f, CALL = 0x10, DROP = 0x1a, SELECT = 0x1b,
                   LOCAL_GET = 0x20, LOCAL_SET = 0x21, LOCAL_TEE = 0x22, I32_CONST = 0x41, I64_CONST = 0x42,
-                  I32_LT_S = 0x48, I32_ADD = 0x6a, I32_SUB = 0x6b, I32_MUL = 0x6c, PREFIX_FD = 0xfd;
+                  I32_LT_S = 0x48, I32_ADD = 0x6a, I32_SUB = 0x6b, I32_MUL = 0x6c, PREFIX_FD = 0xfd,
+                  I32_LOAD = 0x28, I32_STORE = 0x36, I32_EQZ = 0x45, I32_GT_S = 0x4a;
 
 void leb(Bytes& out, uint64_t v) {
   do {
@@ -41,6 +42,7 @@ struct ModuleBuilder {
   std::vector<Bytes> types;
   std::vector<uint32_t> func_types;
   std::vector<Bytes> codes;
+  bool memory = false;  // one page of memory 0
 
   uint32_t type(Bytes params, Bytes results) {
     Bytes t = {0x60};
@@ -75,6 +77,7 @@ struct ModuleBuilder {
     leb(p, func_types.size());
     for (uint32_t t : func_types) leb(p, t);
     section(3, p);
+    if (memory) section(5, Bytes{0x01, 0x00, 0x01});
     p.clear();
     leb(p, func_types.size());
     for (size_t i = 0; i < func_types.size(); ++i) {
@@ -223,9 +226,60 @@ TEST(LowerTest, LocalSetRetargetsTheProducer) {
   ModuleBuilder b;
   b.func(b.type({I32}, {}), {}, {LOCAL_GET, 0, I32_CONST, 1, I32_ADD, LOCAL_SET, 0, END});
   rt::CompiledFunc f;
-  EXPECT_EQ(lower_first(b, f), (std::vector<Instr>{{IOp::Const64_, {slot(2), 1}},
-                                                   {wasm_op(wasm::Opcode::I32Add), {slot(0), slot(0), slot(2)}},
+  // The constant becomes the add's immediate operand.
+  EXPECT_EQ(lower_first(b, f), (std::vector<Instr>{{IOp::I32AddImm_, {slot(0), slot(0), 1}},
                                                    {IOp::Return_, {}}}));
+}
+
+// ---- superinstructions -----------------------------------------------------------------------
+
+TEST(LowerTest, ConstantBeforeAnOpIsMirroredIntoAnImmediate) {
+  ModuleBuilder b;
+  // 5 < x  is  x > 5
+  b.func(b.type({I32}, {I32}), {}, {I32_CONST, 5, LOCAL_GET, 0, I32_LT_S, END});
+  rt::CompiledFunc f;
+  EXPECT_EQ(lower_first(b, f), (std::vector<Instr>{{IOp::I32GtSImm_, {slot(0), slot(0), 5}}, {IOp::Return_, {}}}));
+}
+
+TEST(LowerTest, CompareAndBranchFuseOnTheLoopBackEdge) {
+  ModuleBuilder b;
+  b.func(b.type({I32}, {}), {},
+         {LOOP, EMPTY, LOCAL_GET, 0, I32_CONST, 1, I32_SUB, LOCAL_TEE, 0, I32_CONST, 0, I32_GT_S, BR_IF, 0, END, END});
+  rt::CompiledFunc f;
+  auto code = lower_first(b, f);
+  ASSERT_EQ(code.size(), 3u);
+  EXPECT_EQ(code[0], (Instr{IOp::I32SubImm_, {slot(0), slot(0), 1}}));
+  // Jumps back to the sub, 4 words before it.
+  EXPECT_EQ(code[1], (Instr{IOp::BrIfI32GtSImm_, {slot(0), 0, static_cast<uint64_t>(-4)}}));
+  EXPECT_EQ(code[2].op, IOp::Return_);
+}
+
+TEST(LowerTest, EqzAndBranchBecomeBrUnless) {
+  ModuleBuilder b;
+  b.func(b.type({I32}, {}), {}, {BLOCK, EMPTY, LOCAL_GET, 0, I32_EQZ, BR_IF, 0, END, END});
+  rt::CompiledFunc f;
+  auto code = lower_first(b, f);
+  ASSERT_EQ(code.size(), 2u);
+  EXPECT_EQ(code[0], (Instr{IOp::BrUnless_, {slot(0), 3}}));
+}
+
+TEST(LowerTest, AddressArithmeticAndLoadsFuseIntoTheirUser) {
+  ModuleBuilder b;
+  b.memory = true;
+  // x + mem[p + 8 + offset 4]
+  b.func(b.type({I32, I32}, {I32}), {},
+         {LOCAL_GET, 1, LOCAL_GET, 0, I32_CONST, 8, I32_ADD, I32_LOAD, 2, 4, I32_ADD, END});
+  // mem[p + 8 + offset 4] alone
+  b.func(b.type({I32}, {I32}), {}, {LOCAL_GET, 0, I32_CONST, 8, I32_ADD, I32_LOAD, 2, 4, END});
+  auto m = decode_and_validate(b);
+  ASSERT_TRUE(m);
+  rt::CompiledFunc f, g;
+  ASSERT_TRUE(lower_function(*m, 0, f).ok());
+  ASSERT_TRUE(lower_function(*m, 1, g).ok());
+  EXPECT_EQ(disassemble(f), (std::vector<Instr>{{IOp::I32AddLoad_, {slot(0), slot(1), slot(0), 8, 4}},
+                                                {IOp::Return_, {}}}));
+  EXPECT_EQ(disassemble(g), (std::vector<Instr>{{IOp::I32LoadAddImm_, {slot(0), slot(0), 8, 4}},
+                                                {IOp::Return_, {}}}));
 }
 
 TEST(LowerTest, PendingLocalReadIsMaterialisedBeforeTheLocalChanges) {
@@ -367,6 +421,33 @@ TEST_F(LowerRunTest, Loops) {
           I32_LT_S, BR_IF, 0, END, END});
   EXPECT_EQ(run(b, 0, {i32(4)}), R{10});
   EXPECT_EQ(run(b, 1, {i32(3)}), R{96});
+}
+
+TEST_F(LowerRunTest, FusedAddressAddWrapsAt32Bits) {
+  ModuleBuilder b;
+  b.memory = true;
+  // mem[4] = 77; then load from (-4 + 8) + offset 0, which wraps to 4 (no trap).
+  b.func(b.type({I32}, {I32}), {},
+         {I32_CONST, 4, I32_CONST, 77, I32_STORE, 2, 0, LOCAL_GET, 0, I32_CONST, 8, I32_ADD, I32_LOAD, 2, 0, END});
+  // The same address feeding an add.
+  b.func(b.type({I32}, {I32}), {},
+         {I32_CONST, 4, I32_CONST, 77, I32_STORE, 2, 0, I32_CONST, 1, LOCAL_GET, 0, I32_CONST, 8, I32_ADD, I32_LOAD, 2, 0,
+          I32_ADD, END});
+  EXPECT_EQ(run(b, 0, {i32(-4)}), R{77});
+  EXPECT_EQ(run(b, 1, {i32(-4)}), R{78});
+}
+
+TEST_F(LowerRunTest, FusedComparesBranchBothWays) {
+  ModuleBuilder b;
+  // if (x > 3) 1 else 2, and 10 < x through a mirrored immediate.
+  uint32_t t = b.type({I32}, {I32});
+  b.func(t, {}, {LOCAL_GET, 0, I32_CONST, 3, I32_GT_S, IF, I32, I32_CONST, 1, ELSE, I32_CONST, 2, END, END});
+  b.func(t, {}, {I32_CONST, 10, LOCAL_GET, 0, I32_LT_S, END});
+  EXPECT_EQ(run(b, 0, {i32(4)}), R{1});
+  EXPECT_EQ(run(b, 0, {i32(3)}), R{2});
+  EXPECT_EQ(run(b, 0, {i32(-5)}), R{2});
+  EXPECT_EQ(run(b, 1, {i32(11)}), R{1});
+  EXPECT_EQ(run(b, 1, {i32(10)}), R{0});
 }
 
 TEST_F(LowerRunTest, IfElseWithParams) {

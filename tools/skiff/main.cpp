@@ -80,6 +80,11 @@ std::optional<skiff::Module> load(const skiff::Engine& engine, const std::string
   auto module = skiff::Module::compile(engine, std::move(bytes));
   if (!module) {
     const skiff::Error& e = module.error();
+    // Tier 2 unavailable or failing is not the module's fault.
+    if (e.code == skiff::ErrorCode::UsageError || e.code == skiff::ErrorCode::Internal) {
+      exit = fail(e.code == skiff::ErrorCode::UsageError ? ec::kUsage : exit_code_for(e.phase()), e.to_string());
+      return std::nullopt;
+    }
     const char* what = e.phase() == skiff::Phase::Decode ? "malformed module" : "invalid module";
     exit = fail(exit_code_for(e.phase()), path + ": " + what + ": " + e.to_string());
     return std::nullopt;
@@ -165,6 +170,7 @@ struct RunOptions {
   std::vector<std::string> dirs, dirs_ro, envs;
   std::string argv0;
   std::string fuel, timeout, max_memory;  // resource limits; empty = none
+  std::string tier = "interp";             // interp | jit
 };
 
 // HOST[::GUEST], as wasmtime spells it: `--dir .` maps the current directory as `.`.
@@ -213,7 +219,11 @@ int link_error(const std::string& path, const skiff::Module& module, const skiff
 }
 
 int cmd_run(const std::string& path, const RunOptions& options, const std::vector<std::string>& args) {
-  skiff::Engine engine;
+  skiff::EngineConfig engine_config;
+  engine_config.tier = options.tier == "jit" ? skiff::Tier::Jit : skiff::Tier::Interp;
+  if (engine_config.tier == skiff::Tier::Jit && (!options.fuel.empty() || !options.timeout.empty()))
+    std::fprintf(stderr, "skiff: note: --fuel and --timeout run in the interpreter (tier 2 does not check them yet)\n");
+  skiff::Engine engine(engine_config);
   int exit = 0;
   auto module = load(engine, path, exit);
   if (!module) return exit;
@@ -403,6 +413,10 @@ int main(int argc, char** argv) {
   run->add_option("--max-memory", run_options.max_memory,
                   "Cap the total size of linear memories in bytes (K/M/G suffixes); memory.grow past it fails")
       ->type_name("BYTES");
+  run->add_option("--tier", run_options.tier,
+                  "Execution tier: interp (tier 0, instant start) or jit (LLVM-compile every function first)")
+      ->check(CLI::IsMember({"interp", "jit"}))
+      ->type_name("TIER");
   run->add_option("file", file, "The .wasm file")->required();
   run->add_option("args", run_args,
                   "The guest's arguments, even if they start with `-`; with --invoke: one per parameter "

@@ -1,0 +1,89 @@
+// The boundary between the engine and tier 2's shared object
+// (libskiff_llvm.so, built from src/llvm/compiler/). The engine dlopens it
+// only when an engine asks for Tier::Jit, so processes that interpret never
+// map libLLVM. Both sides are built from the same headers by the same
+// compiler; the version number catches a stale .so.
+//
+// Machine code conventions:
+//  - Entry of every defined function (CompiledFunc::native_entry):
+//      void entry(JitContext* ctx, rt::Instance* instance, rt::Slot* args_results)
+//    arguments in slots[0..], results written to slots[0..] (4-byte values
+//    zero-extended to their slot, v128 over two slots), as in tier 0.
+//  - Between functions of one module: direct native calls
+//      R f(JitContext*, rt::Instance*, uint8_t* memory0_base, params...)
+//    R is void, the one result, or a struct of the results.
+//  - Every function prologue checks the native stack against
+//    ctx->stack_limit and the store's call depth, and records itself in
+//    store.frames (so backtraces and "call stack exhausted" match tier 0).
+//  - Traps call skiff_rt_trap, which never returns: it unwinds by
+//    siglongjmp to the innermost entry (llvmjit::execute), the same path a
+//    guard-page fault takes.
+//  - Imports, call_indirect, tables and bulk memory ops call the runtime
+//    helpers below, which the engine defines and passes in by address.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime/objects.h"
+
+namespace skiff::llvmjit {
+
+inline constexpr uint32_t kAbiVersion = 1;
+
+// Per entry from the host: what every compiled frame can see.
+struct JitContext {
+  rt::Store* store = nullptr;
+  uintptr_t stack_limit = 0;  // lowest native stack pointer a prologue accepts
+};
+
+using EntryFn = void (*)(JitContext*, rt::Instance*, rt::Slot*);
+
+// Runtime helpers compiled code calls, by symbol name. Every one is defined
+// in the engine (src/llvm/jit.cpp); their C signatures are listed there.
+#define SKIFF_JIT_HELPERS(X) \
+  X(skiff_rt_trap)           \
+  X(skiff_rt_call)           \
+  X(skiff_rt_call_indirect)  \
+  X(skiff_rt_memory_size)    \
+  X(skiff_rt_memory_grow)    \
+  X(skiff_rt_memory_fill)    \
+  X(skiff_rt_memory_copy)    \
+  X(skiff_rt_memory_init)    \
+  X(skiff_rt_data_drop)      \
+  X(skiff_rt_table_get)      \
+  X(skiff_rt_table_set)      \
+  X(skiff_rt_table_size)     \
+  X(skiff_rt_table_grow)     \
+  X(skiff_rt_table_fill)     \
+  X(skiff_rt_table_copy)     \
+  X(skiff_rt_table_init)     \
+  X(skiff_rt_elem_drop)
+
+struct Helper {
+  const char* name;
+  void* address;
+};
+
+struct CompileRequest {
+  const wasm::Module* module = nullptr;
+  const Helper* helpers = nullptr;
+  size_t num_helpers = 0;
+};
+
+struct CompileOutput {
+  void* handle = nullptr;             // the JIT holding the code; skiff_llvm_release frees it
+  std::vector<void*> entries;         // EntryFn per defined function
+  std::string error;                  // set when compilation fails
+};
+
+// Exported by libskiff_llvm.so (extern "C"):
+using AbiVersionFn = uint32_t (*)();
+using CompileFn = bool (*)(const CompileRequest*, CompileOutput*);
+using ReleaseFn = void (*)(void* handle);
+inline constexpr const char* kAbiVersionSymbol = "skiff_llvm_abi_version";
+inline constexpr const char* kCompileSymbol = "skiff_llvm_compile";
+inline constexpr const char* kReleaseSymbol = "skiff_llvm_release";
+inline constexpr const char* kLibraryName = "libskiff_llvm.so";
+
+}  // namespace skiff::llvmjit

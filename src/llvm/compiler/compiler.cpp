@@ -1,0 +1,1132 @@
+// Tier 2's compiler: one walk of the shared BodyDecoder per function with an
+// interface that builds LLVM IR, the -O2 pipeline over the whole module, and
+// ORC LLJIT for machine code. Conventions are in src/llvm/abi.h.
+//
+// Values. Every operand-stack home slot and every local is an alloca of its
+// type (keyed by slot and type); hooks load operands from their slots and
+// store results into theirs. Control-flow joins therefore need no phis of
+// our own: SROA/mem2reg in the pipeline turns the allocas into SSA values.
+//
+// Semantics. Integer and float instructions with an exact LLVM counterpart
+// are expanded inline (no fast-math flags, no fmuladd, so no contraction);
+// division, remainder and float→int truncation branch to a trap block
+// first; everything else (SIMD, mostly) calls the interpreter's ops::
+// function through the uniform wrapper of fallback_ops.h. Loads and stores
+// compute base + zext(address) + offset with no bounds check: 32-bit
+// memories are guard-page reservations and the engine turns the fault into
+// a trap.
+#include <llvm/ADT/StringMap.h>
+#include <llvm/ExecutionEngine/Orc/Core.h>
+#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/InlineAsm.h>
+#include <llvm/TargetParser/Triple.h>
+#include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/MDBuilder.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Target/TargetMachine.h>
+
+#include <bit>
+#include <cstddef>
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
+
+#include "llvm/abi.h"
+#include "llvm/compiler/fallback_ops.h"
+#include "wasm/body_decoder.h"
+
+namespace skiff::llvmjit {
+
+namespace {
+
+using wasm::BlockKind;
+using wasm::FuncType;
+using wasm::Immediates;
+using wasm::Imm;
+using wasm::OpClass;
+using wasm::Opcode;
+using wasm::OpInfo;
+using wasm::op_info;
+
+// ---- runtime object layout seen by machine code ------------------------------------
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+constexpr uint64_t kCtxStore = offsetof(JitContext, store);
+constexpr uint64_t kCtxStackLimit = offsetof(JitContext, stack_limit);
+constexpr uint64_t kStoreFrames = offsetof(rt::Store, frames);
+constexpr uint64_t kStoreFrameDepth = offsetof(rt::Store, frame_depth);
+constexpr uint64_t kStoreMaxCallDepth = offsetof(rt::Store, max_call_depth);
+constexpr uint64_t kFrameSize = sizeof(rt::CallFrame);
+constexpr uint64_t kFrameFunc = offsetof(rt::CallFrame, func);
+constexpr uint64_t kInstanceFuncs = offsetof(rt::Instance, funcs);
+constexpr uint64_t kInstanceMemories = offsetof(rt::Instance, memories);
+constexpr uint64_t kInstanceGlobals = offsetof(rt::Instance, globals);
+constexpr uint64_t kMemoryBase = offsetof(rt::MemoryInst, base);
+constexpr uint64_t kGlobalValue = offsetof(rt::GlobalInst, value);
+#pragma GCC diagnostic pop
+
+// Machine code reads a std::vector's elements through its first word.
+bool vector_layout_ok() {
+  std::vector<void*> v(1);
+  void* first_word;
+  std::memcpy(&first_word, &v, sizeof(void*));
+  return first_word == v.data();
+}
+
+const char* const kOpNames[] = {
+#define SKIFF_OP(name, text, prefix, code, imm, cls, sig, arg) #name,
+#include "wasm/opcodes.def"
+};
+
+// ---- per-module state ----------------------------------------------------------------
+
+struct ModuleState {
+  llvm::LLVMContext& ctx;
+  llvm::Module& mod;
+  const wasm::Module& wasm;
+  llvm::IRBuilder<> b;
+  llvm::Type* i8;
+  llvm::Type* i32;
+  llvm::Type* i64;
+  llvm::Type* f32;
+  llvm::Type* f64;
+  llvm::Type* v128;
+  llvm::PointerType* ptr;
+  std::vector<llvm::Function*> funcs;  // internal functions, by function index (null for imports)
+  std::unordered_map<std::string, llvm::FunctionCallee> decls;
+
+  ModuleState(llvm::LLVMContext& c, llvm::Module& m, const wasm::Module& w)
+      : ctx(c), mod(m), wasm(w), b(c) {
+    i8 = b.getInt8Ty();
+    i32 = b.getInt32Ty();
+    i64 = b.getInt64Ty();
+    f32 = b.getFloatTy();
+    f64 = b.getDoubleTy();
+    v128 = llvm::FixedVectorType::get(i64, 2);
+    ptr = b.getPtrTy();
+  }
+
+  llvm::Type* type(ValType t) const {
+    switch (t) {
+      case ValType::I32: return i32;
+      case ValType::I64: return i64;
+      case ValType::F32: return f32;
+      case ValType::F64: return f64;
+      case ValType::V128: return v128;
+      default: return i64;  // references: FuncInst* or host word
+    }
+  }
+
+  llvm::Type* return_type(const FuncType& ft) {
+    if (ft.results.empty()) return b.getVoidTy();
+    if (ft.results.size() == 1) return type(ft.results[0]);
+    std::vector<llvm::Type*> fields;
+    for (ValType t : ft.results) fields.push_back(type(t));
+    return llvm::StructType::get(ctx, fields);
+  }
+
+  llvm::FunctionType* internal_type(const FuncType& ft) {
+    std::vector<llvm::Type*> params = {ptr, ptr, ptr};  // ctx, instance, memory 0 base
+    for (ValType t : ft.params) params.push_back(type(t));
+    return llvm::FunctionType::get(return_type(ft), params, false);
+  }
+
+  llvm::FunctionCallee decl(const std::string& name, llvm::Type* ret, std::vector<llvm::Type*> params,
+                            bool noreturn = false) {
+    auto it = decls.find(name);
+    if (it != decls.end()) return it->second;
+    llvm::FunctionCallee callee = mod.getOrInsertFunction(name, llvm::FunctionType::get(ret, params, false));
+    auto* fn = llvm::cast<llvm::Function>(callee.getCallee());
+    fn->addFnAttr(llvm::Attribute::NoUnwind);
+    if (noreturn) fn->addFnAttr(llvm::Attribute::NoReturn);
+    decls.emplace(name, callee);
+    return callee;
+  }
+};
+
+// ---- the IR-building interface of BodyDecoder ---------------------------------------------
+
+class FunctionCompiler {
+ public:
+  struct ValueData {
+    bool is_const = false;  // a t.const still on the stack: its bits
+    uint64_t bits = 0;
+  };
+  struct ControlData {
+    llvm::BasicBlock* label = nullptr;    // where branches to this label go
+    llvm::BasicBlock* else_bb = nullptr;  // ifs
+  };
+  using S = wasm::StateOf<FunctionCompiler>;
+  using V = S::Value;
+  using C = S::Control;
+
+  FunctionCompiler(ModuleState& m, uint32_t func_index) : m_(m), b_(m.b), func_index_(func_index) {
+    fn_ = m.funcs[func_index];
+  }
+
+  // ---- function frame ------------------------------------------------------------------
+
+  void start_function(S& s) {
+    entry_ = llvm::BasicBlock::Create(m_.ctx, "entry", fn_);
+    b_.SetInsertPoint(entry_);
+    auto arg = fn_->arg_begin();
+    ctx_ = &*arg++;
+    inst_ = &*arg++;
+    mem_ = &*arg++;
+    for (size_t i = 0; i < s.local_types.size(); ++i) {
+      llvm::Type* t = m_.type(s.local_types[i]);
+      llvm::AllocaInst* a = alloca(t);
+      locals_.push_back(a);
+      llvm::Value* init = i < s.type.params.size() ? static_cast<llvm::Value*>(&*arg++) : llvm::Constant::getNullValue(t);
+      b_.CreateStore(init, a);
+    }
+    prologue();
+    return_bb_ = llvm::BasicBlock::Create(m_.ctx, "return", fn_);
+    s.controls[0].data.label = return_bb_;
+  }
+
+  void finish_function(S&) {}
+
+  // ---- plain instructions ------------------------------------------------------------------
+
+  void op(S& s, Opcode op, const Immediates& imm, V* args, uint32_t nargs, V* result) {
+    const OpInfo& info = op_info(op);
+    llvm::Value* r = nullptr;
+    switch (info.cls) {
+      case OpClass::Special: r = special(s, op, imm, args); break;
+      case OpClass::Load: r = load(op, info, imm, args); break;
+      case OpClass::Store: store(op, info, imm, args); break;
+      case OpClass::Pure:
+      case OpClass::Trap:
+        r = numeric(op, args, nargs);
+        if (r == nullptr) r = fallback(op, info, imm, args, nullptr);
+        break;
+    }
+    if (result != nullptr) {
+      if (r == nullptr) r = llvm::Constant::getNullValue(m_.type(result->type));  // unreachable: never read
+      put(*result, r);
+      if (info.cls == OpClass::Load && last_load_ != nullptr) load_on_stack_[result->slot] = last_load_;
+    }
+    last_load_ = nullptr;
+  }
+
+  void constant(S&, Opcode op, const Immediates& imm, V& result) {
+    llvm::Value* c = nullptr;
+    switch (op) {
+      case Opcode::I32Const: c = b_.getInt32(static_cast<uint32_t>(imm.bits)); break;
+      case Opcode::I64Const: c = b_.getInt64(imm.bits); break;
+      case Opcode::F32Const: c = b_.CreateBitCast(b_.getInt32(static_cast<uint32_t>(imm.bits)), m_.f32); break;
+      case Opcode::F64Const: c = b_.CreateBitCast(b_.getInt64(imm.bits), m_.f64); break;
+      default: c = v128_const(imm.v128); break;
+    }
+    put(result, c);
+    result.data.is_const = true;
+    result.data.bits = imm.bits;
+  }
+
+  void local_get(S&, uint32_t index, V& result) { put(result, b_.CreateLoad(local_type(index), locals_[index])); }
+  void local_set(S&, uint32_t index, V& value) { b_.CreateStore(get(value), locals_[index]); }
+  void local_tee(S&, uint32_t index, V& value, V& result) {
+    llvm::Value* v = get(value);
+    b_.CreateStore(v, locals_[index]);
+    put(result, v);
+  }
+  // A load whose value is dropped must still trap when out of bounds, and
+  // LLVM deletes unused plain loads: make it volatile.
+  void drop(S&, V& v) {
+    auto it = load_on_stack_.find(v.slot);
+    if (it != load_on_stack_.end()) it->second->setVolatile(true);
+  }
+  void select(S&, V* vs, V& result) {
+    llvm::Value* cond = b_.CreateICmpNE(get(vs[2]), b_.getInt32(0));
+    put(result, b_.CreateSelect(cond, get(vs[0]), get(vs[1])));
+  }
+
+  // ---- control ------------------------------------------------------------------------------
+
+  void block(S&, C& c) {
+    if (c.kind == BlockKind::Loop) {
+      c.data.label = new_block("loop");
+      b_.CreateBr(c.data.label);
+      b_.SetInsertPoint(c.data.label);
+    } else {
+      c.data.label = new_block("block_end");
+    }
+  }
+
+  void if_(S&, V& cond, C& c) {
+    llvm::BasicBlock* then_bb = new_block("then");
+    c.data.else_bb = new_block("else");
+    c.data.label = new_block("if_end");
+    b_.CreateCondBr(b_.CreateICmpNE(get(cond), b_.getInt32(0)), then_bb, c.data.else_bb);
+    b_.SetInsertPoint(then_bb);
+  }
+
+  void else_(S&, C& c, V* results) {
+    if (live()) {
+      copy_to_label(c, c.sig.result_types(), results);
+      b_.CreateBr(c.data.label);
+    }
+    b_.SetInsertPoint(c.data.else_bb);
+  }
+
+  void end(S& s, C& c, V* results) {
+    if (live()) copy_to_label(c, c.sig.result_types(), results);
+    if (c.kind == BlockKind::Function) {
+      if (live()) b_.CreateBr(return_bb_);
+      emit_return(s, c);
+      return;
+    }
+    llvm::BasicBlock* next = c.kind == BlockKind::Loop ? new_block("loop_end") : c.data.label;
+    if (live()) b_.CreateBr(next);
+    if (c.kind == BlockKind::If) {  // no else: the params pass through as results
+      b_.SetInsertPoint(c.data.else_bb);
+      b_.CreateBr(next);
+    }
+    b_.SetInsertPoint(next);
+  }
+
+  void br(S& s, uint32_t depth, V* values) {
+    C& target = s.label(depth);
+    copy_to_label(target, target.label_types(), values);
+    b_.CreateBr(target.data.label);
+  }
+
+  void br_if(S& s, uint32_t depth, V& cond, V* values) {
+    C& target = s.label(depth);
+    llvm::Value* taken = b_.CreateICmpNE(get(cond), b_.getInt32(0));
+    llvm::BasicBlock* cont = new_block("br_if_cont");
+    if (needs_copy(target, values)) {
+      llvm::BasicBlock* copy = new_block("br_if_copy");
+      b_.CreateCondBr(taken, copy, cont);
+      b_.SetInsertPoint(copy);
+      copy_to_label(target, target.label_types(), values);
+      b_.CreateBr(target.data.label);
+    } else {
+      b_.CreateCondBr(taken, target.data.label, cont);
+    }
+    b_.SetInsertPoint(cont);
+  }
+
+  void br_table(S& s, const std::vector<uint32_t>& targets, V& index, V* values) {
+    llvm::Value* idx = get(index);
+    llvm::BasicBlock* here = b_.GetInsertBlock();
+    std::unordered_map<uint32_t, llvm::BasicBlock*> dest;  // by depth
+    auto dest_of = [&](uint32_t depth) {
+      auto it = dest.find(depth);
+      if (it != dest.end()) return it->second;
+      C& target = s.label(depth);
+      llvm::BasicBlock* bb = target.data.label;
+      if (needs_copy(target, values)) {
+        bb = new_block("br_table_copy");
+        b_.SetInsertPoint(bb);
+        copy_to_label(target, target.label_types(), values);
+        b_.CreateBr(target.data.label);
+      }
+      dest.emplace(depth, bb);
+      return bb;
+    };
+    llvm::BasicBlock* default_bb = dest_of(targets.back());
+    std::vector<llvm::BasicBlock*> arms;
+    for (size_t i = 0; i + 1 < targets.size(); ++i) arms.push_back(dest_of(targets[i]));
+    b_.SetInsertPoint(here);
+    llvm::SwitchInst* sw = b_.CreateSwitch(idx, default_bb, static_cast<unsigned>(arms.size()));
+    for (size_t i = 0; i < arms.size(); ++i) sw->addCase(b_.getInt32(static_cast<uint32_t>(i)), arms[i]);
+  }
+
+  void return_(S& s, V* values) {
+    C& fn = s.controls[0];
+    copy_to_label(fn, fn.sig.result_types(), values);
+    b_.CreateBr(return_bb_);
+  }
+
+  void call(S& s, uint32_t func_index, const FuncType& type, V* args) {
+    if (func_index < m_.wasm.num_imported_funcs) {
+      call_through_buffer(s, type, args, [&](llvm::Value* buf) {
+        b_.CreateCall(helper("skiff_rt_call", m_.b.getVoidTy(), {m_.ptr, m_.ptr, m_.i32, m_.ptr}),
+                      {ctx_, inst_, b_.getInt32(func_index), buf});
+      });
+      return;
+    }
+    std::vector<llvm::Value*> call_args = {ctx_, inst_, mem_};
+    for (size_t i = 0; i < type.params.size(); ++i) call_args.push_back(get(args[i]));
+    llvm::Function* callee = m_.funcs[func_index];
+    llvm::Value* r = b_.CreateCall(callee, call_args);
+    uint32_t slot = s.next_slot();
+    for (size_t i = 0; i < type.results.size(); ++i) {
+      llvm::Value* v = type.results.size() == 1 ? r : b_.CreateExtractValue(r, {static_cast<unsigned>(i)});
+      store_to_slot(slot, type.results[i], v);
+      slot += slot_count(type.results[i]);
+    }
+  }
+
+  void call_indirect(S& s, uint32_t type_index, uint32_t table_index, const FuncType& type, V* args, V& index) {
+    llvm::Value* elem = get(index);
+    call_through_buffer(s, type, args, [&](llvm::Value* buf) {
+      b_.CreateCall(
+          helper("skiff_rt_call_indirect", m_.b.getVoidTy(), {m_.ptr, m_.ptr, m_.i32, m_.i32, m_.i32, m_.ptr}),
+          {ctx_, inst_, b_.getInt32(table_index), b_.getInt32(type_index), elem, buf});
+    });
+  }
+
+ private:
+  // ---- slots and locals ----------------------------------------------------------------------
+
+  llvm::AllocaInst* alloca(llvm::Type* t) {
+    llvm::IRBuilder<> eb(entry_, entry_->begin());
+    llvm::AllocaInst* a = eb.CreateAlloca(t);
+    if (t == m_.v128) a->setAlignment(llvm::Align(16));
+    return a;
+  }
+
+  static uint32_t type_class(ValType t) {
+    switch (t) {
+      case ValType::I32: return 0;
+      case ValType::F32: return 2;
+      case ValType::F64: return 3;
+      case ValType::V128: return 4;
+      default: return 1;  // i64 and references
+    }
+  }
+
+  llvm::AllocaInst* slot_alloca(uint32_t slot, ValType t) {
+    uint64_t key = uint64_t{slot} * 8 + type_class(t);
+    auto it = slots_.find(key);
+    if (it != slots_.end()) return it->second;
+    llvm::AllocaInst* a = alloca(m_.type(t));
+    slots_.emplace(key, a);
+    return a;
+  }
+
+  llvm::Value* get(const V& v) { return b_.CreateLoad(m_.type(v.type), slot_alloca(v.slot, v.type)); }
+  void put(const V& v, llvm::Value* x) { store_to_slot(v.slot, v.type, x); }
+  void store_to_slot(uint32_t slot, ValType t, llvm::Value* x) {
+    load_on_stack_.erase(slot);
+    b_.CreateStore(x, slot_alloca(slot, t));
+  }
+  llvm::Type* local_type(uint32_t index) { return locals_[index]->getAllocatedType(); }
+
+  bool live() { return b_.GetInsertBlock()->getTerminator() == nullptr; }
+  llvm::BasicBlock* new_block(const char* name) { return llvm::BasicBlock::Create(m_.ctx, name, fn_); }
+
+  // Values a branch carries go to the label's slots (loaded first: the
+  // source and destination ranges may overlap).
+  bool needs_copy(const C& target, const V* values) {
+    auto types = target.label_types();
+    uint32_t slot = target.slot_base;
+    for (size_t i = 0; i < types.size(); ++i) {
+      if (values[i].slot != slot || type_class(values[i].type) != type_class(types[i])) return true;
+      slot += slot_count(types[i]);
+    }
+    return false;
+  }
+  void copy_to_label(const C& target, std::span<const ValType> types, const V* values) {
+    if (!needs_copy(target, values)) return;
+    std::vector<llvm::Value*> loaded;
+    for (size_t i = 0; i < types.size(); ++i) loaded.push_back(get(values[i]));
+    uint32_t slot = target.slot_base;
+    for (size_t i = 0; i < types.size(); ++i) {
+      store_to_slot(slot, types[i], loaded[i]);
+      slot += slot_count(types[i]);
+    }
+  }
+
+  // ---- prologue, epilogue, traps ----------------------------------------------------------------
+
+  llvm::Value* byte_gep(llvm::Value* base, uint64_t offset) {
+    return offset == 0 ? base : b_.CreateConstInBoundsGEP1_64(m_.i8, base, offset);
+  }
+  llvm::Value* load_at(llvm::Type* t, llvm::Value* base, uint64_t offset) {
+    return b_.CreateLoad(t, byte_gep(base, offset));
+  }
+  // Element `index` of a std::vector<T*> member at `offset` of `object`.
+  llvm::Value* vector_elem(llvm::Value* object, uint64_t offset, llvm::Value* index) {
+    llvm::Value* data = load_at(m_.ptr, object, offset);
+    return b_.CreateLoad(m_.ptr, b_.CreateInBoundsGEP(m_.ptr, data, index));
+  }
+
+  void prologue() {
+    llvm::Value* sp = b_.CreateIntrinsic(llvm::Intrinsic::frameaddress, {m_.ptr}, {b_.getInt32(0)});
+    llvm::Value* limit = load_at(m_.i64, ctx_, kCtxStackLimit);
+    trap_if(b_.CreateICmpULT(b_.CreatePtrToInt(sp, m_.i64), limit), TrapKind::StackExhausted);
+    store_ = load_at(m_.ptr, ctx_, kCtxStore);
+    depth_ = load_at(m_.i32, store_, kStoreFrameDepth);
+    llvm::Value* max_depth = load_at(m_.i32, store_, kStoreMaxCallDepth);
+    trap_if(b_.CreateICmpUGE(depth_, max_depth), TrapKind::StackExhausted);
+    llvm::Value* frames = load_at(m_.ptr, store_, kStoreFrames);
+    llvm::Value* frame = b_.CreateInBoundsGEP(m_.i8, frames, b_.CreateMul(b_.CreateZExt(depth_, m_.i64), b_.getInt64(kFrameSize)));
+    llvm::Value* self = vector_elem(inst_, kInstanceFuncs, b_.getInt64(func_index_));
+    b_.CreateStore(self, byte_gep(frame, kFrameFunc));
+    b_.CreateStore(b_.CreateAdd(depth_, b_.getInt32(1)), byte_gep(store_, kStoreFrameDepth));
+  }
+
+  void emit_return(S& s, C& fn) {
+    b_.SetInsertPoint(return_bb_);
+    b_.CreateStore(depth_, byte_gep(store_, kStoreFrameDepth));
+    const FuncType& ft = s.type;
+    std::vector<llvm::Value*> results;
+    uint32_t slot = fn.slot_base;
+    for (ValType t : ft.results) {
+      results.push_back(b_.CreateLoad(m_.type(t), slot_alloca(slot, t)));
+      slot += slot_count(t);
+    }
+    if (results.empty()) b_.CreateRetVoid();
+    else if (results.size() == 1) b_.CreateRet(results[0]);
+    else b_.CreateAggregateRet(results.data(), static_cast<unsigned>(results.size()));
+  }
+
+  llvm::FunctionCallee helper(const char* name, llvm::Type* ret, std::vector<llvm::Type*> params) {
+    return m_.decl(name, ret, std::move(params));
+  }
+  llvm::FunctionCallee trap_fn() { return m_.decl("skiff_rt_trap", m_.b.getVoidTy(), {m_.i32}, true); }
+
+  llvm::BasicBlock* trap_block(TrapKind kind) {
+    llvm::BasicBlock*& bb = trap_blocks_[static_cast<uint32_t>(kind)];
+    if (bb == nullptr) {
+      bb = new_block("trap");
+      llvm::IRBuilder<> tb(bb);
+      tb.CreateCall(trap_fn(), {tb.getInt32(static_cast<uint32_t>(kind))});
+      tb.CreateUnreachable();
+    }
+    return bb;
+  }
+
+  void trap_if(llvm::Value* cond, TrapKind kind) {
+    llvm::BasicBlock* cont = new_block("ok");
+    llvm::MDNode* weights = llvm::MDBuilder(m_.ctx).createBranchWeights(1, 1u << 20);
+    b_.CreateCondBr(cond, trap_block(kind), cont, weights);
+    b_.SetInsertPoint(cont);
+  }
+
+  void trap_now(TrapKind kind) { b_.CreateBr(trap_block(kind)); }
+
+  // ---- calls through a slot buffer (imports, call_indirect) ------------------------------------
+
+  template <typename Emit>
+  void call_through_buffer(S& s, const FuncType& type, V* args, Emit&& emit) {
+    uint32_t in = 0, out = 0;
+    for (ValType t : type.params) in += slot_count(t);
+    for (ValType t : type.results) out += slot_count(t);
+    uint32_t n = std::max({in, out, 1u});
+    llvm::AllocaInst* buf = alloca(llvm::ArrayType::get(m_.i64, n));
+    buf->setAlignment(llvm::Align(16));
+    uint32_t slot = 0;
+    for (size_t i = 0; i < type.params.size(); ++i) {
+      store_slot(buf, slot, type.params[i], get(args[i]));
+      slot += slot_count(type.params[i]);
+    }
+    emit(buf);
+    uint32_t dst = s.next_slot();
+    slot = 0;
+    for (ValType t : type.results) {
+      store_to_slot(dst, t, load_slot(buf, slot, t));
+      dst += slot_count(t);
+      slot += slot_count(t);
+    }
+  }
+
+ public:
+  // Slot-array access shared with the entry wrappers: 4-byte values are
+  // written zero-extended to their slot, as tier 0 does.
+  static void store_slot_with(ModuleState& m, llvm::IRBuilder<>& b, llvm::Value* base, uint32_t slot, ValType t,
+                              llvm::Value* v) {
+    llvm::Value* p = b.CreateConstInBoundsGEP1_64(m.i64, base, slot);
+    if (t == ValType::I32) v = b.CreateZExt(v, m.i64);
+    else if (t == ValType::F32) v = b.CreateZExt(b.CreateBitCast(v, m.i32), m.i64);
+    b.CreateAlignedStore(v, p, llvm::Align(8));
+  }
+  static llvm::Value* load_slot_with(ModuleState& m, llvm::IRBuilder<>& b, llvm::Value* base, uint32_t slot,
+                                     ValType t) {
+    llvm::Value* p = b.CreateConstInBoundsGEP1_64(m.i64, base, slot);
+    return b.CreateAlignedLoad(m.type(t), p, llvm::Align(8));
+  }
+
+ private:
+  void store_slot(llvm::Value* base, uint32_t slot, ValType t, llvm::Value* v) {
+    store_slot_with(m_, b_, base, slot, t, v);
+  }
+  llvm::Value* load_slot(llvm::Value* base, uint32_t slot, ValType t) { return load_slot_with(m_, b_, base, slot, t); }
+
+  // ---- memory ---------------------------------------------------------------------------------
+
+  llvm::Value* effective_address(const V& addr, uint32_t offset) {
+    llvm::Value* a = b_.CreateZExt(get(addr), m_.i64);
+    if (offset != 0) a = b_.CreateAdd(a, b_.getInt64(offset), "", /*HasNUW=*/true);
+    return b_.CreateGEP(m_.i8, mem_, a);
+  }
+
+  llvm::Value* load(Opcode op, const OpInfo& info, const Immediates& imm, V* args) {
+    llvm::Value* p = effective_address(args[0], imm.offset);
+    auto ld = [&](llvm::Type* t) {
+      last_load_ = b_.CreateAlignedLoad(t, p, llvm::Align(1));
+      return last_load_;
+    };
+    llvm::Type* i8 = m_.i8;
+    llvm::Type* i16 = b_.getInt16Ty();
+    switch (op) {
+      case Opcode::I32Load: return ld(m_.i32);
+      case Opcode::I64Load: return ld(m_.i64);
+      case Opcode::F32Load: return ld(m_.f32);
+      case Opcode::F64Load: return ld(m_.f64);
+      case Opcode::V128Load: return ld(m_.v128);
+      case Opcode::I32Load8S: return b_.CreateSExt(ld(i8), m_.i32);
+      case Opcode::I32Load8U: return b_.CreateZExt(ld(i8), m_.i32);
+      case Opcode::I32Load16S: return b_.CreateSExt(ld(i16), m_.i32);
+      case Opcode::I32Load16U: return b_.CreateZExt(ld(i16), m_.i32);
+      case Opcode::I64Load8S: return b_.CreateSExt(ld(i8), m_.i64);
+      case Opcode::I64Load8U: return b_.CreateZExt(ld(i8), m_.i64);
+      case Opcode::I64Load16S: return b_.CreateSExt(ld(i16), m_.i64);
+      case Opcode::I64Load16U: return b_.CreateZExt(ld(i16), m_.i64);
+      case Opcode::I64Load32S: return b_.CreateSExt(ld(m_.i32), m_.i64);
+      case Opcode::I64Load32U: return b_.CreateZExt(ld(m_.i32), m_.i64);
+      default: return fallback(op, info, imm, args, p);
+    }
+  }
+
+  void store(Opcode op, const OpInfo& info, const Immediates& imm, V* args) {
+    llvm::Value* p = effective_address(args[0], imm.offset);
+    auto st = [&](llvm::Value* v) { b_.CreateAlignedStore(v, p, llvm::Align(1)); };
+    switch (op) {
+      case Opcode::I32Store:
+      case Opcode::I64Store:
+      case Opcode::F32Store:
+      case Opcode::F64Store:
+      case Opcode::V128Store: st(get(args[1])); return;
+      case Opcode::I32Store8:
+      case Opcode::I64Store8: st(b_.CreateTrunc(get(args[1]), m_.i8)); return;
+      case Opcode::I32Store16:
+      case Opcode::I64Store16: st(b_.CreateTrunc(get(args[1]), b_.getInt16Ty())); return;
+      case Opcode::I64Store32: st(b_.CreateTrunc(get(args[1]), m_.i32)); return;
+      default: fallback(op, info, imm, args, p); return;
+    }
+  }
+
+  // ---- the out-of-line path: fallback_ops.h -----------------------------------------------------
+
+  llvm::Value* fallback(Opcode op, const OpInfo& info, const Immediates& imm, V* args, llvm::Value* address) {
+    llvm::AllocaInst* io = alloca(llvm::ArrayType::get(m_.i8, 4 * kFallbackCellBytes));
+    io->setAlignment(llvm::Align(16));
+    bool memory_op = info.cls == OpClass::Load || info.cls == OpClass::Store;
+    for (uint32_t i = memory_op ? 1 : 0; i < info.num_params; ++i)
+      b_.CreateStore(get(args[i]), byte_gep(io, i * kFallbackCellBytes));
+    llvm::Value* imm_cell = byte_gep(io, kFallbackImmCell * kFallbackCellBytes);
+    if (info.imm == Imm::Lane || info.imm == Imm::MemArgLane) b_.CreateStore(b_.getInt32(imm.lane), imm_cell);
+    if (info.imm == Imm::Shuffle) b_.CreateStore(v128_const(imm.v128), imm_cell);
+    std::string name = std::string("skiff_op_") + kOpNames[static_cast<size_t>(op)];
+    llvm::FunctionCallee fn = m_.decl(name, m_.i32, {m_.ptr, m_.ptr});
+    llvm::Value* status =
+        b_.CreateCall(fn, {io, address ? address : llvm::ConstantPointerNull::get(m_.ptr)});
+    if (info.cls == OpClass::Trap) {
+      llvm::BasicBlock* trap = new_block("op_trap");
+      llvm::BasicBlock* cont = new_block("op_ok");
+      llvm::MDNode* weights = llvm::MDBuilder(m_.ctx).createBranchWeights(1, 1u << 20);
+      b_.CreateCondBr(b_.CreateICmpNE(status, b_.getInt32(0)), trap, cont, weights);
+      b_.SetInsertPoint(trap);
+      b_.CreateCall(trap_fn(), {status});
+      b_.CreateUnreachable();
+      b_.SetInsertPoint(cont);
+    }
+    if (info.num_results == 0) return nullptr;
+    return b_.CreateLoad(m_.type(info.results[0]), io);
+  }
+
+  llvm::Value* v128_const(const V128& v) {
+    return llvm::ConstantVector::get({b_.getInt64(v.lo()), b_.getInt64(v.hi())});
+  }
+
+  // ---- inline numerics -------------------------------------------------------------------------
+
+  llvm::Value* bool32(llvm::Value* i1) { return b_.CreateZExt(i1, m_.i32); }
+
+  llvm::Value* unary_intrinsic(llvm::Intrinsic::ID id, llvm::Value* x) {
+    return b_.CreateUnaryIntrinsic(id, x);
+  }
+
+  // Integer division and remainder with the spec's traps.
+  llvm::Value* divide(Opcode op, llvm::Value* a, llvm::Value* d, bool is_signed, bool is_rem) {
+    llvm::Type* t = a->getType();
+    trap_if(b_.CreateICmpEQ(d, llvm::ConstantInt::get(t, 0)), TrapKind::IntDivideByZero);
+    if (!is_signed) return is_rem ? b_.CreateURem(a, d) : b_.CreateUDiv(a, d);
+    llvm::Value* minus_one = b_.CreateICmpEQ(d, llvm::ConstantInt::getAllOnesValue(t));
+    if (!is_rem) {
+      llvm::Value* min = llvm::ConstantInt::get(t, llvm::APInt::getSignedMinValue(t->getIntegerBitWidth()));
+      trap_if(b_.CreateAnd(minus_one, b_.CreateICmpEQ(a, min)), TrapKind::IntOverflow);
+      return b_.CreateSDiv(a, d);
+    }
+    // x rem -1 is 0; dividing by 1 instead keeps INT_MIN rem -1 defined.
+    llvm::Value* safe = b_.CreateSelect(minus_one, llvm::ConstantInt::get(t, 1), d);
+    return b_.CreateSelect(minus_one, llvm::ConstantInt::get(t, 0), b_.CreateSRem(a, safe));
+  }
+
+  // float → int with traps: NaN is an invalid conversion, anything outside
+  // (lo, hi) an overflow (bounds are exact in the source type).
+  llvm::Value* truncate(llvm::Value* x, llvm::Type* to, bool is_signed) {
+    llvm::Type* from = x->getType();
+    bool to64 = to == m_.i64;
+    double lo, hi;
+    if (is_signed) {
+      lo = to64 ? -9223372036854775808.0 : -2147483648.0;
+      hi = to64 ? 9223372036854775808.0 : 2147483648.0;
+    } else {
+      lo = 0.0;
+      hi = to64 ? 18446744073709551616.0 : 4294967296.0;
+    }
+    trap_if(b_.CreateFCmpUNO(x, x), TrapKind::InvalidConversion);
+    // In range: lo - 1 < x < hi after truncation toward zero, i.e. x > lo - 1
+    // (or x >= lo where lo - 1 is not representable) and x < hi.
+    llvm::Value* below;
+    if (!is_signed) {
+      below = b_.CreateFCmpOLE(x, llvm::ConstantFP::get(from, -1.0));
+    } else if (from == m_.f64 && !to64) {
+      below = b_.CreateFCmpOLE(x, llvm::ConstantFP::get(from, lo - 1.0));
+    } else {
+      below = b_.CreateFCmpOLT(x, llvm::ConstantFP::get(from, lo));
+    }
+    llvm::Value* above = b_.CreateFCmpOGE(x, llvm::ConstantFP::get(from, hi));
+    trap_if(b_.CreateOr(below, above), TrapKind::IntOverflow);
+    return is_signed ? b_.CreateFPToSI(x, to) : b_.CreateFPToUI(x, to);
+  }
+
+  llvm::Value* saturate(llvm::Value* x, llvm::Type* to, bool is_signed) {
+    auto id = is_signed ? llvm::Intrinsic::fptosi_sat : llvm::Intrinsic::fptoui_sat;
+    return b_.CreateIntrinsic(id, {to, x->getType()}, {x});
+  }
+
+  // An identity LLVM cannot see through. Wasm wants an arithmetic (quiet)
+  // NaN from every float operation, while LLVM may fold x-0, x*1, -0-x,
+  // x*-1, x/±1 and demote(promote(x)) to x or -x and so pass a signalling
+  // NaN through unchanged; hiding the operand keeps the operation.
+  llvm::Value* opaque(llvm::Value* x) {
+    const llvm::Triple triple(m_.mod.getTargetTriple());
+    const char* constraint = triple.isAArch64() ? "=w,0" : "=x,0";
+    auto* asm_fn = llvm::InlineAsm::get(llvm::FunctionType::get(x->getType(), {x->getType()}, false), "",
+                                        constraint, /*hasSideEffects=*/false);
+    return b_.CreateCall(asm_fn, {x});
+  }
+  static bool is_identity_constant(const V& v) {
+    if (!v.data.is_const) return false;
+    if (v.type == ValType::F32) {
+      float f = std::bit_cast<float>(static_cast<uint32_t>(v.data.bits));
+      return f == 0.0f || f == 1.0f || f == -1.0f;
+    }
+    if (v.type == ValType::F64) {
+      double d = std::bit_cast<double>(v.data.bits);
+      return d == 0.0 || d == 1.0 || d == -1.0;
+    }
+    return false;
+  }
+  // min/max: llvm.minimum's lowering may return a signalling NaN operand
+  // as is; a NaN operand takes the quieting a + b path instead.
+  llvm::Value* min_max(llvm::Value* a, llvm::Value* c, bool is_min) {
+    llvm::Value* any_nan = b_.CreateFCmpUNO(a, c);
+    llvm::Value* r = b_.CreateBinaryIntrinsic(is_min ? llvm::Intrinsic::minimum : llvm::Intrinsic::maximum, a, c);
+    return b_.CreateSelect(any_nan, b_.CreateFAdd(a, c), r);
+  }
+
+  // Null when the opcode has no inline expansion.
+  llvm::Value* numeric(Opcode op, V* args, uint32_t nargs) {
+    llvm::Value* a = nargs > 0 ? get(args[0]) : nullptr;
+    llvm::Value* c = nargs > 1 ? get(args[1]) : nullptr;
+    if (nargs == 2 && (args[0].type == ValType::F32 || args[0].type == ValType::F64)) {
+      if (is_identity_constant(args[0])) a = opaque(a);
+      if (is_identity_constant(args[1])) c = opaque(c);
+    }
+    using I = llvm::Intrinsic::ID;
+    auto shift_amount = [&](llvm::Value* n) {
+      return b_.CreateAnd(n, llvm::ConstantInt::get(n->getType(), n->getType()->getIntegerBitWidth() - 1));
+    };
+    auto fbin = [&](I id) { return b_.CreateBinaryIntrinsic(id, a, c); };
+    switch (op) {
+#define INT_OPS(P, T)                                                                       \
+  case Opcode::P##Eqz: return bool32(b_.CreateICmpEQ(a, llvm::ConstantInt::get(T, 0)));      \
+  case Opcode::P##Eq: return bool32(b_.CreateICmpEQ(a, c));                                  \
+  case Opcode::P##Ne: return bool32(b_.CreateICmpNE(a, c));                                  \
+  case Opcode::P##LtS: return bool32(b_.CreateICmpSLT(a, c));                                \
+  case Opcode::P##LtU: return bool32(b_.CreateICmpULT(a, c));                                \
+  case Opcode::P##GtS: return bool32(b_.CreateICmpSGT(a, c));                                \
+  case Opcode::P##GtU: return bool32(b_.CreateICmpUGT(a, c));                                \
+  case Opcode::P##LeS: return bool32(b_.CreateICmpSLE(a, c));                                \
+  case Opcode::P##LeU: return bool32(b_.CreateICmpULE(a, c));                                \
+  case Opcode::P##GeS: return bool32(b_.CreateICmpSGE(a, c));                                \
+  case Opcode::P##GeU: return bool32(b_.CreateICmpUGE(a, c));                                \
+  case Opcode::P##Clz: return b_.CreateBinaryIntrinsic(llvm::Intrinsic::ctlz, a, b_.getFalse()); \
+  case Opcode::P##Ctz: return b_.CreateBinaryIntrinsic(llvm::Intrinsic::cttz, a, b_.getFalse()); \
+  case Opcode::P##Popcnt: return unary_intrinsic(llvm::Intrinsic::ctpop, a);                 \
+  case Opcode::P##Add: return b_.CreateAdd(a, c);                                            \
+  case Opcode::P##Sub: return b_.CreateSub(a, c);                                            \
+  case Opcode::P##Mul: return b_.CreateMul(a, c);                                            \
+  case Opcode::P##DivS: return divide(op, a, c, true, false);                                \
+  case Opcode::P##DivU: return divide(op, a, c, false, false);                               \
+  case Opcode::P##RemS: return divide(op, a, c, true, true);                                 \
+  case Opcode::P##RemU: return divide(op, a, c, false, true);                                \
+  case Opcode::P##And: return b_.CreateAnd(a, c);                                            \
+  case Opcode::P##Or: return b_.CreateOr(a, c);                                              \
+  case Opcode::P##Xor: return b_.CreateXor(a, c);                                            \
+  case Opcode::P##Shl: return b_.CreateShl(a, shift_amount(c));                              \
+  case Opcode::P##ShrS: return b_.CreateAShr(a, shift_amount(c));                            \
+  case Opcode::P##ShrU: return b_.CreateLShr(a, shift_amount(c));                            \
+  case Opcode::P##Rotl: return b_.CreateIntrinsic(llvm::Intrinsic::fshl, {T}, {a, a, c});    \
+  case Opcode::P##Rotr: return b_.CreateIntrinsic(llvm::Intrinsic::fshr, {T}, {a, a, c});
+      INT_OPS(I32, m_.i32)
+      INT_OPS(I64, m_.i64)
+#undef INT_OPS
+#define FLOAT_OPS(P)                                                       \
+  case Opcode::P##Eq: return bool32(b_.CreateFCmpOEQ(a, c));               \
+  case Opcode::P##Ne: return bool32(b_.CreateFCmpUNE(a, c));               \
+  case Opcode::P##Lt: return bool32(b_.CreateFCmpOLT(a, c));               \
+  case Opcode::P##Gt: return bool32(b_.CreateFCmpOGT(a, c));               \
+  case Opcode::P##Le: return bool32(b_.CreateFCmpOLE(a, c));               \
+  case Opcode::P##Ge: return bool32(b_.CreateFCmpOGE(a, c));               \
+  case Opcode::P##Abs: return unary_intrinsic(llvm::Intrinsic::fabs, a);   \
+  case Opcode::P##Neg: return b_.CreateFNeg(a);                            \
+  case Opcode::P##Ceil: return unary_intrinsic(llvm::Intrinsic::ceil, a);  \
+  case Opcode::P##Floor: return unary_intrinsic(llvm::Intrinsic::floor, a); \
+  case Opcode::P##Trunc: return unary_intrinsic(llvm::Intrinsic::trunc, a); \
+  case Opcode::P##Nearest: return unary_intrinsic(llvm::Intrinsic::roundeven, a); \
+  case Opcode::P##Sqrt: return unary_intrinsic(llvm::Intrinsic::sqrt, a);  \
+  case Opcode::P##Add: return b_.CreateFAdd(a, c);                         \
+  case Opcode::P##Sub: return b_.CreateFSub(a, c);                         \
+  case Opcode::P##Mul: return b_.CreateFMul(a, c);                         \
+  case Opcode::P##Div: return b_.CreateFDiv(a, c);                         \
+  case Opcode::P##Min: return min_max(a, c, true);                         \
+  case Opcode::P##Max: return min_max(a, c, false);                        \
+  case Opcode::P##Copysign: return fbin(llvm::Intrinsic::copysign);
+      FLOAT_OPS(F32)
+      FLOAT_OPS(F64)
+#undef FLOAT_OPS
+      case Opcode::I32WrapI64: return b_.CreateTrunc(a, m_.i32);
+      case Opcode::I64ExtendI32S: return b_.CreateSExt(a, m_.i64);
+      case Opcode::I64ExtendI32U: return b_.CreateZExt(a, m_.i64);
+      case Opcode::I32Extend8S: return b_.CreateSExt(b_.CreateTrunc(a, m_.i8), m_.i32);
+      case Opcode::I32Extend16S: return b_.CreateSExt(b_.CreateTrunc(a, b_.getInt16Ty()), m_.i32);
+      case Opcode::I64Extend8S: return b_.CreateSExt(b_.CreateTrunc(a, m_.i8), m_.i64);
+      case Opcode::I64Extend16S: return b_.CreateSExt(b_.CreateTrunc(a, b_.getInt16Ty()), m_.i64);
+      case Opcode::I64Extend32S: return b_.CreateSExt(b_.CreateTrunc(a, m_.i32), m_.i64);
+      case Opcode::I32TruncF32S:
+      case Opcode::I32TruncF64S: return truncate(a, m_.i32, true);
+      case Opcode::I32TruncF32U:
+      case Opcode::I32TruncF64U: return truncate(a, m_.i32, false);
+      case Opcode::I64TruncF32S:
+      case Opcode::I64TruncF64S: return truncate(a, m_.i64, true);
+      case Opcode::I64TruncF32U:
+      case Opcode::I64TruncF64U: return truncate(a, m_.i64, false);
+      case Opcode::I32TruncSatF32S:
+      case Opcode::I32TruncSatF64S: return saturate(a, m_.i32, true);
+      case Opcode::I32TruncSatF32U:
+      case Opcode::I32TruncSatF64U: return saturate(a, m_.i32, false);
+      case Opcode::I64TruncSatF32S:
+      case Opcode::I64TruncSatF64S: return saturate(a, m_.i64, true);
+      case Opcode::I64TruncSatF32U:
+      case Opcode::I64TruncSatF64U: return saturate(a, m_.i64, false);
+      case Opcode::F32ConvertI32S:
+      case Opcode::F32ConvertI64S: return b_.CreateSIToFP(a, m_.f32);
+      case Opcode::F32ConvertI32U:
+      case Opcode::F32ConvertI64U: return b_.CreateUIToFP(a, m_.f32);
+      case Opcode::F64ConvertI32S:
+      case Opcode::F64ConvertI64S: return b_.CreateSIToFP(a, m_.f64);
+      case Opcode::F64ConvertI32U:
+      case Opcode::F64ConvertI64U: return b_.CreateUIToFP(a, m_.f64);
+      case Opcode::F32DemoteF64: return b_.CreateFPTrunc(opaque(a), m_.f32);
+      case Opcode::F64PromoteF32: return b_.CreateFPExt(a, m_.f64);
+      case Opcode::I32ReinterpretF32: return b_.CreateBitCast(a, m_.i32);
+      case Opcode::I64ReinterpretF64: return b_.CreateBitCast(a, m_.i64);
+      case Opcode::F32ReinterpretI32: return b_.CreateBitCast(a, m_.f32);
+      case Opcode::F64ReinterpretI64: return b_.CreateBitCast(a, m_.f64);
+      case Opcode::V128And: return b_.CreateAnd(a, c);
+      case Opcode::V128Or: return b_.CreateOr(a, c);
+      case Opcode::V128Xor: return b_.CreateXor(a, c);
+      case Opcode::V128Not: return b_.CreateNot(a);
+      default: return nullptr;
+    }
+  }
+
+  // ---- variables, tables, memory management, references ------------------------------------
+
+  llvm::Value* global_ptr(uint32_t index) {
+    llvm::Value* global = vector_elem(inst_, kInstanceGlobals, b_.getInt64(index));
+    return byte_gep(global, kGlobalValue);
+  }
+
+  llvm::Value* special(S& s, Opcode op, const Immediates& imm, V* args) {
+    llvm::Type* vt = m_.b.getVoidTy();
+    llvm::Type* i32 = m_.i32;
+    llvm::Type* i64 = m_.i64;
+    llvm::Type* p = m_.ptr;
+    auto arg = [&](uint32_t i) { return get(args[i]); };
+    auto u32 = [&](uint32_t v) { return b_.getInt32(v); };
+    switch (op) {
+      case Opcode::Unreachable: trap_now(TrapKind::Unreachable); return nullptr;
+      case Opcode::GlobalGet: {
+        ValType t = m_.wasm.globals[imm.index].type;
+        return b_.CreateLoad(m_.type(t), global_ptr(imm.index));
+      }
+      case Opcode::GlobalSet: {
+        ValType t = m_.wasm.globals[imm.index].type;
+        llvm::Value* v = arg(0);
+        if (t == ValType::I32) v = b_.CreateZExt(v, i64);
+        if (t == ValType::F32) v = b_.CreateZExt(b_.CreateBitCast(v, i32), i64);
+        b_.CreateStore(v, global_ptr(imm.index));
+        return nullptr;
+      }
+      case Opcode::MemorySize: return b_.CreateCall(helper("skiff_rt_memory_size", i32, {p}), {inst_});
+      case Opcode::MemoryGrow:
+        return b_.CreateCall(helper("skiff_rt_memory_grow", i32, {p, i32}), {inst_, arg(0)});
+      case Opcode::MemoryFill:
+        b_.CreateCall(helper("skiff_rt_memory_fill", vt, {p, i32, i32, i32}), {inst_, arg(0), arg(1), arg(2)});
+        return nullptr;
+      case Opcode::MemoryCopy:
+        b_.CreateCall(helper("skiff_rt_memory_copy", vt, {p, i32, i32, i32}), {inst_, arg(0), arg(1), arg(2)});
+        return nullptr;
+      case Opcode::MemoryInit:
+        b_.CreateCall(helper("skiff_rt_memory_init", vt, {p, i32, i32, i32, i32}),
+                      {inst_, u32(imm.index), arg(0), arg(1), arg(2)});
+        return nullptr;
+      case Opcode::DataDrop:
+        b_.CreateCall(helper("skiff_rt_data_drop", vt, {p, i32}), {inst_, u32(imm.index)});
+        return nullptr;
+      case Opcode::TableGet:
+        return b_.CreateCall(helper("skiff_rt_table_get", i64, {p, i32, i32}), {inst_, u32(imm.index), arg(0)});
+      case Opcode::TableSet:
+        b_.CreateCall(helper("skiff_rt_table_set", vt, {p, i32, i32, i64}), {inst_, u32(imm.index), arg(0), arg(1)});
+        return nullptr;
+      case Opcode::TableSize:
+        return b_.CreateCall(helper("skiff_rt_table_size", i32, {p, i32}), {inst_, u32(imm.index)});
+      case Opcode::TableGrow:
+        return b_.CreateCall(helper("skiff_rt_table_grow", i32, {p, i32, i64, i32}),
+                             {inst_, u32(imm.index), arg(0), arg(1)});
+      case Opcode::TableFill:
+        b_.CreateCall(helper("skiff_rt_table_fill", vt, {p, i32, i32, i64, i32}),
+                      {inst_, u32(imm.index), arg(0), arg(1), arg(2)});
+        return nullptr;
+      case Opcode::TableCopy:
+        b_.CreateCall(helper("skiff_rt_table_copy", vt, {p, i32, i32, i32, i32, i32}),
+                      {inst_, u32(imm.index), u32(imm.index2), arg(0), arg(1), arg(2)});
+        return nullptr;
+      case Opcode::TableInit:
+        b_.CreateCall(helper("skiff_rt_table_init", vt, {p, i32, i32, i32, i32, i32}),
+                      {inst_, u32(imm.index), u32(imm.index2), arg(0), arg(1), arg(2)});
+        return nullptr;
+      case Opcode::ElemDrop:
+        b_.CreateCall(helper("skiff_rt_elem_drop", vt, {p, i32}), {inst_, u32(imm.index)});
+        return nullptr;
+      case Opcode::RefNull: return b_.getInt64(0);
+      case Opcode::RefIsNull: return bool32(b_.CreateICmpEQ(arg(0), b_.getInt64(0)));
+      case Opcode::RefFunc:
+        return b_.CreatePtrToInt(vector_elem(inst_, kInstanceFuncs, b_.getInt64(imm.index)), i64);
+      default: trap_now(TrapKind::Unreachable); return nullptr;  // every Special op with a hook is above
+    }
+    (void)s;
+  }
+
+  ModuleState& m_;
+  llvm::IRBuilder<>& b_;
+  uint32_t func_index_;
+  llvm::Function* fn_ = nullptr;
+  llvm::BasicBlock* entry_ = nullptr;
+  llvm::BasicBlock* return_bb_ = nullptr;
+  llvm::Value* ctx_ = nullptr;
+  llvm::Value* inst_ = nullptr;
+  llvm::Value* mem_ = nullptr;
+  llvm::Value* store_ = nullptr;
+  llvm::Value* depth_ = nullptr;
+  std::vector<llvm::AllocaInst*> locals_;
+  std::unordered_map<uint64_t, llvm::AllocaInst*> slots_;
+  std::unordered_map<uint32_t, llvm::BasicBlock*> trap_blocks_;
+  llvm::LoadInst* last_load_ = nullptr;                        // of the op being emitted
+  std::unordered_map<uint32_t, llvm::LoadInst*> load_on_stack_;  // by slot: values that are plain loads
+};
+
+static_assert(wasm::BodyInterface<FunctionCompiler>);
+
+// The host-facing wrapper of function `index`: arguments and results in a slot array.
+void build_entry(ModuleState& m, uint32_t index, llvm::Function* entry) {
+  const FuncType& ft = m.wasm.func_type(index);
+  llvm::IRBuilder<>& b = m.b;
+  b.SetInsertPoint(llvm::BasicBlock::Create(m.ctx, "entry", entry));
+  auto arg = entry->arg_begin();
+  llvm::Value* ctx = &*arg++;
+  llvm::Value* inst = &*arg++;
+  llvm::Value* slots = &*arg++;
+  llvm::Value* mem = llvm::ConstantPointerNull::get(m.ptr);
+  if (!m.wasm.memories.empty()) {
+    llvm::Value* memories = b.CreateLoad(m.ptr, b.CreateConstInBoundsGEP1_64(m.i8, inst, kInstanceMemories));
+    llvm::Value* memory = b.CreateLoad(m.ptr, memories);
+    mem = b.CreateLoad(m.ptr, b.CreateConstInBoundsGEP1_64(m.i8, memory, kMemoryBase));
+  }
+  std::vector<llvm::Value*> args = {ctx, inst, mem};
+  uint32_t slot = 0;
+  for (ValType t : ft.params) {
+    args.push_back(FunctionCompiler::load_slot_with(m, b, slots, slot, t));
+    slot += slot_count(t);
+  }
+  llvm::Value* r = b.CreateCall(m.funcs[index], args);
+  slot = 0;
+  for (size_t i = 0; i < ft.results.size(); ++i) {
+    llvm::Value* v = ft.results.size() == 1 ? r : b.CreateExtractValue(r, {static_cast<unsigned>(i)});
+    FunctionCompiler::store_slot_with(m, b, slots, slot, ft.results[i], v);
+    slot += slot_count(ft.results[i]);
+  }
+  b.CreateRetVoid();
+}
+
+std::string entry_name(uint32_t index) { return "skiff_entry_" + std::to_string(index); }
+
+void optimize(llvm::Module& mod, llvm::TargetMachine& tm) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb(&tm);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
+  mpm.run(mod, mam);
+}
+
+struct JitHandle {
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+};
+
+std::string to_string(llvm::Error err) {
+  std::string out;
+  llvm::handleAllErrors(std::move(err), [&](const llvm::ErrorInfoBase& e) { out += e.message(); });
+  return out;
+}
+
+bool compile(const CompileRequest& request, CompileOutput& output) {
+  static std::once_flag init;
+  std::call_once(init, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+  if (!vector_layout_ok()) {
+    output.error = "unsupported std::vector layout";
+    return false;
+  }
+  const wasm::Module& wasm = *request.module;
+
+  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!jtmb) {
+    output.error = to_string(jtmb.takeError());
+    return false;
+  }
+  jtmb->setCodeGenOptLevel(llvm::CodeGenOptLevel::Default);
+  auto tm = jtmb->createTargetMachine();
+  if (!tm) {
+    output.error = to_string(tm.takeError());
+    return false;
+  }
+
+  auto context = std::make_unique<llvm::LLVMContext>();
+  auto mod = std::make_unique<llvm::Module>("wasm", *context);
+  mod->setDataLayout((*tm)->createDataLayout());
+  mod->setTargetTriple((*tm)->getTargetTriple().str());
+
+  ModuleState m(*context, *mod, wasm);
+  m.funcs.assign(wasm.funcs.size(), nullptr);
+  std::vector<llvm::Function*> entries;
+  llvm::FunctionType* entry_type = llvm::FunctionType::get(m.b.getVoidTy(), {m.ptr, m.ptr, m.ptr}, false);
+  for (uint32_t i = wasm.num_imported_funcs; i < wasm.funcs.size(); ++i) {
+    auto* fn = llvm::Function::Create(m.internal_type(wasm.func_type(i)), llvm::GlobalValue::InternalLinkage,
+                                      "wasm_func_" + std::to_string(i), *mod);
+    fn->addFnAttr(llvm::Attribute::NoUnwind);
+    m.funcs[i] = fn;
+    auto* entry =
+        llvm::Function::Create(entry_type, llvm::GlobalValue::ExternalLinkage, entry_name(i), *mod);
+    entry->addFnAttr(llvm::Attribute::NoUnwind);
+    entries.push_back(entry);
+  }
+  for (uint32_t i = wasm.num_imported_funcs; i < wasm.funcs.size(); ++i) {
+    FunctionCompiler fc(m, i);
+    wasm::BodyDecoder<wasm::NoValidation, FunctionCompiler> decoder(wasm, i, fc);
+    auto decoded = decoder.decode();
+    if (!decoded.ok()) {
+      output.error = "function " + std::to_string(i) + ": " + decoded.error().to_string();
+      return false;
+    }
+    build_entry(m, i, entries[i - wasm.num_imported_funcs]);
+  }
+  std::string verify_errors;
+  llvm::raw_string_ostream verify_stream(verify_errors);
+  if (llvm::verifyModule(*mod, &verify_stream)) {
+    output.error = "invalid IR: " + verify_stream.str().substr(0, 2000);
+    return false;
+  }
+  optimize(*mod, **tm);
+
+  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
+  if (!jit) {
+    output.error = to_string(jit.takeError());
+    return false;
+  }
+  llvm::orc::JITDylib& lib = (*jit)->getMainJITDylib();
+  const llvm::DataLayout& dl = (*jit)->getDataLayout();
+  auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(dl.getGlobalPrefix());
+  if (!process) {
+    output.error = to_string(process.takeError());
+    return false;
+  }
+  lib.addGenerator(std::move(*process));
+  llvm::orc::SymbolMap symbols;
+  auto add_symbol = [&](const std::string& name, const void* address) {
+    symbols[(*jit)->mangleAndIntern(name)] = llvm::orc::ExecutorSymbolDef(
+        llvm::orc::ExecutorAddr::fromPtr(address), llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable);
+  };
+  for (size_t i = 0; i < request.num_helpers; ++i) add_symbol(request.helpers[i].name, request.helpers[i].address);
+  for (size_t op = 0; op < wasm::kOpcodeCount; ++op) {
+    if (FallbackOp fb = fallback_op(static_cast<Opcode>(op)))
+      add_symbol(std::string("skiff_op_") + kOpNames[op], reinterpret_cast<const void*>(fb));
+  }
+  if (auto err = lib.define(llvm::orc::absoluteSymbols(std::move(symbols)))) {
+    output.error = to_string(std::move(err));
+    return false;
+  }
+  if (auto err = (*jit)->addIRModule(llvm::orc::ThreadSafeModule(std::move(mod), std::move(context)))) {
+    output.error = to_string(std::move(err));
+    return false;
+  }
+  output.entries.clear();
+  for (uint32_t i = wasm.num_imported_funcs; i < wasm.funcs.size(); ++i) {
+    auto address = (*jit)->lookup(entry_name(i));
+    if (!address) {
+      output.error = to_string(address.takeError());
+      return false;
+    }
+    output.entries.push_back(address->toPtr<void*>());
+  }
+  auto* handle = new JitHandle;
+  handle->jit = std::move(*jit);
+  output.handle = handle;
+  return true;
+}
+
+}  // namespace
+
+}  // namespace skiff::llvmjit
+
+extern "C" {
+
+[[gnu::visibility("default")]] uint32_t skiff_llvm_abi_version() { return skiff::llvmjit::kAbiVersion; }
+
+[[gnu::visibility("default")]] bool skiff_llvm_compile(const skiff::llvmjit::CompileRequest* request,
+                                                       skiff::llvmjit::CompileOutput* output) {
+  return skiff::llvmjit::compile(*request, *output);
+}
+
+[[gnu::visibility("default")]] void skiff_llvm_release(void* handle) {
+  delete static_cast<skiff::llvmjit::JitHandle*>(handle);
+}
+
+}  // extern "C"
