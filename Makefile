@@ -23,8 +23,13 @@ run: build
 test: build
 	@cd $(BUILD) && ctest --output-on-failure
 
+# TIER=interp|jit runs one tier; without TIER every tier runs.
+SPEC_TIERS = $(if $(TIER),$(TIER),interp jit)
 spec: build
-	@tests/spec/run-spec.sh $(BUILD)/skiff_spec ../shared/testsuite/wasm2 $(BUILD)/spec-json $(if $(TIER),--tier=$(TIER),)
+	@set -e; for tier in $(SPEC_TIERS); do \
+	  echo "== spec: tier $$tier"; \
+	  tests/spec/run-spec.sh $(BUILD)/skiff_spec ../shared/testsuite/wasm2 $(BUILD)/spec-json --tier=$$tier; \
+	done
 
 unit: build
 	@$(BUILD)/skiff_unit_tests

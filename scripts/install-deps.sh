@@ -10,6 +10,7 @@ packages=(
   jq              # reads the wasi-testsuite's .json expectations
   clang lld wasi-libc libclang-rt-dev-wasm32  # C test programs -> wasm32-wasi
   python3         # bench/run
+  llvm-19-dev     # tier 2 (--tier=jit): libskiff_llvm.so links libLLVM-19
 )
 
 missing=()

@@ -48,13 +48,32 @@ class Reader {
     return p;
   }
 
-  Result<uint32_t> u32() { return uleb<uint32_t, 32>(); }
-  Result<uint64_t> u64() { return uleb<uint64_t, 64>(); }
-  Result<int32_t> s32() { return sleb<int32_t, 32>(); }
-  Result<int64_t> s64() { return sleb<int64_t, 64>(); }
-  Result<int64_t> s33() { return sleb<int64_t, 33>(); }  // block types
+  // Single-byte values (most counts, indices and sizes) are read inline;
+  // the general decoders below hold the LEB128 rules.
+  Result<uint32_t> u32() {
+    if (pos_ != end_ && *pos_ < 0x80) [[likely]] return *pos_++;
+    return uleb<uint32_t, 32>();
+  }
+  Result<uint64_t> u64() {
+    if (pos_ != end_ && *pos_ < 0x80) [[likely]] return *pos_++;
+    return uleb<uint64_t, 64>();
+  }
+  Result<int32_t> s32() {
+    if (pos_ != end_ && *pos_ < 0x80) [[likely]] return sign_extend7(*pos_++);
+    return sleb<int32_t, 32>();
+  }
+  Result<int64_t> s64() {
+    if (pos_ != end_ && *pos_ < 0x80) [[likely]] return sign_extend7(*pos_++);
+    return sleb<int64_t, 64>();
+  }
+  Result<int64_t> s33() {  // block types
+    if (pos_ != end_ && *pos_ < 0x80) [[likely]] return sign_extend7(*pos_++);
+    return sleb<int64_t, 33>();
+  }
 
  private:
+  static int32_t sign_extend7(uint8_t b) { return b < 0x40 ? b : static_cast<int32_t>(b) - 0x80; }
+
   // Unsigned LEB128 of at most ceil(N/7) bytes; unused bits of the last byte
   // must be zero ("integer too large"), more bytes is "integer representation too long".
   template <typename T, int N>

@@ -14,6 +14,10 @@
 // turns the fault into a trap. It longjmps over this function, so nothing
 // here may own a resource, and store.frames / store.frame_depth are kept
 // exact at every call and return (the backtrace is built from them).
+//
+// Fuel and epoch deadlines (rt::Store) are checked at function entry and on
+// loop back-edges (taken branches with a non-positive offset) only when the
+// store asks for it: the test of one cached flag otherwise.
 #include "interp/interp.h"
 
 #include <algorithm>

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -58,11 +59,15 @@ const Library& library() {
   static const Library lib = [] {
     Library out;
     std::vector<std::string> candidates;
-    if (const char* env = std::getenv("SKIFF_LLVM_LIB"); env != nullptr && *env != 0) candidates.emplace_back(env);
-    if (std::string dir = executable_dir(); !dir.empty()) candidates.push_back(dir + "/" + kLibraryName);
+    // $SKIFF_LLVM_LIB, when set, is the only place looked at.
+    if (const char* env = std::getenv("SKIFF_LLVM_LIB"); env != nullptr && *env != 0) {
+      candidates.emplace_back(env);
+    } else {
+      if (std::string dir = executable_dir(); !dir.empty()) candidates.push_back(dir + "/" + kLibraryName);
 #ifdef SKIFF_LLVM_BUILD_DIR
-    candidates.push_back(std::string(SKIFF_LLVM_BUILD_DIR) + "/" + kLibraryName);
+      candidates.push_back(std::string(SKIFF_LLVM_BUILD_DIR) + "/" + kLibraryName);
 #endif
+    }
     std::string tried;
     for (const std::string& path : candidates) {
       if (access(path.c_str(), F_OK) != 0) {

@@ -9,7 +9,8 @@ namespace skiff::llvmjit {
 
 // Compiles every defined function of `module` (LLVM -O2, ORC LLJIT) and sets
 // each CompiledFunc::native_entry. Loads libskiff_llvm.so on first use; a
-// missing or mismatched library is a UsageError naming the paths tried.
+// missing or mismatched library is a UsageError naming the paths tried
+// ($SKIFF_LLVM_LIB, else next to the executable, else the build directory).
 Result<void> compile_module(rt::CompiledModule& module);
 
 // The executor behind rt::call_guarded: runs `func` natively when it has

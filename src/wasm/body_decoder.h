@@ -453,7 +453,7 @@ class BodyDecoder {
     while (s_.stack.size() > height) s_.stack.pop_back();
   }
 
-  [[gnu::always_inline, gnu::flatten]] Value& push(ValType t) {
+  [[gnu::always_inline]] Value& push(ValType t) {
     Value v;
     v.type = t;
     v.slot = s_.next_slot();
@@ -489,7 +489,7 @@ class BodyDecoder {
   }
   // Room for `n` operands in args_ (which only grows, so the hot loop does
   // not resize it per instruction); nargs_ says how many are meant.
-  Value* take_args(size_t n) {
+  [[gnu::always_inline]] Value* take_args(size_t n) {
     if (args_.size() < n) [[unlikely]] args_.resize(n);
     nargs_ = static_cast<uint32_t>(n);
     return args_.data();

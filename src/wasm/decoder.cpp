@@ -407,6 +407,7 @@ class ModuleDecoder {
 
   Result<void> code_section() {
     DEC_ASSIGN(uint32_t n, read_length(r_));
+    m_.bodies.reserve(n);  // read_length bounds n by the bytes left
     for (uint32_t i = 0; i < n; ++i) {
       DEC_ASSIGN(uint32_t size, read_length(r_));
       uint64_t start = r_.offset();
@@ -427,17 +428,23 @@ class ModuleDecoder {
   static Result<void> locals(Reader& body, FunctionBody& fb) {
     uint64_t at = body.offset();
     DEC_ASSIGN(uint32_t groups, read_length(body));
-    std::vector<std::pair<uint32_t, ValType>> decls;
+    // Two passes over the groups (check and count, then expand) instead of
+    // a temporary vector: this runs once per function.
+    Reader first = body;
     uint64_t total = 0;  // at most 2^32 groups of 2^32, so no overflow
     for (uint32_t g = 0; g < groups; ++g) {
-      DEC_ASSIGN(uint32_t count, body.u32());
-      DEC_ASSIGN(ValType t, read_valtype(body));
+      DEC_ASSIGN(uint32_t count, first.u32());
+      DEC_ASSIGN(ValType t, read_valtype(first));
+      (void)t;
       total += count;
-      decls.emplace_back(count, t);
     }
     if (total > kMaxLocals) return Error(ErrorCode::TooManyLocals, at);
     fb.locals.reserve(total);
-    for (auto [count, t] : decls) fb.locals.insert(fb.locals.end(), count, t);
+    for (uint32_t g = 0; g < groups; ++g) {
+      DEC_ASSIGN(uint32_t count, body.u32());  // cannot fail: read above
+      DEC_ASSIGN(ValType t, read_valtype(body));
+      fb.locals.insert(fb.locals.end(), count, t);
+    }
     return {};
   }
 

@@ -426,15 +426,15 @@ TEST_F(LowerRunTest, Loops) {
 TEST_F(LowerRunTest, FusedAddressAddWrapsAt32Bits) {
   ModuleBuilder b;
   b.memory = true;
-  // mem[4] = 77; then load from (-4 + 8) + offset 0, which wraps to 4 (no trap).
+  // mem[4] = 55; then load from (-4 + 8) + offset 0, which wraps to 4 (no trap).
   b.func(b.type({I32}, {I32}), {},
-         {I32_CONST, 4, I32_CONST, 77, I32_STORE, 2, 0, LOCAL_GET, 0, I32_CONST, 8, I32_ADD, I32_LOAD, 2, 0, END});
+         {I32_CONST, 4, I32_CONST, 55, I32_STORE, 2, 0, LOCAL_GET, 0, I32_CONST, 8, I32_ADD, I32_LOAD, 2, 0, END});
   // The same address feeding an add.
   b.func(b.type({I32}, {I32}), {},
-         {I32_CONST, 4, I32_CONST, 77, I32_STORE, 2, 0, I32_CONST, 1, LOCAL_GET, 0, I32_CONST, 8, I32_ADD, I32_LOAD, 2, 0,
+         {I32_CONST, 4, I32_CONST, 55, I32_STORE, 2, 0, I32_CONST, 1, LOCAL_GET, 0, I32_CONST, 8, I32_ADD, I32_LOAD, 2, 0,
           I32_ADD, END});
-  EXPECT_EQ(run(b, 0, {i32(-4)}), R{77});
-  EXPECT_EQ(run(b, 1, {i32(-4)}), R{78});
+  EXPECT_EQ(run(b, 0, {i32(-4)}), R{55});
+  EXPECT_EQ(run(b, 1, {i32(-4)}), R{56});
 }
 
 TEST_F(LowerRunTest, FusedComparesBranchBothWays) {

@@ -1,0 +1,159 @@
+// Tier 2 (src/llvm): functions compiled with LLVM and called through the
+// public API — results, traps with backtraces, calls between compiled
+// functions, host imports, and mixing with interpreted modules.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "api_builder.h"
+#include "llvm/jit.h"
+#include "runtime/objects.h"
+#include "skiff/skiff.hh"
+
+namespace skiff {
+namespace {
+
+using namespace test_wasm::op;
+using test_wasm::Bytes;
+using test_wasm::kI32;
+using test_wasm::kI64;
+using test_wasm::ModuleBuilder;
+using test_wasm::seq;
+
+Engine jit_engine() { return Engine(EngineConfig{.tier = Tier::Jit}); }
+
+// A plug-in host on the JIT tier; env.log appends what it reads.
+struct JitHost {
+  Engine engine = jit_engine();
+  Store store{engine};
+  Linker linker{engine};
+  std::vector<std::string> logged;
+
+  Instance load(const Bytes& bytes) {
+    linker.func_wrap("env", "log", [this](Caller& caller, int32_t ptr, int32_t len) -> Result<void, Trap> {
+      auto text = caller.memory().string(static_cast<uint32_t>(ptr), static_cast<uint32_t>(len));
+      if (!text) return text.error();
+      logged.emplace_back(*text);
+      return {};
+    });
+    auto module = Module::compile(engine, bytes);
+    EXPECT_TRUE(module.ok()) << (module.ok() ? "" : module.error().to_string());
+    auto inst = linker.instantiate(store, module.value());
+    EXPECT_TRUE(inst.ok()) << (inst.ok() ? "" : inst.error().to_string());
+    return inst.value();
+  }
+};
+
+bool has_machine_code(const Instance& inst, const char* name) {
+  const rt::FuncInst* f = inst.raw()->funcs[inst.raw()->module->find_export(name)->index];
+  return f->compiled != nullptr && f->compiled->native_entry.load() != nullptr;
+}
+
+TEST(LlvmJit, CompilesEveryFunctionAndComputes) {
+  JitHost host;
+  Instance inst = host.load(test_wasm::plugin_module());
+  EXPECT_TRUE(llvmjit::library_loaded());
+  EXPECT_TRUE(has_machine_code(inst, "add"));
+  EXPECT_EQ(inst.func("add")->call({Val::make_i32(40), Val::make_i32(2)}).value()[0].of.i32, 42);
+  EXPECT_EQ(inst.func("div")->call({Val::make_i32(-9), Val::make_i32(2)}).value()[0].of.i32, -4);
+  EXPECT_EQ(inst.func("count")->call({Val::make_i32(1000)}).value()[0].of.i32, 1000);
+  // depth(n) = depth(n - 1) + 1: direct calls between compiled functions.
+  EXPECT_EQ(inst.func("depth")->call({Val::make_i32(500)}).value()[0].of.i32, 500);
+}
+
+TEST(LlvmJit, TrapsNameTheFunction) {
+  JitHost host;
+  Instance inst = host.load(test_wasm::plugin_module());
+  auto div = inst.func("div")->call({Val::make_i32(1), Val::make_i32(0)});
+  ASSERT_FALSE(div.ok());
+  EXPECT_EQ(div.error().kind, TrapKind::IntDivideByZero);
+  ASSERT_FALSE(div.error().backtrace.empty());
+  EXPECT_EQ(div.error().backtrace[0].func_index, inst.raw()->module->find_export("div")->index);
+
+  auto overflow = inst.func("div")->call({Val::make_i32(INT32_MIN), Val::make_i32(-1)});
+  ASSERT_FALSE(overflow.ok());
+  EXPECT_EQ(overflow.error().kind, TrapKind::IntOverflow);
+
+  auto boom = inst.func("boom")->call({});
+  ASSERT_FALSE(boom.ok());
+  EXPECT_EQ(boom.error().kind, TrapKind::Unreachable);
+  EXPECT_EQ(std::string(boom.error().what()), "unreachable");
+
+  // Endless recursion stops at the call-depth limit, not in a native stack overflow.
+  auto recurse = inst.func("recurse")->call({});
+  ASSERT_FALSE(recurse.ok());
+  EXPECT_EQ(recurse.error().kind, TrapKind::StackExhausted);
+  EXPECT_GT(recurse.error().backtrace.size(), 100u);
+
+  // The store is usable after every trap.
+  EXPECT_EQ(inst.func("add")->call({Val::make_i32(1), Val::make_i32(2)}).value()[0].of.i32, 3);
+}
+
+TEST(LlvmJit, GuardPageFaultInMachineCodeTraps) {
+  ModuleBuilder m;
+  uint32_t t_i_i = m.type({kI32}, {kI32});
+  m.memory(1);
+  m.export_func("load", m.func(t_i_i, seq({local_get(0), i32_load()})));
+  m.export_func("load_dropped", m.func(t_i_i, seq({local_get(0), i32_load(), drop, i32_const(7)})));
+  JitHost host;
+  Instance inst = host.load(m.build());
+  EXPECT_EQ(inst.func("load")->call({Val::make_i32(65532)}).value()[0].of.i32, 0);
+  for (const char* name : {"load", "load_dropped"}) {
+    auto r = inst.func(name)->call({Val::make_i32(65533)});
+    ASSERT_FALSE(r.ok()) << name;
+    EXPECT_EQ(r.error().kind, TrapKind::MemoryOutOfBounds) << name;
+    ASSERT_FALSE(r.error().backtrace.empty());
+  }
+  EXPECT_EQ(inst.func("load_dropped")->call({Val::make_i32(0)}).value()[0].of.i32, 7);
+}
+
+TEST(LlvmJit, HostImportsAndMemory) {
+  JitHost host;
+  Instance inst = host.load(test_wasm::plugin_module());
+  ASSERT_TRUE(inst.func("hello")->call({}).ok());
+  ASSERT_EQ(host.logged.size(), 1u);
+  EXPECT_EQ(host.logged[0], "hello");
+  EXPECT_EQ(inst.func("grow")->call({Val::make_i32(2)}).value()[0].of.i32, 1);
+  // A host trap keeps its message and gains the wasm frame under it.
+  auto bad = inst.func("say")->call({Val::make_i32(1 << 30), Val::make_i32(4)});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().kind, TrapKind::None);
+  EXPECT_FALSE(bad.error().backtrace.empty());
+}
+
+TEST(LlvmJit, CallsBetweenCompiledFunctionsAndMultiValue) {
+  // swap(a, b) -> (b, a); sum_swapped(a, b) = b*1000 + a through swap.
+  ModuleBuilder m;
+  uint32_t t_swap = m.type({kI64, kI32}, {kI32, kI64});
+  uint32_t t_sum = m.type({kI64, kI32}, {kI64});
+  uint32_t swap = m.func(t_swap, seq({local_get(1), local_get(0)}));
+  Bytes extend_mul{0xad, 0x42, 0xe8, 0x07, 0x7e};  // i64.extend_i32_u, i64.const 1000, i64.mul
+  Bytes body = seq({local_get(0), local_get(1), call(swap), local_set(2), extend_mul, local_get(2), Bytes{0x7c}});
+  m.export_func("sum_swapped", m.func(t_sum, body, {{1, kI64}}));
+  m.export_func("swap", swap);
+  JitHost host;
+  Instance inst = host.load(m.build());
+  auto r = inst.func("sum_swapped")->call({Val::make_i64(5), Val::make_i32(7)});
+  ASSERT_TRUE(r.ok()) << r.error().what();
+  EXPECT_EQ(r.value()[0].of.i64, 7005);
+  auto s = inst.func("swap")->call({Val::make_i64(-1), Val::make_i32(3)});
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s.value()[0].of.i32, 3);
+  EXPECT_EQ(s.value()[1].of.i64, -1);
+}
+
+TEST(LlvmJit, InterpretedModulesStayInTheInterpreter) {
+  Engine engine;  // Tier::Interp
+  auto module = Module::compile(engine, test_wasm::plugin_module());
+  ASSERT_TRUE(module.ok());
+  Store store(engine);
+  Linker linker(engine);
+  linker.func_wrap("env", "log", [](Caller&, int32_t, int32_t) {});
+  auto inst = linker.instantiate(store, module.value());
+  ASSERT_TRUE(inst.ok());
+  EXPECT_FALSE(has_machine_code(inst.value(), "add"));
+  EXPECT_EQ(inst->func("add")->call({Val::make_i32(2), Val::make_i32(3)}).value()[0].of.i32, 5);
+}
+
+}  // namespace
+}  // namespace skiff
