@@ -37,6 +37,13 @@ inline IOp iop(wasm::Opcode op) { return static_cast<IOp>(op); }
 // Handler addresses, indexed by IOp; provided by the interpreter.
 const void* const* handler_table();
 
+// Words (handler included) of the instruction starting at `instr`, and its
+// name; for disassemblers (tests, SKIFF_DUMP_CODE=1). Provided by the interpreter.
+size_t instruction_words(IOp op, const uint64_t* instr);
+const char* iop_name(IOp op);
+// The IOp whose handler word is `word`; IOp::Count if none.
+IOp iop_of_handler(uint64_t word);
+
 // Appends instructions; the lowering uses it.
 class CodeBuilder {
  public:

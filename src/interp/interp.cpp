@@ -24,6 +24,8 @@
 #include <atomic>
 #include <cstring>
 #include <iterator>
+#include <string_view>
+#include <unordered_map>
 #include <tuple>
 #include <utility>
 
@@ -219,6 +221,44 @@ struct LoadOperandOp<F, R (*)(A, B)> {
     B b;
     std::memcpy(&b, mem + uint64_t{addr} + pc[5], sizeof(B));
     wr<R>(fp, pc[1], F(rd<A>(fp, pc[2]), b));
+  }
+};
+
+// NameSumLoads: [dst] [count] then [addr] [addend] [offset] per load.
+template <auto F, typename Sig = PlainT<F>>
+struct SumLoadsOp;
+template <auto F, typename R>
+struct SumLoadsOp<F, R (*)(R, R)> {
+  SKIFF_INLINE static R load(const uint64_t* l, const Slot* fp, uint8_t* mem) {
+    uint32_t addr = rd<uint32_t>(fp, l[0]) + static_cast<uint32_t>(l[1]);
+    R v;
+    std::memcpy(&v, mem + uint64_t{addr} + l[2], sizeof(R));
+    return v;
+  }
+  // Returns the instruction's length in words.
+  SKIFF_INLINE static size_t run(const uint64_t* pc, Slot* fp, uint8_t* mem) {
+    const uint64_t n = pc[2];
+    const uint64_t* l = pc + 3;
+    R acc = load(l, fp, mem);
+    for (uint64_t i = 1; i < n; ++i) acc = F(acc, load(l + 3 * i, fp, mem));
+    wr<R>(fp, pc[1], acc);
+    return 3 + 3 * n;
+  }
+};
+
+// NameUpdate: [a] [addr] [addend] [offset]: mem = a op mem, at one address.
+template <auto F, typename Sig = PlainT<F>>
+struct UpdateOp;
+template <auto F, typename R, typename A, typename B>
+struct UpdateOp<F, R (*)(A, B)> {
+  static constexpr size_t kWords = 5;
+  SKIFF_INLINE static void run(const uint64_t* pc, Slot* fp, uint8_t* mem) {
+    uint32_t addr = rd<uint32_t>(fp, pc[2]) + static_cast<uint32_t>(pc[3]);
+    uint8_t* p = mem + uint64_t{addr} + pc[4];
+    B b;
+    std::memcpy(&b, p, sizeof(B));
+    R r = F(rd<A>(fp, pc[1]), b);
+    std::memcpy(p, &r, sizeof(R));
   }
 };
 
@@ -752,6 +792,50 @@ SKIFF_ADDIMM_LOADS(SKIFF_ADDIMM_LOAD_HANDLER)
 SKIFF_LOAD_OPERAND_BINOPS(SKIFF_LOAD_OPERAND_HANDLER)
 #undef SKIFF_LOAD_OPERAND_HANDLER
 
+#define SKIFF_COUNTER_BRANCH_HANDLERS(name)                                            \
+  L_CountBrIf##name##_ : {                                                             \
+    wr<uint32_t>(fp, pc[1], rd<uint32_t>(fp, pc[2]) + static_cast<uint32_t>(pc[3]));  \
+    if (CompareOp<&ops::name>::slots(pc + 3, fp)) JUMP(pc[6]);                         \
+    pc += 7;                                                                           \
+    NEXT();                                                                            \
+  }                                                                                    \
+  L_CountBrUnless##name##_ : {                                                         \
+    wr<uint32_t>(fp, pc[1], rd<uint32_t>(fp, pc[2]) + static_cast<uint32_t>(pc[3]));  \
+    if (!CompareOp<&ops::name>::slots(pc + 3, fp)) JUMP(pc[6]);                        \
+    pc += 7;                                                                           \
+    NEXT();                                                                            \
+  }                                                                                    \
+  L_CountBrIf##name##Imm_ : {                                                          \
+    wr<uint32_t>(fp, pc[1], rd<uint32_t>(fp, pc[2]) + static_cast<uint32_t>(pc[3]));  \
+    if (CompareOp<&ops::name>::imm(pc + 3, fp)) JUMP(pc[6]);                           \
+    pc += 7;                                                                           \
+    NEXT();                                                                            \
+  }                                                                                    \
+  L_CountBrUnless##name##Imm_ : {                                                      \
+    wr<uint32_t>(fp, pc[1], rd<uint32_t>(fp, pc[2]) + static_cast<uint32_t>(pc[3]));  \
+    if (!CompareOp<&ops::name>::imm(pc + 3, fp)) JUMP(pc[6]);                          \
+    pc += 7;                                                                           \
+    NEXT();                                                                            \
+  }
+SKIFF_COUNTER_COMPARES(SKIFF_COUNTER_BRANCH_HANDLERS)
+#undef SKIFF_COUNTER_BRANCH_HANDLERS
+#define SKIFF_SUM_LOADS_HANDLER(name)                        \
+  L_##name##SumLoads_ : {                                    \
+    pc += SumLoadsOp<&ops::name>::run(pc, fp, mem);          \
+    NEXT();                                                  \
+  }
+SKIFF_SUM_LOADS(SKIFF_SUM_LOADS_HANDLER)
+#undef SKIFF_SUM_LOADS_HANDLER
+#define SKIFF_UPDATE_HANDLER(name)          \
+  L_##name##Update_ : {                     \
+    using Op = UpdateOp<&ops::name>;        \
+    Op::run(pc, fp, mem);                   \
+    pc += Op::kWords;                       \
+    NEXT();                                 \
+  }
+SKIFF_UPDATE_BINOPS(SKIFF_UPDATE_HANDLER)
+#undef SKIFF_UPDATE_HANDLER
+
 // A wasm opcode of class Special never reaches the code stream; treat one
 // as a broken invariant rather than running off into garbage.
 L_invalid:
@@ -766,7 +850,79 @@ on_trap:
 #undef JUMP
 #undef NEXT
 
+// ---- instruction lengths and names, for disassemblers -----------------------------
+
+struct OpDesc {
+  const char* name;
+  size_t words;          // wasm-numbered ops: fixed length, handler included
+  const char* operands;  // internal ops: internal_ops.def's operand list
+};
+#define SKIFF_DESC_Special(name, text, imm) {text, 1, nullptr},
+#define SKIFF_DESC_Pure(name, text, imm) {text, PureOp<&ops::name, Imm::imm>::kWords, nullptr},
+#define SKIFF_DESC_Trap(name, text, imm) {text, TrapOp<&ops::name>::kWords, nullptr},
+#define SKIFF_DESC_Load(name, text, imm) {text, LoadOp<&ops::name>::kWords, nullptr},
+#define SKIFF_DESC_Store(name, text, imm) {text, StoreOp<&ops::name>::kWords, nullptr},
+const OpDesc kOpDescs[] = {
+#define SKIFF_OP(name, text, prefix, code, imm, cls, sig, arg) SKIFF_DESC_##cls(name, text, imm)
+#include "wasm/opcodes.def"
+#define SKIFF_IOP(name, operands) {#name, 0, operands},
+#include "interp/internal_ops.def"
+};
+static_assert(std::size(kOpDescs) == kIOpCount);
+
 }  // namespace
+
+size_t instruction_words(IOp op, const uint64_t* instr) {
+  const OpDesc& d = kOpDescs[static_cast<size_t>(op)];
+  if (d.operands == nullptr) return d.words;
+  // Operand lists are words separated by spaces; `x*count`, `x*(count+1)`
+  // and `(x y)*count` repeat x (or the group) by the `count` operand's value.
+  std::string_view rest = d.operands;
+  size_t words = 1;
+  uint64_t count = 0;
+  while (!rest.empty()) {
+    if (rest.front() == ' ') {
+      rest.remove_prefix(1);
+      continue;
+    }
+    size_t group = 1;
+    size_t end;
+    if (rest.front() == '(') {
+      size_t close = rest.find(')');
+      std::string_view inner = rest.substr(1, close - 1);
+      group = static_cast<size_t>(std::count(inner.begin(), inner.end(), ' ')) + 1;
+      end = rest.find(' ', close);
+    } else {
+      end = rest.find(' ');
+    }
+    std::string_view token = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
+    size_t star = token.find('*');
+    if (star == std::string_view::npos) {
+      if (token == "count") count = instr[words];
+      words += 1;
+    } else {
+      words += group * (count + (token.substr(star + 1) == "(count+1)" ? 1 : 0));
+    }
+  }
+  return words;
+}
+
+const char* iop_name(IOp op) { return kOpDescs[static_cast<size_t>(op)].name; }
+
+IOp iop_of_handler(uint64_t word) {
+  static const std::unordered_map<uint64_t, IOp> by_handler = [] {
+    std::unordered_map<uint64_t, IOp> m;
+    const void* const* table = handler_table();
+    for (size_t i = kIOpCount; i-- > 0;) {  // Special wasm ops share L_invalid; they never appear
+      if (kOpDescs[i].operands == nullptr && kOpDescs[i].words == 1) continue;
+      m[reinterpret_cast<uint64_t>(table[i])] = static_cast<IOp>(i);
+    }
+    return m;
+  }();
+  auto it = by_handler.find(word);
+  return it == by_handler.end() ? IOp::Count : it->second;
+}
 
 const void* const* handler_table() {
   static const void* const* const table = [] {

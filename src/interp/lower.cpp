@@ -24,6 +24,8 @@
 // exactly the branches with a target <= 0: where fuel and epochs are checked.
 #include "interp/lower.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <unordered_map>
 
@@ -243,6 +245,7 @@ class Lowering {
   void block(S& s, C& c) {
     last_dst_word_ = kNone;
     materialise_all(s);
+    barrier();
     if (c.kind == BlockKind::Loop) c.data.loop_pos = code.pos();
   }
 
@@ -264,6 +267,7 @@ class Lowering {
     }
     patch(c.data.else_patch, code.pos());
     c.data.else_patch.word = kNone;
+    barrier();
   }
 
   void end(S& s, C& c, V* results) {
@@ -275,6 +279,7 @@ class Lowering {
     if (!c.unreachable) materialise(c.sig.num_results, results);
     if (c.data.else_patch.word != kNone) patch(c.data.else_patch, code.pos());
     for (const Patch& p : c.data.patches) patch(p, code.pos());
+    barrier();
   }
 
   void br(S& s, uint32_t depth, V* values) { branch(s, depth, values); }
@@ -291,6 +296,7 @@ class Lowering {
     code.word(0);
     branch(s, depth, values);
     patch(skip, code.pos());
+    barrier();
   }
 
   void br_table(S& s, const std::vector<uint32_t>& targets, V& index, V* values) {
@@ -308,6 +314,7 @@ class Lowering {
         continue;
       }
       auto [it, fresh] = stubs.try_emplace(depth, code.pos());
+      barrier();
       if (fresh) branch(s, depth, values);
       code.at(first + i) = offset(it->second, at);
     }
@@ -345,9 +352,16 @@ class Lowering {
 
   size_t emit(IOp o) {
     last_dst_word_ = kNone;
+    prev_instr_ = last_instr_;
+    prev_iop_ = last_iop_;
     last_instr_ = code.pos();
     last_iop_ = o;
     return code.op(o);
+  }
+  // A label is placed here: nothing emitted so far may be fused with what follows.
+  void barrier() {
+    last_dst_word_ = kNone;
+    last_iop_ = prev_iop_ = IOp::Count;
   }
 
   // ---- superinstructions -----------------------------------------------------
@@ -364,10 +378,20 @@ class Lowering {
   }
   // Operand word k (1 = the first after the handler) of the last instruction.
   uint64_t last_operand(size_t k) { return code.at(last_instr_ + k); }
+  // The one before it becomes the last again (its result is not tracked).
   void drop_last_instruction() {
     code.words().resize(last_instr_);
     last_dst_word_ = kNone;
-    last_iop_ = IOp::Count;
+    last_instr_ = prev_instr_;
+    last_iop_ = prev_iop_;
+    prev_iop_ = IOp::Count;
+  }
+  // Operand word k of the instruction before the last.
+  uint64_t prev_operand(size_t k) { return code.at(prev_instr_ + k); }
+  // Whether the instruction before the last was `o` and wrote `v` (its
+  // first operand word), which is still on the stack, not a local.
+  bool prev_produced(const V& v, IOp o) {
+    return prev_iop_ == o && !v.data.is_local_ref && prev_operand(1) == uint64_t{v.slot} * 8;
   }
 
   static IOp imm_variant(Opcode op) {
@@ -472,6 +496,7 @@ class Lowering {
     } else {
       return false;
     }
+    if (emit_sum_loads(op, load, args, result, addr, addend, offset)) return true;
     drop_last_instruction();
     emit(fused);
     size_t dst_word = code.pos();
@@ -536,6 +561,20 @@ class Lowering {
     if (fused != IOp::Count && just_produced(cond, last_iop_)) {
       bool unary = last_iop_ == IOp::I32Eqz;
       uint64_t a = last_operand(2), b = unary ? 0 : last_operand(3);
+      IOp counted = prev_iop_ == IOp::I32AddImm_ ? counter_variant(fused) : IOp::Count;
+      if (counted != IOp::Count) {
+        // i += k just before: one instruction does both, in order.
+        uint64_t dst = prev_operand(1), x = prev_operand(2), addend = prev_operand(3);
+        code.words().resize(prev_instr_);
+        last_iop_ = prev_iop_ = IOp::Count;
+        size_t at = emit(counted);
+        code.word(dst);
+        code.word(x);
+        code.word(addend);
+        code.word(a);
+        code.word(b);
+        return at;
+      }
       drop_last_instruction();
       size_t at = emit(fused);
       code.word(a);
@@ -546,6 +585,101 @@ class Lowering {
     code.slot(src(cond));
     return at;
   }
+  // The CountBr... form of a fused branch, if there is one.
+  static IOp counter_variant(IOp branch) {
+    switch (branch) {
+#define SKIFF_CASE(name)                                                   \
+  case IOp::BrIf##name##_: return IOp::CountBrIf##name##_;                 \
+  case IOp::BrUnless##name##_: return IOp::CountBrUnless##name##_;         \
+  case IOp::BrIf##name##Imm_: return IOp::CountBrIf##name##Imm_;           \
+  case IOp::BrUnless##name##Imm_: return IOp::CountBrUnless##name##Imm_;
+      SKIFF_COUNTER_COMPARES(SKIFF_CASE)
+#undef SKIFF_CASE
+      default:
+        return IOp::Count;
+    }
+  }
+
+  static IOp sum_loads_variant(Opcode op) {
+    switch (op) {
+#define SKIFF_CASE(name) \
+  case Opcode::name:     \
+    return IOp::name##SumLoads_;
+      SKIFF_SUM_LOADS(SKIFF_CASE)
+#undef SKIFF_CASE
+      default:
+        return IOp::Count;
+    }
+  }
+
+  // `a op b` where b was just loaded as (addr, addend, offset) and a was
+  // loaded (or summed) by the instruction before: one NameSumLoads. The
+  // loads then all happen before the result is written, so none of them
+  // may read its address from the result's slot.
+  bool emit_sum_loads(Opcode op, Opcode load, V* args, V* result, uint64_t addr, uint64_t addend, uint64_t offset) {
+    IOp sum = sum_loads_variant(op);
+    if (sum == IOp::Count || addr == uint64_t{args[0].slot} * 8 || result->slot != args[0].slot) return false;
+    if (prev_produced(args[0], sum)) {
+      drop_last_instruction();  // the load; the sum is last again and grows
+      code.at(last_instr_ + 2) += 1;
+    } else if (prev_produced(args[0], iop(load)) || prev_produced(args[0], addimm_load(load))) {
+      bool plain = prev_iop_ == iop(load);
+      uint64_t a_addr = prev_operand(2), a_addend = plain ? 0 : prev_operand(3), a_offset = prev_operand(plain ? 3 : 4);
+      code.words().resize(prev_instr_);
+      last_iop_ = prev_iop_ = IOp::Count;
+      emit(sum);
+      code.slot(result->slot);
+      code.word(2);
+      code.word(a_addr);
+      code.word(a_addend);
+      code.word(a_offset);
+    } else {
+      return false;
+    }
+    code.word(addr);
+    code.word(addend);
+    code.word(offset);
+    last_iop_ = sum;
+    last_dst_word_ = last_instr_ + 1;
+    last_dst_slot_ = result->slot;
+    return true;
+  }
+
+  // store(p, a op load(p)) where the NameLoad just computed the value:
+  // one NameUpdate. The value is not written to its slot any more; nothing
+  // else can read it (the store popped it).
+  bool emit_update(Opcode store, const Immediates& imm, V* args) {
+    IOp update = IOp::Count;
+    Opcode store_of_type = Opcode::Unreachable;
+    switch (last_iop_) {
+#define SKIFF_CASE(name)                                                          \
+  case IOp::name##Load_:                                                          \
+    update = IOp::name##Update_;                                                  \
+    switch (op_info(Opcode::name).params[1]) {                                    \
+      case wasm::ValType::I32: store_of_type = Opcode::I32Store; break;           \
+      case wasm::ValType::I64: store_of_type = Opcode::I64Store; break;           \
+      case wasm::ValType::F32: store_of_type = Opcode::F32Store; break;           \
+      default: store_of_type = Opcode::F64Store; break;                           \
+    }                                                                             \
+    break;
+      SKIFF_UPDATE_BINOPS(SKIFF_CASE)
+#undef SKIFF_CASE
+      default:
+        return false;
+    }
+    if (store != store_of_type || !just_produced(args[1], last_iop_)) return false;
+    // NameLoad: [dst] [a] [addr] [addend] [offset]
+    uint64_t a = last_operand(2), addr = last_operand(3), addend = last_operand(4), offset = last_operand(5);
+    if (addr != uint64_t{src(args[0])} * 8 || addend != 0 || offset != imm.offset) return false;
+    drop_last_instruction();
+    emit(update);
+    code.word(a);
+    code.word(addr);
+    code.word(addend);
+    code.word(offset);
+    return true;
+  }
+
   void srcs(const V* vs, uint32_t n) {
     for (uint32_t i = 0; i < n; ++i) code.slot(src(vs[i]));
   }
@@ -569,6 +703,7 @@ class Lowering {
         (emit_with_immediate(op, args, result) || emit_with_loaded_operand(op, args, result)))
       return;
     if (info.cls == OpClass::Load && info.imm == Imm::MemArg && emit_addimm_load(op, imm, args, result)) return;
+    if (info.cls == OpClass::Store && info.imm == Imm::MemArg && emit_update(op, imm, args)) return;
     emit(iop(op));
     size_t dst_word = kNone;
     if (info.num_results) {
@@ -717,12 +852,32 @@ class Lowering {
 
   size_t last_instr_ = kNone;     // first word of the last instruction emitted
   IOp last_iop_ = IOp::Count;     // and its op (Count: none, or removed)
+  size_t prev_instr_ = kNone;     // the same for the instruction before it
+  IOp prev_iop_ = IOp::Count;
   size_t last_dst_word_ = kNone;  // destination operand of the last instruction, if it produced a value
   uint32_t last_dst_slot_ = 0;
   size_t lowest_ref_ = kNone;     // no stack entry below this index refers to a local
   std::vector<bool> reroute_;
 };
 static_assert(wasm::BodyInterface<Lowering>);
+
+// SKIFF_DUMP_CODE=1: a listing of every function as it is lowered, on stderr.
+void dump_code(uint32_t func_index, const std::vector<uint64_t>& words) {
+  std::fprintf(stderr, "func %u:\n", func_index);
+  for (size_t pc = 0; pc < words.size();) {
+    IOp op = iop_of_handler(words[pc]);
+    if (op == IOp::Count) {
+      std::fprintf(stderr, "  %5zu  ?\n", pc);
+      return;
+    }
+    size_t n = instruction_words(op, &words[pc]);
+    std::fprintf(stderr, "  %5zu  %-24s", pc, iop_name(op));
+    for (size_t k = 1; k < n && pc + k < words.size(); ++k)
+      std::fprintf(stderr, " %lld", static_cast<long long>(words[pc + k]));
+    std::fprintf(stderr, "\n");
+    pc += n;
+  }
+}
 
 }  // namespace
 
@@ -737,6 +892,8 @@ Result<void> lower_function(const wasm::Module& module, uint32_t defined_index, 
   const auto& st = decoder.state();
   std::vector<uint64_t>& words = lowering.code.words();
   if (words.empty()) lowering.code.op(IOp::Unreachable_);
+  static const bool dump = std::getenv("SKIFF_DUMP_CODE") != nullptr;
+  if (dump) dump_code(func_index, words);
   out.param_slots = st.param_slots;
   out.local_slots = st.local_slots;
   out.result_slots = st.result_slots;

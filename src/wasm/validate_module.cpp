@@ -2,6 +2,7 @@
 // through the body validator (in parallel for larger modules).
 #include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <new>
 #include <optional>
 #include <string>
@@ -166,7 +167,10 @@ constexpr unsigned kMaxThreads = 8;
 Result<void> validate_bodies(const Module& m) {
   const uint32_t n = m.num_defined_funcs();
   if (n == 0) return {};
-  std::vector<std::optional<Error>> errors(n);
+  // Errors are rare: collect them sparsely rather than keeping a slot per
+  // function (100k+ functions would mean megabytes to clear and free).
+  std::mutex errors_mutex;
+  std::vector<std::pair<uint32_t, Error>> errors;
   std::atomic<uint32_t> next{0};
   std::atomic<uint32_t> first_malformed{n};
 
@@ -190,7 +194,8 @@ Result<void> validate_bodies(const Module& m) {
           uint32_t seen = first_malformed.load(std::memory_order_relaxed);
           while (i < seen && !first_malformed.compare_exchange_weak(seen, i, std::memory_order_relaxed)) {}
         }
-        errors[i] = std::move(err);
+        std::lock_guard<std::mutex> lock(errors_mutex);
+        errors.emplace_back(i, std::move(*err));
       }
     }
   };
@@ -212,9 +217,12 @@ Result<void> validate_bodies(const Module& m) {
   }
 
   uint32_t malformed = first_malformed.load();
-  if (malformed < n) return *errors[malformed];
-  for (auto& e : errors)
-    if (e) return *e;
+  const std::pair<uint32_t, Error>* first = nullptr;
+  for (const auto& entry : errors) {
+    if (malformed < n && entry.first != malformed) continue;
+    if (!first || entry.first < first->first) first = &entry;
+  }
+  if (first) return first->second;
   return {};
 }
 
