@@ -224,25 +224,46 @@ struct LoadOperandOp<F, R (*)(A, B)> {
   }
 };
 
-// NameSumLoads: [dst] [count] then [addr] [addend] [offset] per load.
+// NameSumLoads: [dst] [addr] [count] then [addend] [offset] per load.
 template <auto F, typename Sig = PlainT<F>>
 struct SumLoadsOp;
 template <auto F, typename R>
 struct SumLoadsOp<F, R (*)(R, R)> {
-  SKIFF_INLINE static R load(const uint64_t* l, const Slot* fp, uint8_t* mem) {
-    uint32_t addr = rd<uint32_t>(fp, l[0]) + static_cast<uint32_t>(l[1]);
+  SKIFF_INLINE static R load(const uint64_t* l, uint32_t base, uint8_t* mem) {
+    uint32_t addr = base + static_cast<uint32_t>(l[0]);
     R v;
-    std::memcpy(&v, mem + uint64_t{addr} + l[2], sizeof(R));
+    std::memcpy(&v, mem + uint64_t{addr} + l[1], sizeof(R));
     return v;
   }
   // Returns the instruction's length in words.
   SKIFF_INLINE static size_t run(const uint64_t* pc, Slot* fp, uint8_t* mem) {
-    const uint64_t n = pc[2];
-    const uint64_t* l = pc + 3;
-    R acc = load(l, fp, mem);
-    for (uint64_t i = 1; i < n; ++i) acc = F(acc, load(l + 3 * i, fp, mem));
+    const uint32_t base = rd<uint32_t>(fp, pc[2]);
+    const uint64_t n = pc[3];
+    const uint64_t* l = pc + 4;
+    R acc = F(load(l, base, mem), load(l + 2, base, mem));  // count >= 2
+    // Short sums unrolled: no loop counter on the hot path.
+    switch (n) {
+      case 5: acc = F(acc, load(l + 4, base, mem)); [[fallthrough]];
+      case 4: acc = F(acc, load(l + 2 * (n - 2), base, mem)); [[fallthrough]];
+      case 3: acc = F(acc, load(l + 2 * (n - 1), base, mem)); [[fallthrough]];
+      case 2: break;
+      default:
+        for (uint64_t i = 2; i < n; ++i) acc = F(acc, load(l + 2 * i, base, mem));
+    }
     wr<R>(fp, pc[1], acc);
-    return 3 + 3 * n;
+    return 4 + 2 * n;
+  }
+};
+
+// NameImmStore: [addr] [a] [imm] [offset].
+template <auto F, typename Sig = PlainT<F>>
+struct ImmStoreOp;
+template <auto F, typename R, typename A, typename B>
+struct ImmStoreOp<F, R (*)(A, B)> {
+  static constexpr size_t kWords = 5;
+  SKIFF_INLINE static void run(const uint64_t* pc, Slot* fp, uint8_t* mem) {
+    R r = F(rd<A>(fp, pc[2]), imm_as<B>(pc[3]));
+    std::memcpy(effective(mem, fp, pc[1], pc[4]), &r, sizeof(R));
   }
 };
 
@@ -835,6 +856,15 @@ SKIFF_SUM_LOADS(SKIFF_SUM_LOADS_HANDLER)
   }
 SKIFF_UPDATE_BINOPS(SKIFF_UPDATE_HANDLER)
 #undef SKIFF_UPDATE_HANDLER
+#define SKIFF_IMM_STORE_HANDLER(name)       \
+  L_##name##ImmStore_ : {                   \
+    using Op = ImmStoreOp<&ops::name>;      \
+    Op::run(pc, fp, mem);                   \
+    pc += Op::kWords;                       \
+    NEXT();                                 \
+  }
+SKIFF_IMM_STORE_BINOPS(SKIFF_IMM_STORE_HANDLER)
+#undef SKIFF_IMM_STORE_HANDLER
 
 // A wasm opcode of class Special never reaches the code stream; treat one
 // as a broken invariant rather than running off into garbage.

@@ -612,31 +612,31 @@ class Lowering {
     }
   }
 
-  // `a op b` where b was just loaded as (addr, addend, offset) and a was
-  // loaded (or summed) by the instruction before: one NameSumLoads. The
-  // loads then all happen before the result is written, so none of them
-  // may read its address from the result's slot.
+  // `a op b` where b was just loaded from (addr, addend, offset) and a was
+  // loaded (or summed) from the same addr slot by the instruction before:
+  // one NameSumLoads. It reads the address before writing the result, so
+  // the address must not be the slot the first load wrote.
   bool emit_sum_loads(Opcode op, Opcode load, V* args, V* result, uint64_t addr, uint64_t addend, uint64_t offset) {
     IOp sum = sum_loads_variant(op);
     if (sum == IOp::Count || addr == uint64_t{args[0].slot} * 8 || result->slot != args[0].slot) return false;
-    if (prev_produced(args[0], sum)) {
+    if (prev_produced(args[0], sum) && prev_operand(2) == addr) {
       drop_last_instruction();  // the load; the sum is last again and grows
-      code.at(last_instr_ + 2) += 1;
-    } else if (prev_produced(args[0], iop(load)) || prev_produced(args[0], addimm_load(load))) {
+      code.at(last_instr_ + 3) += 1;
+    } else if ((prev_produced(args[0], iop(load)) || prev_produced(args[0], addimm_load(load))) &&
+               prev_operand(2) == addr) {
       bool plain = prev_iop_ == iop(load);
-      uint64_t a_addr = prev_operand(2), a_addend = plain ? 0 : prev_operand(3), a_offset = prev_operand(plain ? 3 : 4);
+      uint64_t a_addend = plain ? 0 : prev_operand(3), a_offset = prev_operand(plain ? 3 : 4);
       code.words().resize(prev_instr_);
       last_iop_ = prev_iop_ = IOp::Count;
       emit(sum);
       code.slot(result->slot);
+      code.word(addr);
       code.word(2);
-      code.word(a_addr);
       code.word(a_addend);
       code.word(a_offset);
     } else {
       return false;
     }
-    code.word(addr);
     code.word(addend);
     code.word(offset);
     last_iop_ = sum;
@@ -680,6 +680,40 @@ class Lowering {
     return true;
   }
 
+  // store(p, a op const) where the NameImm just computed the value: one
+  // NameImmStore (the value's slot is not written; the store popped it).
+  bool emit_imm_store(Opcode store, const Immediates& imm, V* args) {
+    IOp fused = IOp::Count;
+    Opcode op = Opcode::Unreachable;
+    switch (last_iop_) {
+#define SKIFF_CASE(name)             \
+  case IOp::name##Imm_:              \
+    fused = IOp::name##ImmStore_;    \
+    op = Opcode::name;               \
+    break;
+      SKIFF_IMM_STORE_BINOPS(SKIFF_CASE)
+#undef SKIFF_CASE
+      default:
+        return false;
+    }
+    Opcode store_of_type;
+    switch (op_info(op).results[0]) {
+      case wasm::ValType::I32: store_of_type = Opcode::I32Store; break;
+      case wasm::ValType::I64: store_of_type = Opcode::I64Store; break;
+      case wasm::ValType::F32: store_of_type = Opcode::F32Store; break;
+      default: store_of_type = Opcode::F64Store; break;
+    }
+    if (store != store_of_type || !just_produced(args[1], last_iop_)) return false;
+    uint64_t a = last_operand(2), bits = last_operand(3);
+    drop_last_instruction();
+    emit(fused);
+    code.slot(src(args[0]));
+    code.word(a);
+    code.word(bits);
+    code.word(imm.offset);
+    return true;
+  }
+
   void srcs(const V* vs, uint32_t n) {
     for (uint32_t i = 0; i < n; ++i) code.slot(src(vs[i]));
   }
@@ -703,7 +737,9 @@ class Lowering {
         (emit_with_immediate(op, args, result) || emit_with_loaded_operand(op, args, result)))
       return;
     if (info.cls == OpClass::Load && info.imm == Imm::MemArg && emit_addimm_load(op, imm, args, result)) return;
-    if (info.cls == OpClass::Store && info.imm == Imm::MemArg && emit_update(op, imm, args)) return;
+    if (info.cls == OpClass::Store && info.imm == Imm::MemArg &&
+        (emit_update(op, imm, args) || emit_imm_store(op, imm, args)))
+      return;
     emit(iop(op));
     size_t dst_word = kNone;
     if (info.num_results) {

@@ -830,6 +830,20 @@ class BodyDecoder {
         }
         if (!generic(single_byte_ops_.op[byte], *fast, *fast_imm)) return false;
         continue;
+      } else if (fast && fast->cls == OpClass::Special) {
+        // end, br_if, call, global.get, drop, ...: no immediates or one index.
+        const Imm kind = fast->imm;
+        if (kind == Imm::None) {
+          reader_.skip(1);
+          if (!special(single_byte_ops_.op[byte], no_imm_)) return false;
+          continue;
+        }
+        if (kind == Imm::Label || kind == Imm::Func || kind == Imm::Global) {
+          reader_.skip(1);
+          READ(u32, index_imm_.index);
+          if (!special(single_byte_ops_.op[byte], index_imm_)) return false;
+          continue;
+        }
       }
       Opcode op;
       const OpInfo* info_ptr;
@@ -1153,6 +1167,7 @@ class BodyDecoder {
   // Immediates of the fast paths: only the fields they set ever change.
   const Immediates no_imm_{};
   Immediates const_imm_{};
+  Immediates index_imm_{};
   Immediates mem_imm_{};
   std::vector<uint32_t> targets_;   // br_table arms then default
   int depth_delta_ = 0;             // nesting change of the current instruction

@@ -26,7 +26,7 @@ constexpr uint8_t UNREACHABLE = 0x00, BLOCK = 0x02, LOOP = 0x03, IF = 0x04, ELSE
                   BR_IF = 0x0d, BR_TABLE = 0x0e, RETURN = 0x0f, CALL = 0x10, DROP = 0x1a, SELECT = 0x1b,
                   LOCAL_GET = 0x20, LOCAL_SET = 0x21, LOCAL_TEE = 0x22, I32_CONST = 0x41, I64_CONST = 0x42,
                   I32_LT_S = 0x48, I32_ADD = 0x6a, I32_SUB = 0x6b, I32_MUL = 0x6c, PREFIX_FD = 0xfd,
-                  I32_LOAD = 0x28, I32_STORE = 0x36, I32_EQZ = 0x45, I32_GT_S = 0x4a;
+                  I32_LOAD = 0x28, I32_STORE = 0x36, I32_EQZ = 0x45, I32_GT_S = 0x4a, I32_NE = 0x47;
 
 void leb(Bytes& out, uint64_t v) {
   do {
@@ -123,48 +123,21 @@ std::ostream& operator<<(std::ostream& os, const Instr& i) {
   return os << ")";
 }
 
-size_t operand_words(IOp op, const uint64_t* operands) {
-  static constexpr const char* kInternal[] = {
-#define SKIFF_IOP(name, operands) operands,
-#include "interp/internal_ops.def"
-  };
-  if (op == IOp::BrTable_) return 2 + operands[1] + 1;
-  size_t index = static_cast<size_t>(op);
-  if (index >= wasm::kOpcodeCount) {
-    std::string s = kInternal[index - wasm::kOpcodeCount];
-    size_t words = 0;
-    for (size_t k = 0; k < s.size(); ++k)
-      if (s[k] != ' ' && (k == 0 || s[k - 1] == ' ')) ++words;
-    return words;
-  }
-  const wasm::OpInfo& info = wasm::op_info(static_cast<wasm::Opcode>(index));
-  size_t lane = info.imm == Imm::MemArgLane ? 1 : 0;
-  switch (info.cls) {
-    case OpClass::Load: return 3 + 2 * lane;
-    case OpClass::Store: return 3 + lane;
-    default:
-      return info.num_results + info.num_params + (info.imm == Imm::Lane ? 1 : 0) + (info.imm == Imm::Shuffle ? 2 : 0);
-  }
-}
-
 std::vector<Instr> disassemble(const rt::CompiledFunc& f) {
-  std::unordered_map<uint64_t, IOp> by_handler;
-  const void* const* table = handler_table();
-  for (size_t i = kIOpCount; i-- > 0;) {  // lower numbers win: they are the non-Special ones we emit
-    auto op = static_cast<IOp>(i);
-    if (i < wasm::kOpcodeCount && wasm::op_info(static_cast<wasm::Opcode>(i)).cls == OpClass::Special) continue;
-    by_handler[reinterpret_cast<uint64_t>(table[i])] = op;
-  }
   std::vector<Instr> out;
   const std::vector<uint64_t>& w = f.storage;
   for (size_t pc = 0; pc < w.size();) {
-    auto it = by_handler.find(w[pc]);
-    if (it == by_handler.end()) {
+    IOp op = iop_of_handler(w[pc]);
+    if (op == IOp::Count) {
       ADD_FAILURE() << "unknown handler word at " << pc;
       return out;
     }
-    Instr instr{it->second, {}};
-    size_t n = operand_words(instr.op, &w[pc]);
+    Instr instr{op, {}};
+    size_t n = instruction_words(op, &w[pc]) - 1;
+    if (pc + 1 + n > w.size()) {
+      ADD_FAILURE() << "instruction at " << pc << " runs past the end";
+      return out;
+    }
     instr.operands.assign(w.begin() + static_cast<ptrdiff_t>(pc) + 1, w.begin() + static_cast<ptrdiff_t>(pc + 1 + n));
     out.push_back(instr);
     pc += 1 + n;
@@ -282,6 +255,88 @@ TEST(LowerTest, AddressArithmeticAndLoadsFuseIntoTheirUser) {
                                                 {IOp::Return_, {}}}));
 }
 
+TEST(LowerTest, CounterIncrementFusesIntoTheBackEdge) {
+  ModuleBuilder b;
+  // loop: i += 1; br_if i != 10
+  b.func(b.type({I32}, {}), {},
+         {LOOP, EMPTY, LOCAL_GET, 0, I32_CONST, 1, I32_ADD, LOCAL_TEE, 0, I32_CONST, 10, I32_NE, BR_IF, 0, END, END});
+  rt::CompiledFunc f;
+  auto code = lower_first(b, f);
+  ASSERT_EQ(code.size(), 2u);
+  // The loop is this one instruction: it jumps to itself.
+  EXPECT_EQ(code[0], (Instr{IOp::CountBrIfI32NeImm_, {slot(0), slot(0), 1, slot(0), 10, 0}}));
+  EXPECT_EQ(code[1].op, IOp::Return_);
+}
+
+TEST(LowerTest, CounterIncrementBeforeALabelIsNotFused) {
+  ModuleBuilder b;
+  // i += 1; loop: br_if i != 10  (the loop label sits between the add and the compare)
+  b.func(b.type({I32}, {}), {},
+         {LOCAL_GET, 0, I32_CONST, 1, I32_ADD, LOCAL_SET, 0, LOOP, EMPTY, LOCAL_GET, 0, I32_CONST, 10, I32_NE, BR_IF, 0,
+          END, END});
+  rt::CompiledFunc f;
+  auto code = lower_first(b, f);
+  ASSERT_EQ(code.size(), 3u);
+  EXPECT_EQ(code[0], (Instr{IOp::I32AddImm_, {slot(0), slot(0), 1}}));
+  EXPECT_EQ(code[1], (Instr{IOp::BrIfI32NeImm_, {slot(0), 10, 0}}));
+}
+
+TEST(LowerTest, ChainedLoadsAddUpInOneInstruction) {
+  ModuleBuilder b;
+  b.memory = true;
+  // mem[p] + mem[p + offset 4] + mem[(p + 8)]
+  b.func(b.type({I32}, {I32}), {},
+         {LOCAL_GET, 0, I32_LOAD, 2, 0, LOCAL_GET, 0, I32_LOAD, 2, 4, I32_ADD, LOCAL_GET, 0, I32_CONST, 8, I32_ADD,
+          I32_LOAD, 2, 0, I32_ADD, END});
+  rt::CompiledFunc f;
+  // The result goes straight to slot 0, over the address: every load reads it first.
+  EXPECT_EQ(lower_first(b, f),
+            (std::vector<Instr>{{IOp::I32AddSumLoads_, {slot(0), slot(0), 3, 0, 0, 0, 4, 8, 0}},
+                                {IOp::Return_, {}}}));
+}
+
+TEST(LowerTest, StoreOfAnOpOnTheSameAddressIsAnUpdate) {
+  ModuleBuilder b;
+  b.memory = true;
+  // mem[p + offset 4] = x + mem[p + offset 4]
+  b.func(b.type({I32, I32}, {}), {},
+         {LOCAL_GET, 0, LOCAL_GET, 1, LOCAL_GET, 0, I32_LOAD, 2, 4, I32_ADD, I32_STORE, 2, 4, END});
+  // A different offset is not.
+  b.func(b.type({I32, I32}, {}), {},
+         {LOCAL_GET, 0, LOCAL_GET, 1, LOCAL_GET, 0, I32_LOAD, 2, 4, I32_ADD, I32_STORE, 2, 8, END});
+  auto m = decode_and_validate(b);
+  ASSERT_TRUE(m);
+  rt::CompiledFunc f, g;
+  ASSERT_TRUE(lower_function(*m, 0, f).ok());
+  ASSERT_TRUE(lower_function(*m, 1, g).ok());
+  EXPECT_EQ(disassemble(f), (std::vector<Instr>{{IOp::I32AddUpdate_, {slot(1), slot(0), 0, 4}}, {IOp::Return_, {}}}));
+  auto code = disassemble(g);
+  ASSERT_EQ(code.size(), 3u);
+  EXPECT_EQ(code[0].op, IOp::I32AddLoad_);
+  EXPECT_EQ(code[1].op, wasm_op(wasm::Opcode::I32Store));
+}
+
+TEST(LowerTest, StoreOfAnOpWithAConstantIsOneInstruction) {
+  ModuleBuilder b;
+  b.memory = true;
+  // mem[p + offset 8] = x + 3
+  b.func(b.type({I32, I32}, {}), {}, {LOCAL_GET, 0, LOCAL_GET, 1, I32_CONST, 3, I32_ADD, I32_STORE, 2, 8, END});
+  rt::CompiledFunc f;
+  EXPECT_EQ(lower_first(b, f), (std::vector<Instr>{{IOp::I32AddImmStore_, {slot(0), slot(1), 3, 8}}, {IOp::Return_, {}}}));
+}
+
+TEST(LowerTest, LoadsFromDifferentBasesAreNotSummed) {
+  ModuleBuilder b;
+  b.memory = true;
+  // mem[p] + mem[q]
+  b.func(b.type({I32, I32}, {I32}), {}, {LOCAL_GET, 0, I32_LOAD, 2, 0, LOCAL_GET, 1, I32_LOAD, 2, 0, I32_ADD, END});
+  rt::CompiledFunc f;
+  auto code = lower_first(b, f);
+  ASSERT_EQ(code.size(), 3u);
+  EXPECT_EQ(code[0].op, wasm_op(wasm::Opcode::I32Load));
+  EXPECT_EQ(code[1].op, IOp::I32AddLoad_);
+}
+
 TEST(LowerTest, PendingLocalReadIsMaterialisedBeforeTheLocalChanges) {
   ModuleBuilder b;
   b.func(b.type({I32}, {I32}), {}, {LOCAL_GET, 0, I32_CONST, 5, LOCAL_SET, 0, END});
@@ -341,6 +396,29 @@ class LowerRunTest : public ::testing::Test {
 };
 
 using R = std::vector<int64_t>;
+
+TEST_F(LowerRunTest, FusedCountersSumsAndUpdatesCompute) {
+  ModuleBuilder b;
+  b.memory = true;
+  // for (i = 0; i != 4; i += 1) mem[16] += mem[4*i] + mem[4*i + 4] + mem[4*i + 8]  after mem[4*k] = k + 1;
+  // returns mem[16] and i.
+  Bytes init;
+  for (uint8_t k = 0; k < 7; ++k) append(init, {I32_CONST, static_cast<uint8_t>(4 * k), I32_CONST, static_cast<uint8_t>(k + 1), I32_STORE, 2, 0});
+  Bytes body = init;
+  append(body, {I32_CONST, 0, I32_CONST, 0, I32_STORE, 2, 40,  // the sum lives at 40
+                LOOP, EMPTY,
+                I32_CONST, 0,  // address of the update
+                LOCAL_GET, 0, I32_CONST, 2, 0x74 /* i32.shl */, LOCAL_TEE, 1, I32_LOAD, 2, 0,
+                LOCAL_GET, 1, I32_LOAD, 2, 4, I32_ADD,
+                LOCAL_GET, 1, I32_CONST, 8, I32_ADD, I32_LOAD, 2, 0, I32_ADD,
+                I32_CONST, 0, I32_LOAD, 2, 40, I32_ADD, I32_STORE, 2, 40,
+                LOCAL_GET, 0, I32_CONST, 1, I32_ADD, LOCAL_TEE, 0, I32_CONST, 4, I32_NE, BR_IF, 0,
+                END,
+                I32_CONST, 0, I32_LOAD, 2, 40, LOCAL_GET, 0, I32_ADD, END});
+  b.func(b.type({}, {I32}), {I32, I32}, body);
+  // (1+2+3) + (2+3+4) + (3+4+5) + (4+5+6) = 42, plus i = 4
+  EXPECT_EQ(run(b, 0, {}), R{46});
+}
 
 TEST_F(LowerRunTest, OldLocalValueSurvivesASet) {
   ModuleBuilder b;
