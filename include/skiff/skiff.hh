@@ -193,6 +193,11 @@ struct StoreLimits {
   // Wasm frames per call into wasm; 0 keeps EngineConfig::max_call_depth,
   // which is also the upper bound (the frame stack is reserved per store).
   uint32_t max_call_depth = 0;
+  // A wasm memory.grow that fails and would have passed max_memory_bytes
+  // traps with TrapKind::MemoryLimit instead of returning -1 (a guest that
+  // never checks grow's result then stops at once rather than writing
+  // through a null allocation). Memory::grow from the host still returns -1.
+  bool trap_on_grow_failure = false;
 };
 
 // One tenant's state. Used by one thread at a time.

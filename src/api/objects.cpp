@@ -85,6 +85,7 @@ void Store::set_limits(const StoreLimits& limits) {
   s.limits.max_instances = limits.max_instances;
   s.limits.max_memories = limits.max_memories;
   s.limits.max_tables = limits.max_tables;
+  s.limits.trap_on_grow_failure = limits.trap_on_grow_failure;
   // The frame stack was reserved for the engine's depth: never go past it.
   uint32_t depth = limits.max_call_depth == 0 ? s.frame_capacity : limits.max_call_depth;
   s.max_call_depth = depth < s.frame_capacity ? depth : s.frame_capacity;
@@ -98,6 +99,7 @@ StoreLimits Store::limits() const {
   out.max_instances = s.limits.max_instances;
   out.max_memories = s.limits.max_memories;
   out.max_tables = s.limits.max_tables;
+  out.trap_on_grow_failure = s.limits.trap_on_grow_failure;
   out.max_call_depth = s.max_call_depth;
   return out;
 }

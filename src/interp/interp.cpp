@@ -237,9 +237,18 @@ struct SumLoadsOp<F, R (*)(R, R)> {
   }
   // Returns the instruction's length in words.
   SKIFF_INLINE static size_t run(const uint64_t* pc, Slot* fp, uint8_t* mem) {
-    const uint32_t base = rd<uint32_t>(fp, pc[2]);
-    const uint64_t n = pc[3];
-    const uint64_t* l = pc + 4;
+    sum(fp, pc[1], rd<uint32_t>(fp, pc[2]), pc[3], pc + 4, mem);
+    return 4 + 2 * pc[3];
+  }
+  // NameSumLoadsIndexed: [dst] [addr_dst] [base] [index] [count] then the loads.
+  SKIFF_INLINE static size_t run_indexed(const uint64_t* pc, Slot* fp, uint8_t* mem) {
+    const uint32_t base = rd<uint32_t>(fp, pc[3]) + rd<uint32_t>(fp, pc[4]);
+    wr<uint32_t>(fp, pc[2], base);
+    sum(fp, pc[1], base, pc[5], pc + 6, mem);
+    return 6 + 2 * pc[5];
+  }
+  SKIFF_INLINE static void sum(Slot* fp, uint64_t dst, const uint32_t base, const uint64_t n, const uint64_t* l,
+                               uint8_t* mem) {
     R acc = F(load(l, base, mem), load(l + 2, base, mem));  // count >= 2
     // Short sums unrolled: no loop counter on the hot path.
     switch (n) {
@@ -250,8 +259,7 @@ struct SumLoadsOp<F, R (*)(R, R)> {
       default:
         for (uint64_t i = 2; i < n; ++i) acc = F(acc, load(l + 2 * i, base, mem));
     }
-    wr<R>(fp, pc[1], acc);
-    return 4 + 2 * n;
+    wr<R>(fp, dst, acc);
   }
 };
 
@@ -264,6 +272,18 @@ struct ImmStoreOp<F, R (*)(A, B)> {
   SKIFF_INLINE static void run(const uint64_t* pc, Slot* fp, uint8_t* mem) {
     R r = F(rd<A>(fp, pc[2]), imm_as<B>(pc[3]));
     std::memcpy(effective(mem, fp, pc[1], pc[4]), &r, sizeof(R));
+  }
+};
+// NameImmStoreIndexed: [base] [index] [a] [imm] [offset].
+template <auto F, typename Sig = PlainT<F>>
+struct ImmStoreIndexedOp;
+template <auto F, typename R, typename A, typename B>
+struct ImmStoreIndexedOp<F, R (*)(A, B)> {
+  static constexpr size_t kWords = 6;
+  SKIFF_INLINE static void run(const uint64_t* pc, Slot* fp, uint8_t* mem) {
+    R r = F(rd<A>(fp, pc[3]), imm_as<B>(pc[4]));
+    uint32_t addr = rd<uint32_t>(fp, pc[1]) + rd<uint32_t>(fp, pc[2]);
+    std::memcpy(mem + uint64_t{addr} + pc[5], &r, sizeof(R));
   }
 };
 
@@ -699,7 +719,9 @@ L_MemorySize_: {
 }
 L_MemoryGrow_: {
   rt::MemoryInst* memory = inst->memories[0];
-  int64_t old = memory->grow(rd<uint32_t>(fp, pc[2]));
+  const uint32_t delta = rd<uint32_t>(fp, pc[2]);
+  int64_t old = memory->grow(delta);
+  if (old < 0 && rt::grow_failure_traps(*memory, delta)) TRAP(TrapKind::MemoryLimit);
   wr<uint32_t>(fp, pc[1], static_cast<uint32_t>(old));  // -1 → 0xffffffff
   mem = memory->base;  // never moves; reloaded for clarity only
   pc += 3;
@@ -847,6 +869,13 @@ SKIFF_COUNTER_COMPARES(SKIFF_COUNTER_BRANCH_HANDLERS)
   }
 SKIFF_SUM_LOADS(SKIFF_SUM_LOADS_HANDLER)
 #undef SKIFF_SUM_LOADS_HANDLER
+#define SKIFF_SUM_LOADS_INDEXED_HANDLER(name)                \
+  L_##name##SumLoadsIndexed_ : {                             \
+    pc += SumLoadsOp<&ops::name>::run_indexed(pc, fp, mem);  \
+    NEXT();                                                  \
+  }
+SKIFF_SUM_LOADS(SKIFF_SUM_LOADS_INDEXED_HANDLER)
+#undef SKIFF_SUM_LOADS_INDEXED_HANDLER
 #define SKIFF_UPDATE_HANDLER(name)          \
   L_##name##Update_ : {                     \
     using Op = UpdateOp<&ops::name>;        \
@@ -865,6 +894,15 @@ SKIFF_UPDATE_BINOPS(SKIFF_UPDATE_HANDLER)
   }
 SKIFF_IMM_STORE_BINOPS(SKIFF_IMM_STORE_HANDLER)
 #undef SKIFF_IMM_STORE_HANDLER
+#define SKIFF_IMM_STORE_INDEXED_HANDLER(name)  \
+  L_##name##ImmStoreIndexed_ : {               \
+    using Op = ImmStoreIndexedOp<&ops::name>;  \
+    Op::run(pc, fp, mem);                      \
+    pc += Op::kWords;                          \
+    NEXT();                                    \
+  }
+SKIFF_IMM_STORE_BINOPS(SKIFF_IMM_STORE_INDEXED_HANDLER)
+#undef SKIFF_IMM_STORE_INDEXED_HANDLER
 
 // A wasm opcode of class Special never reaches the code stream; treat one
 // as a broken invariant rather than running off into garbage.

@@ -352,16 +352,13 @@ class Lowering {
 
   size_t emit(IOp o) {
     last_dst_word_ = kNone;
-    prev_instr_ = last_instr_;
-    prev_iop_ = last_iop_;
-    last_instr_ = code.pos();
-    last_iop_ = o;
+    history_.push_back({code.pos(), o});
     return code.op(o);
   }
   // A label is placed here: nothing emitted so far may be fused with what follows.
   void barrier() {
     last_dst_word_ = kNone;
-    last_iop_ = prev_iop_ = IOp::Count;
+    history_.clear();
   }
 
   // ---- superinstructions -----------------------------------------------------
@@ -373,25 +370,33 @@ class Lowering {
   // Whether `v` is the result the last instruction wrote, and that
   // instruction was `o` with its destination as its first operand word.
   bool just_produced(const V& v, IOp o) const {
-    return last_iop_ == o && !v.data.is_local_ref && last_dst_word_ != kNone && last_dst_word_ == last_instr_ + 1 &&
+    return op_back(0) == o && !v.data.is_local_ref && last_dst_word_ != kNone && last_dst_word_ == at_back(0) + 1 &&
            last_dst_slot_ == v.slot;
   }
-  // Operand word k (1 = the first after the handler) of the last instruction.
-  uint64_t last_operand(size_t k) { return code.at(last_instr_ + k); }
-  // The one before it becomes the last again (its result is not tracked).
-  void drop_last_instruction() {
-    code.words().resize(last_instr_);
+  // The op of the instruction emitted k before the last (0: the last) since
+  // the last label; IOp::Count if there is none.
+  IOp op_back(size_t k) const { return k < history_.size() ? history_[history_.size() - 1 - k].op : IOp::Count; }
+  // Its first word; only for k < history_.size().
+  size_t at_back(size_t k) const { return history_[history_.size() - 1 - k].at; }
+  // Operand word w (1 = the first after the handler) of that instruction.
+  uint64_t operand_back(size_t k, size_t w) { return code.at(at_back(k) + w); }
+  // Operand word k of the last instruction.
+  uint64_t last_operand(size_t k) { return operand_back(0, k); }
+  // Removes the last n instructions (none of them is a label target: the
+  // history starts at the last label).
+  void drop_last_instructions(size_t n) {
+    code.words().resize(at_back(n - 1));
+    history_.resize(history_.size() - n);
     last_dst_word_ = kNone;
-    last_instr_ = prev_instr_;
-    last_iop_ = prev_iop_;
-    prev_iop_ = IOp::Count;
   }
+  // The one before it becomes the last again (its result is not tracked).
+  void drop_last_instruction() { drop_last_instructions(1); }
   // Operand word k of the instruction before the last.
-  uint64_t prev_operand(size_t k) { return code.at(prev_instr_ + k); }
+  uint64_t prev_operand(size_t k) { return operand_back(1, k); }
   // Whether the instruction before the last was `o` and wrote `v` (its
   // first operand word), which is still on the stack, not a local.
   bool prev_produced(const V& v, IOp o) {
-    return prev_iop_ == o && !v.data.is_local_ref && prev_operand(1) == uint64_t{v.slot} * 8;
+    return op_back(1) == o && !v.data.is_local_ref && prev_operand(1) == uint64_t{v.slot} * 8;
   }
 
   static IOp imm_variant(Opcode op) {
@@ -542,7 +547,7 @@ class Lowering {
   // target word. Returns the instruction's first word.
   size_t emit_conditional_branch(const V& cond, bool when_true) {
     IOp fused = IOp::Count;
-    switch (cond.data.is_local_ref ? IOp::Count : last_iop_) {
+    switch (cond.data.is_local_ref ? IOp::Count : op_back(0)) {
 #define SKIFF_CASE(name)                                                \
   case IOp::name:                                                       \
     fused = when_true ? IOp::BrIf##name##_ : IOp::BrUnless##name##_;    \
@@ -558,15 +563,14 @@ class Lowering {
       default:
         break;
     }
-    if (fused != IOp::Count && just_produced(cond, last_iop_)) {
-      bool unary = last_iop_ == IOp::I32Eqz;
+    if (fused != IOp::Count && just_produced(cond, op_back(0))) {
+      bool unary = op_back(0) == IOp::I32Eqz;
       uint64_t a = last_operand(2), b = unary ? 0 : last_operand(3);
-      IOp counted = prev_iop_ == IOp::I32AddImm_ ? counter_variant(fused) : IOp::Count;
+      IOp counted = op_back(1) == IOp::I32AddImm_ ? counter_variant(fused) : IOp::Count;
       if (counted != IOp::Count) {
         // i += k just before: one instruction does both, in order.
         uint64_t dst = prev_operand(1), x = prev_operand(2), addend = prev_operand(3);
-        code.words().resize(prev_instr_);
-        last_iop_ = prev_iop_ = IOp::Count;
+        drop_last_instructions(2);
         size_t at = emit(counted);
         code.word(dst);
         code.word(x);
@@ -612,25 +616,44 @@ class Lowering {
     }
   }
 
+  static IOp sum_loads_indexed_variant(Opcode op) {
+    switch (op) {
+#define SKIFF_CASE(name) \
+  case Opcode::name:     \
+    return IOp::name##SumLoadsIndexed_;
+      SKIFF_SUM_LOADS(SKIFF_CASE)
+#undef SKIFF_CASE
+      default:
+        return IOp::Count;
+    }
+  }
+
   // `a op b` where b was just loaded from (addr, addend, offset) and a was
   // loaded (or summed) from the same addr slot by the instruction before:
   // one NameSumLoads. It reads the address before writing the result, so
-  // the address must not be the slot the first load wrote.
+  // the address must not be the slot the first load wrote. When the
+  // instruction before the first load was the `i32.add` that wrote addr,
+  // it is folded in too (NameSumLoadsIndexed).
   bool emit_sum_loads(Opcode op, Opcode load, V* args, V* result, uint64_t addr, uint64_t addend, uint64_t offset) {
-    IOp sum = sum_loads_variant(op);
+    IOp sum = sum_loads_variant(op), indexed = sum_loads_indexed_variant(op);
     if (sum == IOp::Count || addr == uint64_t{args[0].slot} * 8 || result->slot != args[0].slot) return false;
-    if (prev_produced(args[0], sum) && prev_operand(2) == addr) {
+    if ((prev_produced(args[0], sum) || prev_produced(args[0], indexed)) && prev_operand(2) == addr) {
       drop_last_instruction();  // the load; the sum is last again and grows
-      code.at(last_instr_ + 3) += 1;
+      code.at(at_back(0) + (op_back(0) == indexed ? 5 : 3)) += 1;
     } else if ((prev_produced(args[0], iop(load)) || prev_produced(args[0], addimm_load(load))) &&
                prev_operand(2) == addr) {
-      bool plain = prev_iop_ == iop(load);
+      bool plain = op_back(1) == iop(load);
       uint64_t a_addend = plain ? 0 : prev_operand(3), a_offset = prev_operand(plain ? 3 : 4);
-      code.words().resize(prev_instr_);
-      last_iop_ = prev_iop_ = IOp::Count;
-      emit(sum);
+      bool add_before = op_back(2) == IOp::I32Add && operand_back(2, 1) == addr;
+      uint64_t base = add_before ? operand_back(2, 2) : 0, index = add_before ? operand_back(2, 3) : 0;
+      drop_last_instructions(add_before ? 3 : 2);
+      emit(add_before ? indexed : sum);
       code.slot(result->slot);
       code.word(addr);
+      if (add_before) {
+        code.word(base);
+        code.word(index);
+      }
       code.word(2);
       code.word(a_addend);
       code.word(a_offset);
@@ -639,8 +662,7 @@ class Lowering {
     }
     code.word(addend);
     code.word(offset);
-    last_iop_ = sum;
-    last_dst_word_ = last_instr_ + 1;
+    last_dst_word_ = at_back(0) + 1;
     last_dst_slot_ = result->slot;
     return true;
   }
@@ -651,7 +673,7 @@ class Lowering {
   bool emit_update(Opcode store, const Immediates& imm, V* args) {
     IOp update = IOp::Count;
     Opcode store_of_type = Opcode::Unreachable;
-    switch (last_iop_) {
+    switch (op_back(0)) {
 #define SKIFF_CASE(name)                                                          \
   case IOp::name##Load_:                                                          \
     update = IOp::name##Update_;                                                  \
@@ -667,7 +689,7 @@ class Lowering {
       default:
         return false;
     }
-    if (store != store_of_type || !just_produced(args[1], last_iop_)) return false;
+    if (store != store_of_type || !just_produced(args[1], op_back(0))) return false;
     // NameLoad: [dst] [a] [addr] [addend] [offset]
     uint64_t a = last_operand(2), addr = last_operand(3), addend = last_operand(4), offset = last_operand(5);
     if (addr != uint64_t{src(args[0])} * 8 || addend != 0 || offset != imm.offset) return false;
@@ -685,7 +707,7 @@ class Lowering {
   bool emit_imm_store(Opcode store, const Immediates& imm, V* args) {
     IOp fused = IOp::Count;
     Opcode op = Opcode::Unreachable;
-    switch (last_iop_) {
+    switch (op_back(0)) {
 #define SKIFF_CASE(name)             \
   case IOp::name##Imm_:              \
     fused = IOp::name##ImmStore_;    \
@@ -703,11 +725,98 @@ class Lowering {
       case wasm::ValType::F32: store_of_type = Opcode::F32Store; break;
       default: store_of_type = Opcode::F64Store; break;
     }
-    if (store != store_of_type || !just_produced(args[1], last_iop_)) return false;
+    if (store != store_of_type || !just_produced(args[1], op_back(0))) return false;
     uint64_t a = last_operand(2), bits = last_operand(3);
+    if (emit_imm_store_indexed(fused, imm, args, a, bits)) return true;
     drop_last_instruction();
     emit(fused);
     code.slot(src(args[0]));
+    code.word(a);
+    code.word(bits);
+    code.word(imm.offset);
+    return true;
+  }
+
+  static IOp imm_store_indexed_variant(IOp imm_store) {
+    switch (imm_store) {
+#define SKIFF_CASE(name)      \
+  case IOp::name##ImmStore_: \
+    return IOp::name##ImmStoreIndexed_;
+      SKIFF_IMM_STORE_BINOPS(SKIFF_CASE)
+#undef SKIFF_CASE
+      default:
+        return IOp::Count;
+    }
+  }
+
+  // The slots the instruction k back writes, if it is one that may be moved
+  // (no branch target, no side effect but its writes and a possible trap).
+  bool movable_writes(size_t k, uint64_t (&writes)[2], size_t& n) {
+    IOp o = op_back(k);
+    n = 0;
+    switch (o) {
+#define SKIFF_CASE(name) case IOp::name##SumLoadsIndexed_:
+      SKIFF_SUM_LOADS(SKIFF_CASE)
+#undef SKIFF_CASE
+      writes[n++] = operand_back(k, 2);
+      break;
+#define SKIFF_CASE(name) case IOp::name##SumLoads_:
+      SKIFF_SUM_LOADS(SKIFF_CASE)
+#undef SKIFF_CASE
+#define SKIFF_CASE(name) case IOp::name##Imm_:
+      SKIFF_IMM_BINOPS(SKIFF_CASE)
+#undef SKIFF_CASE
+#define SKIFF_CASE(name) case IOp::name##Load_:
+      SKIFF_LOAD_OPERAND_BINOPS(SKIFF_CASE)
+#undef SKIFF_CASE
+#define SKIFF_CASE(name) case IOp::name##AddImm_:
+      SKIFF_ADDIMM_LOADS(SKIFF_CASE)
+#undef SKIFF_CASE
+      break;
+      default: {
+        if (o >= IOp::Copy64_) return false;  // other internal ops: not known here
+        const OpInfo& info = op_info(static_cast<Opcode>(o));
+        if ((info.cls != OpClass::Pure && info.cls != OpClass::Load) || info.num_results != 1 ||
+            wide(info.results[0]))
+          return false;
+        break;
+      }
+    }
+    writes[n++] = operand_back(k, 1);
+    return true;
+  }
+
+  // store(base + index, a op const) where the address add is the
+  // instruction before the NameImm or the one before that (the value's
+  // computation in between, `dst[i] = f(...)`): one NameImmStoreIndexed. The
+  // add's result was a stack temporary only the store reads; an instruction
+  // in between runs before the add then, so it must not write base or index.
+  bool emit_imm_store_indexed(IOp imm_store, const Immediates& imm, V* args, uint64_t a, uint64_t bits) {
+    IOp fused = imm_store_indexed_variant(imm_store);
+    if (fused == IOp::Count || args[0].data.is_local_ref) return false;
+    const uint64_t addr = uint64_t{args[0].slot} * 8;
+    size_t k = 1;
+    while (k <= 2 && !(op_back(k) == IOp::I32Add && operand_back(k, 1) == addr)) ++k;
+    if (k > 2) return false;
+    const uint64_t base = operand_back(k, 2), index = operand_back(k, 3);
+    if (k == 2) {
+      uint64_t writes[2];
+      size_t n;
+      if (!movable_writes(1, writes, n)) return false;
+      for (size_t i = 0; i < n; ++i)
+        if (writes[i] == base || writes[i] == index || writes[i] == addr) return false;
+    }
+    IOp moved_op = op_back(1);
+    std::vector<uint64_t> moved(code.words().begin() + static_cast<ptrdiff_t>(at_back(1)),
+                                code.words().begin() + static_cast<ptrdiff_t>(at_back(0)));
+    drop_last_instructions(k + 1);  // the NameImm, what is between, the add
+    if (k == 2) {
+      history_.push_back({code.pos(), moved_op});
+      for (uint64_t w : moved) code.word(w);
+    }
+    emit(fused);
+    code.word(base);
+    code.word(index);
     code.word(a);
     code.word(bits);
     code.word(imm.offset);
@@ -886,10 +995,11 @@ class Lowering {
     return type.params.empty() ? s.next_slot() : args[0].slot;
   }
 
-  size_t last_instr_ = kNone;     // first word of the last instruction emitted
-  IOp last_iop_ = IOp::Count;     // and its op (Count: none, or removed)
-  size_t prev_instr_ = kNone;     // the same for the instruction before it
-  IOp prev_iop_ = IOp::Count;
+  struct Emitted {
+    size_t at;  // first word
+    IOp op;
+  };
+  std::vector<Emitted> history_;  // instructions emitted since the last label, oldest first
   size_t last_dst_word_ = kNone;  // destination operand of the last instruction, if it produced a value
   uint32_t last_dst_slot_ = 0;
   size_t lowest_ref_ = kNone;     // no stack entry below this index refers to a local

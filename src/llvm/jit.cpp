@@ -225,7 +225,9 @@ void skiff_rt_call_indirect(JitContext* ctx, rt::Instance* inst, uint32_t table_
 uint32_t skiff_rt_memory_size(rt::Instance* inst) { return static_cast<uint32_t>(inst->memories[0]->pages()); }
 
 uint32_t skiff_rt_memory_grow(rt::Instance* inst, uint32_t delta) {
-  return static_cast<uint32_t>(inst->memories[0]->grow(delta));  // -1 → 0xffffffff
+  int64_t old = inst->memories[0]->grow(delta);
+  if (old < 0 && rt::grow_failure_traps(*inst->memories[0], delta)) skiff_rt_trap(static_cast<uint32_t>(TrapKind::MemoryLimit));
+  return static_cast<uint32_t>(old);  // -1 → 0xffffffff
 }
 
 void skiff_rt_memory_fill(rt::Instance* inst, uint32_t dst, uint32_t value, uint32_t count) {

@@ -149,6 +149,8 @@ struct StoreLimits {
   uint64_t max_instances = UINT64_MAX;
   uint64_t max_memories = UINT64_MAX;
   uint64_t max_tables = UINT64_MAX;
+  // memory.grow past max_memory_bytes traps (TrapKind::MemoryLimit) instead of returning -1.
+  bool trap_on_grow_failure = false;
 };
 
 // One tenant's state. Used by one thread at a time.
@@ -194,5 +196,14 @@ struct Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 };
+
+// After `memory.grow(delta)` returned -1: whether the store asked for a trap
+// because the grow would have taken its memories past max_memory_bytes. Both
+// tiers ask this, so they fail the same way.
+inline bool grow_failure_traps(const MemoryInst& memory, uint64_t delta) {
+  const Store* s = memory.owner;
+  return s != nullptr && s->limits.trap_on_grow_failure &&
+         s->memory_bytes - memory.size + (memory.pages() + delta) * wasm::kPageSize > s->limits.max_memory_bytes;
+}
 
 }  // namespace skiff::rt

@@ -458,8 +458,8 @@ class BodyDecoder {
     v.type = t;
     v.slot = s_.next_slot();
     s_.max_slot = std::max(s_.max_slot, v.slot + slot_count(t));
-    // The scratch stack rarely grows, so make the common push a plain store
-    // (the growth path stays out of line).
+    // Growth is one out-of-line doubling, so push_back never reallocates
+    // here (and the reused scratch stack rarely needs it at all).
     if (s_.stack.size() == s_.stack.capacity()) [[unlikely]] grow_stack();
     s_.stack.push_back(v);
     return s_.stack.back();

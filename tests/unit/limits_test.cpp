@@ -65,6 +65,34 @@ TEST(Limits, MemoryGrowStopsAtTheStoreCap) {
   EXPECT_EQ(inst->typed_func<int32_t(int32_t, int32_t)>("add")->call(1, 2).value(), 3);
 }
 
+// StoreLimits::trap_on_grow_failure: the same grow traps instead, on both
+// tiers, and the store goes on (a later grow within the cap still works).
+TEST(Limits, MemoryGrowPastTheCapTrapsWhenAsked) {
+  for (Tier tier : {Tier::Interp, Tier::Jit}) {
+    SCOPED_TRACE(tier == Tier::Jit ? "jit" : "interp");
+    Plugin p(EngineConfig{.tier = tier});
+    StoreLimits limits;
+    limits.max_memory_bytes = 4 * kPageSize;
+    limits.trap_on_grow_failure = true;
+    p.store.set_limits(limits);
+    EXPECT_TRUE(p.store.limits().trap_on_grow_failure);
+    auto inst = p.instantiate();
+    ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+    auto grow = inst->typed_func<int32_t(int32_t)>("grow").value();
+    EXPECT_EQ(grow.call(2).value(), 1);  // 1 -> 3 pages
+    auto past = grow.call(2);            // 5 pages would pass the cap
+    ASSERT_FALSE(past.ok());
+    EXPECT_EQ(past.error().kind, TrapKind::MemoryLimit);
+    EXPECT_NE(std::string(past.error().what()).find("memory limit"), std::string::npos) << past.error().what();
+    EXPECT_EQ(p.store.memory_bytes(), 3 * kPageSize);
+    EXPECT_EQ(grow.call(1).value(), 3);  // exactly at the cap
+    EXPECT_EQ(call_kind(*inst, "grow", {Val::make_i32(1)}), TrapKind::MemoryLimit);
+    // The host's Memory::grow keeps returning -1.
+    EXPECT_EQ(inst->memory("memory")->grow(1), -1);
+    EXPECT_EQ(inst->typed_func<int32_t(int32_t, int32_t)>("add")->call(1, 2).value(), 3);
+  }
+}
+
 TEST(Limits, InstantiationNeedingMoreMemoryFailsClearly) {
   Plugin p;
   StoreLimits limits;

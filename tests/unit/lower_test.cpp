@@ -3,6 +3,7 @@
 // the control-flow and move cases the lowering has to get right.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -513,6 +514,64 @@ TEST_F(LowerRunTest, FusedAddressAddWrapsAt32Bits) {
           I32_ADD, END});
   EXPECT_EQ(run(b, 0, {i32(-4)}), R{55});
   EXPECT_EQ(run(b, 1, {i32(-4)}), R{56});
+}
+
+// The stencil shape: dst[i] = (src[i] + src[i + 1] + src[i + 2]) + 3, with
+// the index adds folded into the sum (which still writes the local.tee) and
+// into the store. f1: the value's computation writes the store address's
+// index (i = i + 5 in between), so that add stays where it is.
+ModuleBuilder indexed_sum_and_store() {
+  ModuleBuilder b;
+  b.memory = true;
+  uint32_t t = b.type({I32, I32, I32}, {I32});
+  b.func(t, {I32},
+         {I32_CONST, 16, I32_CONST, 1, I32_STORE, 2, 0, I32_CONST, 20, I32_CONST, 2, I32_STORE, 2, 0,
+          I32_CONST, 24, I32_CONST, 4, I32_STORE, 2, 0,
+          LOCAL_GET, 0, LOCAL_GET, 2, I32_ADD,
+          LOCAL_GET, 1, LOCAL_GET, 2, I32_ADD, LOCAL_TEE, 3, I32_LOAD, 2, 0,
+          LOCAL_GET, 3, I32_LOAD, 2, 4, I32_ADD, LOCAL_GET, 3, I32_LOAD, 2, 8, I32_ADD,
+          I32_CONST, 3, I32_ADD, I32_STORE, 2, 0,
+          // dst[i] * 1000 + the tee'd address
+          LOCAL_GET, 0, LOCAL_GET, 2, I32_ADD, I32_LOAD, 2, 0, I32_CONST, 0xe8, 0x07, I32_MUL, LOCAL_GET, 3, I32_ADD,
+          END});
+  b.func(t, {I32},
+         {LOCAL_GET, 0, LOCAL_GET, 2, I32_ADD, LOCAL_GET, 2, I32_CONST, 5, I32_ADD, LOCAL_TEE, 2, I32_CONST, 3,
+          I32_ADD, I32_STORE, 2, 0, LOCAL_GET, 0, I32_LOAD, 2, 8, END});
+  return b;
+}
+
+TEST(LowerTest, IndexAddsFoldIntoSumsAndStores) {
+  ModuleBuilder b = indexed_sum_and_store();
+  auto m = decode_and_validate(b);
+  ASSERT_TRUE(m);
+  rt::CompiledFunc f, g;
+  ASSERT_TRUE(lower_function(*m, 0, f).ok());
+  ASSERT_TRUE(lower_function(*m, 1, g).ok());
+  auto has = [](const std::vector<Instr>& code, IOp op) {
+    return std::any_of(code.begin(), code.end(), [&](const Instr& i) { return i.op == op; });
+  };
+  auto code = disassemble(f);
+  auto sum = std::find_if(code.begin(), code.end(), [](const Instr& i) { return i.op == IOp::I32AddSumLoadsIndexed_; });
+  ASSERT_NE(sum, code.end());
+  // addr_dst (the tee'd local 3), base src (local 1), index (local 2), 3 loads
+  EXPECT_EQ(std::vector<uint64_t>(sum->operands.begin() + 1, sum->operands.begin() + 11),
+            (std::vector<uint64_t>{slot(3), slot(1), slot(2), 3, 0, 0, 0, 4, 0, 8}));
+  auto store = std::find_if(code.begin(), code.end(), [](const Instr& i) { return i.op == IOp::I32AddImmStoreIndexed_; });
+  ASSERT_NE(store, code.end());
+  EXPECT_EQ(store->operands[0], slot(0));
+  EXPECT_EQ(store->operands[1], slot(2));
+  EXPECT_EQ(store->operands[3], 3u);
+  // Only the two adds of the read-back are left.
+  EXPECT_EQ(std::count_if(code.begin(), code.end(), [](const Instr& i) { return i.op == wasm_op(wasm::Opcode::I32Add); }), 2);
+  EXPECT_FALSE(has(disassemble(g), IOp::I32AddImmStoreIndexed_));
+}
+
+TEST_F(LowerRunTest, IndexedSumsAndStoresCompute) {
+  ModuleBuilder b = indexed_sum_and_store();
+  EXPECT_EQ(run(b, 0, {i32(100), i32(8), i32(8)}), R{10 * 1000 + 16});
+  // Both index adds wrap at 32 bits: -4 + 104 = 100, -88 + 104 = 16.
+  EXPECT_EQ(run(b, 0, {i32(-4), i32(-88), i32(104)}), R{10 * 1000 + 16});
+  EXPECT_EQ(run(b, 1, {i32(100), i32(0), i32(8)}), R{16});
 }
 
 TEST_F(LowerRunTest, FusedComparesBranchBothWays) {
