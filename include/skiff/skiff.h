@@ -99,6 +99,7 @@ typedef struct skiff_store_limits {
   uint64_t max_memories;
   uint64_t max_tables;
   uint32_t max_call_depth; /* 0: the engine's (also the upper bound) */
+  bool trap_on_grow_failure; /* memory.grow past max_memory_bytes traps instead of returning -1 */
 } skiff_store_limits_t;
 
 skiff_store_t* skiff_store_new(const skiff_engine_t* engine);

@@ -166,6 +166,8 @@ class Module {
  public:
   static Result<Module> compile(const Engine& engine, std::vector<uint8_t> bytes);
   static Result<Module> from_file(const Engine& engine, const std::string& path);
+  // Reads a whole binary with one read (modules reach tens of MB).
+  static Result<std::vector<uint8_t>> read_file(const std::string& path);
   // Decodes only (for assert_malformed / `skiff inspect` of invalid modules).
   static Result<void> decode_only(std::vector<uint8_t> bytes);
 

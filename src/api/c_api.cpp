@@ -126,6 +126,7 @@ void skiff_store_limits_init(skiff_store_limits_t* limits) {
   limits->max_memories = defaults.max_memories;
   limits->max_tables = defaults.max_tables;
   limits->max_call_depth = defaults.max_call_depth;
+  limits->trap_on_grow_failure = defaults.trap_on_grow_failure;
 }
 
 void skiff_store_set_limits(skiff_store_t* store, const skiff_store_limits_t* limits) {
@@ -137,6 +138,7 @@ void skiff_store_set_limits(skiff_store_t* store, const skiff_store_limits_t* li
   l.max_memories = limits->max_memories;
   l.max_tables = limits->max_tables;
   l.max_call_depth = limits->max_call_depth;
+  l.trap_on_grow_failure = limits->trap_on_grow_failure;
   store->store.set_limits(l);
 }
 

@@ -1,4 +1,5 @@
 // Engine and Module: decoding, validation and module inspection.
+#include <cstring>
 #include <fstream>
 #include <iterator>
 
@@ -35,13 +36,6 @@ Result<Module> Module::compile(const Engine& engine, std::vector<uint8_t> bytes)
 
 namespace {
 
-Result<std::vector<uint8_t>> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error(ErrorCode::IoError, Error::kNoOffset, path);
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return Error(ErrorCode::IoError, Error::kNoOffset, path);
-  return bytes;
-}
 
 std::string limits_text(const Limits& limits) {
   return std::to_string(limits.min) + ".." + (limits.max ? std::to_string(*limits.max) : std::string());
@@ -56,7 +50,7 @@ const char* section_name(uint8_t id) {
 }  // namespace
 
 Result<Module> Module::from_file(const Engine& engine, const std::string& path) {
-  auto bytes = read_file(path);
+  auto bytes = Module::read_file(path);
   if (!bytes) return bytes.error();
   return compile(engine, std::move(bytes.value()));
 }
@@ -119,6 +113,22 @@ std::optional<FuncType> Module::export_func_type(std::string_view name) const {
   const wasm::Export* e = m.find_export(name);
   if (e == nullptr || e->kind != ExternKind::Func || e->index >= m.funcs.size()) return std::nullopt;
   return m.func_type(e->index);
+}
+
+}  // namespace skiff
+
+namespace skiff {
+
+Result<std::vector<uint8_t>> Module::read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return Error(ErrorCode::IoError, Error::kNoOffset, path + ": " + std::strerror(errno));
+  std::streamoff size = in.tellg();
+  if (size < 0) return Error(ErrorCode::IoError, Error::kNoOffset, path);
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));
+  in.seekg(0);
+  if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size))
+    return Error(ErrorCode::IoError, Error::kNoOffset, path);
+  return bytes;
 }
 
 }  // namespace skiff

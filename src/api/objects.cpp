@@ -31,7 +31,8 @@ std::string shortest(F value) {
   std::string sci(buf, r.ptr);  // e.g. "-1.25e-07"
   size_t e = sci.find('e');
   int exponent = std::stoi(sci.substr(e + 1));
-  std::string out = sci[0] == '-' ? "-" : "";
+  std::string out;
+  if (sci[0] == '-') out.push_back('-');
   std::string digits;
   for (size_t i = 0; i < e; ++i)
     if (sci[i] >= '0' && sci[i] <= '9') digits += sci[i];

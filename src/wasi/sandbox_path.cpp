@@ -156,7 +156,7 @@ int open_parent(int root, std::string_view path, bool force_walk, int* parent_fd
   std::string_view dir = slash == std::string_view::npos ? std::string_view(".") : p.substr(0, slash + 1);
   if (base == "." || base == "..") {
     // The path names a directory through "." or "..": operate on it as ".".
-    *name = ".";
+    name->assign(1, '.');  // assign(const char*) trips a GCC 12 -Wrestrict false positive
     return open_beneath(root, p, O_PATH | O_DIRECTORY, 0, true, force_walk, parent_fd);
   }
   *name = std::string(base);

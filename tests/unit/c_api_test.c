@@ -183,6 +183,10 @@ int main(void) {
   skiff_val_t two = skiff_val_i32(2), one = skiff_val_i32(1);
   CHECK(call(inst, "grow", &two, 1, &result, 1) == SKIFF_TRAP_None && result.of.i32 == 1);
   CHECK(call(inst, "grow", &one, 1, &result, 1) == SKIFF_TRAP_None && result.of.i32 == -1);
+  /* ... or traps, when the host asks for that. */
+  limits.trap_on_grow_failure = true;
+  skiff_store_set_limits(store, &limits);
+  CHECK(call(inst, "grow", &one, 1, &result, 1) == SKIFF_TRAP_MemoryLimit);
 
   uint64_t size = 0;
   uint8_t* data = skiff_instance_memory_data(inst, "memory", &size);

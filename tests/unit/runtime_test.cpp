@@ -13,6 +13,14 @@
 namespace skiff::rt {
 namespace {
 
+wasm::Import import_of(const char* module, const char* name, ExternKind kind) {
+  wasm::Import import;
+  import.module = module;
+  import.name = name;
+  import.kind = kind;
+  return import;
+}
+
 wasm::MemoryType memory_type(uint64_t min, std::optional<uint64_t> max = std::nullopt) {
   wasm::MemoryType t;
   t.limits.min = min;
@@ -422,9 +430,9 @@ TEST(Instantiate, OutOfBoundsSegmentsKeepEarlierWrites) {
   ASSERT_TRUE(mem.ok() && table.ok());
 
   auto import_both = [](std::shared_ptr<wasm::Module> m) {
-    wasm::Import t{"env", "table", ExternKind::Table};
+    wasm::Import t = import_of("env", "table", ExternKind::Table);
     t.table = m->tables[0];
-    wasm::Import mi{"env", "memory", ExternKind::Memory};
+    wasm::Import mi = import_of("env", "memory", ExternKind::Memory);
     mi.memory = m->memories[0];
     m->imports = {t, mi};
     m->num_imported_tables = 1;
@@ -476,11 +484,11 @@ TEST(Instantiate, ImportChecks) {
   Store store;
   auto m = std::make_shared<wasm::Module>();
   m->types.push_back({{ValType::I32}, {}});
-  wasm::Import f{"env", "f", ExternKind::Func};
+  wasm::Import f = import_of("env", "f", ExternKind::Func);
   f.func_type = 0;
-  wasm::Import mem{"env", "mem", ExternKind::Memory};
+  wasm::Import mem = import_of("env", "mem", ExternKind::Memory);
   mem.memory = memory_type(1, 2);
-  wasm::Import g{"env", "g", ExternKind::Global};
+  wasm::Import g = import_of("env", "g", ExternKind::Global);
   g.global = {ValType::I64, true};
   m->imports = {f, mem, g};
   auto compiled = make_compiled_module(m);

@@ -56,16 +56,12 @@ std::string printable(std::string_view s) {
 }
 
 bool read_file(const std::string& path, std::vector<uint8_t>& bytes, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot read " + path + ": " + std::strerror(errno);
+  auto read = skiff::Module::read_file(path);
+  if (!read) {
+    error = "cannot read " + read.error().detail;
     return false;
   }
-  bytes.assign(std::istreambuf_iterator<char>(in), {});
-  if (in.bad()) {
-    error = "cannot read " + path;
-    return false;
-  }
+  bytes = std::move(read.value());
   return true;
 }
 
