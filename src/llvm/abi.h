@@ -15,6 +15,9 @@
 //  - Every function prologue checks the native stack against
 //    ctx->stack_limit and the store's call depth, and records itself in
 //    store.frames (so backtraces and "call stack exhausted" match tier 0).
+//  - When store.check_interrupts is set, function entries and loop
+//    back-edges call skiff_rt_check_interrupts (1 fuel each, then the epoch
+//    deadline), as tier 0 does; the flag is re-read after every call.
 //  - Traps call skiff_rt_trap, which never returns: it unwinds by
 //    siglongjmp to the innermost entry (llvmjit::execute), the same path a
 //    guard-page fault takes.
@@ -29,7 +32,7 @@
 
 namespace skiff::llvmjit {
 
-inline constexpr uint32_t kAbiVersion = 1;
+inline constexpr uint32_t kAbiVersion = 2;
 
 // Per entry from the host: what every compiled frame can see.
 struct JitContext {
@@ -58,7 +61,8 @@ using EntryFn = void (*)(JitContext*, rt::Instance*, rt::Slot*);
   X(skiff_rt_table_fill)     \
   X(skiff_rt_table_copy)     \
   X(skiff_rt_table_init)     \
-  X(skiff_rt_elem_drop)
+  X(skiff_rt_elem_drop)      \
+  X(skiff_rt_check_interrupts)
 
 struct Helper {
   const char* name;

@@ -300,6 +300,13 @@ void skiff_rt_table_init(rt::Instance* inst, uint32_t table_index, uint32_t elem
 
 void skiff_rt_elem_drop(rt::Instance* inst, uint32_t elem_index) { inst->elem_segments[elem_index].clear(); }
 
+// Same order and unit as the interpreter's check_interrupts.
+void skiff_rt_check_interrupts(rt::Store* store) {
+  if (store->fuel_enabled && --store->fuel < 0) skiff_rt_trap(static_cast<uint32_t>(TrapKind::OutOfFuel));
+  if (store->epoch != nullptr && store->epoch->load(std::memory_order_relaxed) >= store->epoch_deadline)
+    skiff_rt_trap(static_cast<uint32_t>(TrapKind::Interrupted));
+}
+
 }  // extern "C"
 
 // ---- public entry points ---------------------------------------------------------
@@ -376,7 +383,7 @@ TrapKind execute(rt::Store& store, rt::FuncInst* func, rt::Slot* slots, rt::Trap
   void* entry = nullptr;
   if (func->kind == rt::FuncInst::Kind::Wasm && func->compiled != nullptr)
     entry = func->compiled->native_entry.load(std::memory_order_acquire);
-  if (entry == nullptr || store.check_interrupts) return interp::execute(store, func, slots, trap);
+  if (entry == nullptr) return interp::execute(store, func, slots, trap);
   return run_native(store, func, reinterpret_cast<EntryFn>(entry), slots, trap);
 }
 

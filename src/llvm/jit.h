@@ -7,7 +7,7 @@
 
 namespace skiff::llvmjit {
 
-// Compiles every defined function of `module` (LLVM -O2, ORC LLJIT) and sets
+// Compiles every defined function of `module` (LLVM, ORC LLJIT) and sets
 // each CompiledFunc::native_entry. Loads libskiff_llvm.so on first use; a
 // missing or mismatched library is a UsageError naming the paths tried
 // ($SKIFF_LLVM_LIB, else next to the executable, else the build directory).
@@ -15,8 +15,7 @@ Result<void> compile_module(rt::CompiledModule& module);
 
 // The executor behind rt::call_guarded: runs `func` natively when it has
 // machine code, otherwise in the interpreter. Same contract as
-// interp::execute. Stores that count fuel or watch an epoch deadline run in
-// the interpreter (tier 2 does not check them yet).
+// interp::execute, fuel and epoch deadlines included.
 TrapKind execute(rt::Store& store, rt::FuncInst* func, rt::Slot* slots, rt::Trap* trap);
 
 // Whether libskiff_llvm.so has been loaded into this process.

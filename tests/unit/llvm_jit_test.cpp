@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "api_builder.h"
 #include "llvm/jit.h"
@@ -153,6 +155,99 @@ TEST(LlvmJit, InterpretedModulesStayInTheInterpreter) {
   ASSERT_TRUE(inst.ok());
   EXPECT_FALSE(has_machine_code(inst.value(), "add"));
   EXPECT_EQ(inst->func("add")->call({Val::make_i32(2), Val::make_i32(3)}).value()[0].of.i32, 5);
+}
+
+// What a call leaves behind under a fuel budget: its result or trap, and the fuel left.
+struct FuelOutcome {
+  TrapKind trap = TrapKind::None;
+  int64_t value = 0;
+  uint64_t fuel_left = 0;
+  bool operator==(const FuelOutcome&) const = default;
+};
+
+std::vector<FuelOutcome> run_with_budgets(Tier tier, const char* func, int32_t arg) {
+  Engine engine(EngineConfig{.tier = tier});
+  auto module = Module::compile(engine, test_wasm::plugin_module());
+  EXPECT_TRUE(module.ok());
+  std::vector<FuelOutcome> out;
+  for (uint64_t budget : {0, 1, 2, 3, 10, 30, 31, 32, 33, 499, 500, 501, 502, 503, 1000}) {
+    Store store(engine);
+    Linker linker(engine);
+    linker.func_wrap("env", "log", [](Caller&, int32_t, int32_t) {});
+    auto inst = linker.instantiate(store, module.value());
+    EXPECT_TRUE(inst.ok());
+    EXPECT_EQ(has_machine_code(inst.value(), func), tier == Tier::Jit);
+    store.set_fuel(budget);
+    FuelOutcome o;
+    auto r = inst->func(func)->call({Val::make_i32(arg)});
+    if (r.ok()) o.value = r.value()[0].of.i32;
+    else o.trap = r.error().kind;
+    o.fuel_left = store.get_fuel().value();
+    out.push_back(o);
+  }
+  return out;
+}
+
+TEST(LlvmJit, FuelStopsWhereTheInterpreterStops) {
+  // count: one entry plus a back-edge per iteration; depth: one entry per call.
+  for (auto [func, arg] : {std::pair{"count", 500}, std::pair{"depth", 30}}) {
+    std::vector<FuelOutcome> interp = run_with_budgets(Tier::Interp, func, arg);
+    std::vector<FuelOutcome> jit = run_with_budgets(Tier::Jit, func, arg);
+    ASSERT_EQ(interp.size(), jit.size());
+    bool some_ran_out = false, some_finished = false;
+    for (size_t i = 0; i < interp.size(); ++i) {
+      EXPECT_EQ(interp[i], jit[i]) << func << " budget #" << i << ": interp trap " << static_cast<int>(interp[i].trap)
+                                   << " fuel " << interp[i].fuel_left << ", jit trap " << static_cast<int>(jit[i].trap)
+                                   << " fuel " << jit[i].fuel_left;
+      some_ran_out |= jit[i].trap == TrapKind::OutOfFuel;
+      some_finished |= jit[i].trap == TrapKind::None && jit[i].value == arg;
+    }
+    EXPECT_TRUE(some_ran_out);
+    EXPECT_TRUE(some_finished);
+  }
+}
+
+TEST(LlvmJit, FuelStopsAnEndlessLoopInMachineCode) {
+  JitHost host;
+  Instance inst = host.load(test_wasm::plugin_module());
+  ASSERT_TRUE(has_machine_code(inst, "nested_spin"));
+  host.store.set_fuel(100000);
+  auto r = inst.func("nested_spin")->call({});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, TrapKind::OutOfFuel);
+  ASSERT_FALSE(r.error().backtrace.empty());
+  EXPECT_EQ(r.error().backtrace[0].func_index, inst.raw()->module->find_export("nested_spin")->index);
+  // Without fuel the same store runs compiled code unchecked again.
+  host.store.clear_interrupts();
+  EXPECT_EQ(inst.func("count")->call({Val::make_i32(100)}).value()[0].of.i32, 100);
+}
+
+// loop { call tick; br 0 } where tick advances the engine's epoch: the
+// back-edge after the first tick sees the deadline reached.
+TEST(LlvmJit, EpochDeadlineInterruptsALoopAfterAHostCall) {
+  for (Tier tier : {Tier::Interp, Tier::Jit}) {
+    ModuleBuilder m;
+    uint32_t t_v_v = m.type({}, {});
+    uint32_t tick = m.import_func("env", "tick", t_v_v);
+    m.export_func("run", m.func(t_v_v, seq({loop_void, call(tick), br(0), end})));
+    Engine engine(EngineConfig{.tier = tier});
+    Store store(engine);
+    Linker linker(engine);
+    int ticks = 0;
+    linker.func_wrap("env", "tick", [&](Caller&) {
+      ++ticks;
+      engine.increment_epoch();
+    });
+    auto module = Module::compile(engine, m.build());
+    ASSERT_TRUE(module.ok());
+    auto inst = linker.instantiate(store, module.value());
+    ASSERT_TRUE(inst.ok());
+    store.set_epoch_deadline(1);
+    auto r = inst->func("run")->call({});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, TrapKind::Interrupted);
+    EXPECT_EQ(ticks, 1) << "tier " << static_cast<int>(tier);
+  }
 }
 
 }  // namespace

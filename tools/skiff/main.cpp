@@ -217,8 +217,6 @@ int link_error(const std::string& path, const skiff::Module& module, const skiff
 int cmd_run(const std::string& path, const RunOptions& options, const std::vector<std::string>& args) {
   skiff::EngineConfig engine_config;
   engine_config.tier = options.tier == "jit" ? skiff::Tier::Jit : skiff::Tier::Interp;
-  if (engine_config.tier == skiff::Tier::Jit && (!options.fuel.empty() || !options.timeout.empty()))
-    std::fprintf(stderr, "skiff: note: --fuel and --timeout run in the interpreter (tier 2 does not check them yet)\n");
   skiff::Engine engine(engine_config);
   int exit = 0;
   auto module = load(engine, path, exit);

@@ -30,13 +30,22 @@
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Passes/StandardInstrumentations.h>
+#include <llvm/Support/CommandLine.h>
+#include <llvm/IR/PassTimingInfo.h>
 #include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 
 #include <bit>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstddef>
 #include <cstring>
 #include <mutex>
+#include <algorithm>
+#include <thread>
 #include <unordered_map>
 
 #include "llvm/abi.h"
@@ -65,6 +74,7 @@ constexpr uint64_t kCtxStackLimit = offsetof(JitContext, stack_limit);
 constexpr uint64_t kStoreFrames = offsetof(rt::Store, frames);
 constexpr uint64_t kStoreFrameDepth = offsetof(rt::Store, frame_depth);
 constexpr uint64_t kStoreMaxCallDepth = offsetof(rt::Store, max_call_depth);
+constexpr uint64_t kStoreCheckInterrupts = offsetof(rt::Store, check_interrupts);
 constexpr uint64_t kFrameSize = sizeof(rt::CallFrame);
 constexpr uint64_t kFrameFunc = offsetof(rt::CallFrame, func);
 constexpr uint64_t kInstanceFuncs = offsetof(rt::Instance, funcs);
@@ -139,6 +149,19 @@ struct ModuleState {
     for (ValType t : ft.params) params.push_back(type(t));
     return llvm::FunctionType::get(return_type(ft), params, false);
   }
+
+  // A function of this module's partition, or a declaration of one that
+  // another partition defines.
+  llvm::Function* callee(uint32_t index) {
+    llvm::Function*& fn = funcs[index];
+    if (fn == nullptr) {
+      fn = llvm::Function::Create(internal_type(wasm.func_type(index)), llvm::GlobalValue::ExternalLinkage,
+                                  func_name(index), mod);
+      fn->addFnAttr(llvm::Attribute::NoUnwind);
+    }
+    return fn;
+  }
+  static std::string func_name(uint32_t index) { return "wasm_func_" + std::to_string(index); }
 
   llvm::FunctionCallee decl(const std::string& name, llvm::Type* ret, std::vector<llvm::Type*> params,
                             bool noreturn = false) {
@@ -297,6 +320,7 @@ class FunctionCompiler {
 
   void br(S& s, uint32_t depth, V* values) {
     C& target = s.label(depth);
+    if (target.kind == BlockKind::Loop) check_interrupts();  // a back-edge
     copy_to_label(target, target.label_types(), values);
     b_.CreateBr(target.data.label);
   }
@@ -305,10 +329,11 @@ class FunctionCompiler {
     C& target = s.label(depth);
     llvm::Value* taken = b_.CreateICmpNE(get(cond), b_.getInt32(0));
     llvm::BasicBlock* cont = new_block("br_if_cont");
-    if (needs_copy(target, values)) {
+    if (needs_copy(target, values) || target.kind == BlockKind::Loop) {
       llvm::BasicBlock* copy = new_block("br_if_copy");
       b_.CreateCondBr(taken, copy, cont);
       b_.SetInsertPoint(copy);
+      if (target.kind == BlockKind::Loop) check_interrupts();  // a back-edge
       copy_to_label(target, target.label_types(), values);
       b_.CreateBr(target.data.label);
     } else {
@@ -326,9 +351,10 @@ class FunctionCompiler {
       if (it != dest.end()) return it->second;
       C& target = s.label(depth);
       llvm::BasicBlock* bb = target.data.label;
-      if (needs_copy(target, values)) {
+      if (needs_copy(target, values) || target.kind == BlockKind::Loop) {
         bb = new_block("br_table_copy");
         b_.SetInsertPoint(bb);
+        if (target.kind == BlockKind::Loop) check_interrupts();  // a back-edge
         copy_to_label(target, target.label_types(), values);
         b_.CreateBr(target.data.label);
       }
@@ -359,8 +385,9 @@ class FunctionCompiler {
     }
     std::vector<llvm::Value*> call_args = {ctx_, inst_, mem_};
     for (size_t i = 0; i < type.params.size(); ++i) call_args.push_back(get(args[i]));
-    llvm::Function* callee = m_.funcs[func_index];
+    llvm::Function* callee = m_.callee(func_index);
     llvm::Value* r = b_.CreateCall(callee, call_args);
+    reload_checking();
     uint32_t slot = s.next_slot();
     for (size_t i = 0; i < type.results.size(); ++i) {
       llvm::Value* v = type.results.size() == 1 ? r : b_.CreateExtractValue(r, {static_cast<unsigned>(i)});
@@ -467,6 +494,26 @@ class FunctionCompiler {
     llvm::Value* self = vector_elem(inst_, kInstanceFuncs, b_.getInt64(func_index_));
     b_.CreateStore(self, byte_gep(frame, kFrameFunc));
     b_.CreateStore(b_.CreateAdd(depth_, b_.getInt32(1)), byte_gep(store_, kStoreFrameDepth));
+    // Fuel and epoch: the store's flag, read at entry and after every call
+    // (a host function may set fuel or a deadline), guards an out-of-line
+    // check; the function is already in store.frames, as in tier 0.
+    checking_ = alloca(m_.i8);
+    reload_checking();
+    check_interrupts();
+  }
+
+  void reload_checking() { b_.CreateStore(load_at(m_.i8, store_, kStoreCheckInterrupts), checking_); }
+
+  // One unit of fuel and an epoch check, when the store asks for them.
+  void check_interrupts() {
+    llvm::Value* on = b_.CreateICmpNE(b_.CreateLoad(m_.i8, checking_), b_.getInt8(0));
+    llvm::BasicBlock* check = new_block("check_interrupts");
+    llvm::BasicBlock* cont = new_block("checked");
+    b_.CreateCondBr(on, check, cont, llvm::MDBuilder(m_.ctx).createBranchWeights(1, 1u << 20));
+    b_.SetInsertPoint(check);
+    b_.CreateCall(helper("skiff_rt_check_interrupts", m_.b.getVoidTy(), {m_.ptr}), {store_});
+    b_.CreateBr(cont);
+    b_.SetInsertPoint(cont);
   }
 
   void emit_return(S& s, C& fn) {
@@ -525,6 +572,7 @@ class FunctionCompiler {
       slot += slot_count(type.params[i]);
     }
     emit(buf);
+    reload_checking();
     uint32_t dst = s.next_slot();
     slot = 0;
     for (ValType t : type.results) {
@@ -938,6 +986,7 @@ class FunctionCompiler {
   llvm::Value* mem_ = nullptr;
   llvm::Value* store_ = nullptr;
   llvm::Value* depth_ = nullptr;
+  llvm::AllocaInst* checking_ = nullptr;  // i8: the store's check_interrupts as last read
   std::vector<llvm::AllocaInst*> locals_;
   std::unordered_map<uint64_t, llvm::AllocaInst*> slots_;
   std::unordered_map<uint32_t, llvm::BasicBlock*> trap_blocks_;
@@ -980,18 +1029,39 @@ void build_entry(ModuleState& m, uint32_t index, llvm::Function* entry) {
 
 std::string entry_name(uint32_t index) { return "skiff_entry_" + std::to_string(index); }
 
+// Function passes suited to wasm, instead of the whole -O2 module pipeline:
+// SROA turns our slot allocas into SSA, then cleanup, loop-invariant code
+// motion and GVN. No inliner, unroller or vectoriser: on fib, nbody and
+// sha256 the -O2 pipeline cost ~0.4 s more per run (optimisation and the
+// larger code it hands to codegen) without making the code faster.
+constexpr const char* kWasmPipeline =
+    "function(sroa<modify-cfg>,early-cse<memssa>,simplifycfg,instcombine<no-verify-fixpoint>,loop(loop-rotate),"
+    "loop-mssa(licm),gvn,instcombine<no-verify-fixpoint>,simplifycfg)";
+
 void optimize(llvm::Module& mod, llvm::TargetMachine& tm) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder pb(&tm);
+  llvm::PassInstrumentationCallbacks callbacks;
+  llvm::StandardInstrumentations instrumentations(mod.getContext(), false);
+  instrumentations.registerCallbacks(callbacks, &mam);
+  llvm::PassBuilder pb(&tm, llvm::PipelineTuningOptions(), std::nullopt, &callbacks);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
-  llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
+  llvm::ModulePassManager mpm;
+  if (const char* text = std::getenv("SKIFF_LLVM_PIPELINE"); text != nullptr && *text != 0) {
+    if (auto err = pb.parsePassPipeline(mpm, text)) {
+      llvm::errs() << "bad SKIFF_LLVM_PIPELINE: " << err << "\n";
+      mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
+    }
+  } else if (auto err = pb.parsePassPipeline(mpm, kWasmPipeline)) {
+    llvm::consumeError(std::move(err));  // cannot happen: the text is fixed and tested
+    mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
+  }
   mpm.run(mod, mam);
 }
 
@@ -1005,11 +1075,113 @@ std::string to_string(llvm::Error err) {
   return out;
 }
 
+// $SKIFF_LLVM_TIMING=1 prints the time of each compile phase to stderr.
+struct PhaseTimer {
+  bool on = std::getenv("SKIFF_LLVM_TIMING") != nullptr;
+  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+  void lap(const char* phase) {
+    if (!on) return;
+    auto now = std::chrono::steady_clock::now();
+    std::fprintf(stderr, "skiff-llvm: %-10s %8.1f ms\n", phase,
+                 std::chrono::duration<double, std::milli>(now - last).count());
+    last = now;
+  }
+};
+
+// Functions are split into partitions, each an LLVM module of its own
+// (own context), which ORC optimises and compiles on separate threads.
+// Bodies go to the lightest partition, largest first; small modules stay in
+// one partition (threads would cost more than they save).
+constexpr size_t kMinPartitionBytes = 8 * 1024;
+
+std::vector<std::vector<uint32_t>> partition_functions(const wasm::Module& wasm) {
+  size_t total = 0;
+  std::vector<std::pair<size_t, uint32_t>> by_size;  // body bytes, function index
+  for (uint32_t i = wasm.num_imported_funcs; i < wasm.funcs.size(); ++i) {
+    const wasm::FunctionBody& body = wasm.body(i);
+    size_t bytes = body.body_end - body.body_offset;
+    total += bytes;
+    by_size.emplace_back(bytes, i);
+  }
+  size_t count = std::max<size_t>(1, std::min<size_t>(std::thread::hardware_concurrency(), 8));
+  if (const char* env = std::getenv("SKIFF_LLVM_THREADS"); env != nullptr && std::atoi(env) > 0)
+    count = static_cast<size_t>(std::atoi(env));
+  count = std::min(count, std::max<size_t>(1, total / kMinPartitionBytes));
+  if (llvm::TimePassesIsEnabled) count = 1;  // LLVM's pass timers are not thread-safe
+  std::vector<std::vector<uint32_t>> parts(count);
+  std::vector<size_t> load(count, 0);
+  std::stable_sort(by_size.begin(), by_size.end(), [](auto& a, auto& b) { return a.first > b.first; });
+  for (auto [bytes, index] : by_size) {
+    size_t lightest = std::min_element(load.begin(), load.end()) - load.begin();
+    load[lightest] += bytes;
+    parts[lightest].push_back(index);
+  }
+  return parts;
+}
+
+// Builds the IR of one partition; false with output.error set on failure.
+bool build_partition(const wasm::Module& wasm, const std::vector<uint32_t>& members, bool alone,
+                     llvm::Module& mod, CompileOutput& output) {
+  ModuleState m(mod.getContext(), mod, wasm);
+  m.funcs.assign(wasm.funcs.size(), nullptr);
+  std::vector<llvm::Function*> entries;
+  llvm::FunctionType* entry_type = llvm::FunctionType::get(m.b.getVoidTy(), {m.ptr, m.ptr, m.ptr}, false);
+  for (uint32_t i : members) {
+    // Other partitions call these by name, so only a lone partition keeps them internal.
+    auto* fn = llvm::Function::Create(m.internal_type(wasm.func_type(i)),
+                                      alone ? llvm::GlobalValue::InternalLinkage : llvm::GlobalValue::ExternalLinkage,
+                                      ModuleState::func_name(i), mod);
+    fn->addFnAttr(llvm::Attribute::NoUnwind);
+    m.funcs[i] = fn;
+    auto* entry = llvm::Function::Create(entry_type, llvm::GlobalValue::ExternalLinkage, entry_name(i), mod);
+    entry->addFnAttr(llvm::Attribute::NoUnwind);
+    entries.push_back(entry);
+  }
+  for (size_t k = 0; k < members.size(); ++k) {
+    uint32_t i = members[k];
+    FunctionCompiler fc(m, i);
+    wasm::BodyDecoder<wasm::NoValidation, FunctionCompiler> decoder(wasm, i, fc);
+    auto decoded = decoder.decode();
+    if (!decoded.ok()) {
+      output.error = "function " + std::to_string(i) + ": " + decoded.error().to_string();
+      return false;
+    }
+    build_entry(m, i, entries[k]);
+  }
+  std::string verify_errors;
+  llvm::raw_string_ostream verify_stream(verify_errors);
+  if (llvm::verifyModule(mod, &verify_stream)) {
+    output.error = "invalid IR: " + verify_stream.str().substr(0, 2000);
+    return false;
+  }
+  return true;
+}
+
+// $SKIFF_LLVM_DUMP_BEFORE / _AFTER name a file for the IR before / after
+// optimisation; with several partitions, partition N goes to FILE.N.
+void dump_partition(const llvm::Module& mod, const char* env) {
+  const char* path = std::getenv(env);
+  if (path == nullptr || *path == 0) return;
+  std::string name = path;
+  if (mod.getModuleIdentifier() != "wasm") name += "." + mod.getModuleIdentifier().substr(5);
+  std::error_code ec;
+  llvm::raw_fd_ostream out(name, ec);
+  if (!ec) mod.print(out, nullptr);
+}
+
 bool compile(const CompileRequest& request, CompileOutput& output) {
+  PhaseTimer timer;
   static std::once_flag init;
   std::call_once(init, [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
+    // $SKIFF_LLVM_OPTIONS passes LLVM's own flags (e.g. -time-passes) for diagnosis.
+    if (const char* options = std::getenv("SKIFF_LLVM_OPTIONS"); options != nullptr && *options != 0) {
+      static std::string text = std::string("skiff ") + options;
+      std::vector<const char*> argv;
+      for (char* tok = std::strtok(text.data(), " "); tok != nullptr; tok = std::strtok(nullptr, " ")) argv.push_back(tok);
+      llvm::cl::ParseCommandLineOptions(static_cast<int>(argv.size()), argv.data());
+    }
   });
   if (!vector_layout_ok()) {
     output.error = "unsupported std::vector layout";
@@ -1023,54 +1195,48 @@ bool compile(const CompileRequest& request, CompileOutput& output) {
     return false;
   }
   jtmb->setCodeGenOptLevel(llvm::CodeGenOptLevel::Default);
-  auto tm = jtmb->createTargetMachine();
-  if (!tm) {
-    output.error = to_string(tm.takeError());
+  if (const char* level = std::getenv("SKIFF_LLVM_CODEGEN"); level != nullptr && *level >= '0' && *level <= '3')
+    jtmb->setCodeGenOptLevel(static_cast<llvm::CodeGenOptLevel>(*level - '0'));
+  auto data_layout = jtmb->getDefaultDataLayoutForTarget();
+  if (!data_layout) {
+    output.error = to_string(data_layout.takeError());
     return false;
   }
+  const std::vector<std::vector<uint32_t>> parts = partition_functions(wasm);
+  timer.lap("init");
 
-  auto context = std::make_unique<llvm::LLVMContext>();
-  auto mod = std::make_unique<llvm::Module>("wasm", *context);
-  mod->setDataLayout((*tm)->createDataLayout());
-  mod->setTargetTriple((*tm)->getTargetTriple().str());
+  std::vector<llvm::orc::ThreadSafeModule> modules;
+  for (size_t p = 0; p < parts.size(); ++p) {
+    auto context = std::make_unique<llvm::LLVMContext>();
+    auto mod = std::make_unique<llvm::Module>(parts.size() == 1 ? "wasm" : "wasm." + std::to_string(p), *context);
+    mod->setDataLayout(*data_layout);
+    mod->setTargetTriple(jtmb->getTargetTriple().str());
+    if (!build_partition(wasm, parts[p], parts.size() == 1, *mod, output)) return false;
+    dump_partition(*mod, "SKIFF_LLVM_DUMP_BEFORE");
+    modules.emplace_back(std::move(mod), std::move(context));
+  }
+  timer.lap("build IR");
 
-  ModuleState m(*context, *mod, wasm);
-  m.funcs.assign(wasm.funcs.size(), nullptr);
-  std::vector<llvm::Function*> entries;
-  llvm::FunctionType* entry_type = llvm::FunctionType::get(m.b.getVoidTy(), {m.ptr, m.ptr, m.ptr}, false);
-  for (uint32_t i = wasm.num_imported_funcs; i < wasm.funcs.size(); ++i) {
-    auto* fn = llvm::Function::Create(m.internal_type(wasm.func_type(i)), llvm::GlobalValue::InternalLinkage,
-                                      "wasm_func_" + std::to_string(i), *mod);
-    fn->addFnAttr(llvm::Attribute::NoUnwind);
-    m.funcs[i] = fn;
-    auto* entry =
-        llvm::Function::Create(entry_type, llvm::GlobalValue::ExternalLinkage, entry_name(i), *mod);
-    entry->addFnAttr(llvm::Attribute::NoUnwind);
-    entries.push_back(entry);
-  }
-  for (uint32_t i = wasm.num_imported_funcs; i < wasm.funcs.size(); ++i) {
-    FunctionCompiler fc(m, i);
-    wasm::BodyDecoder<wasm::NoValidation, FunctionCompiler> decoder(wasm, i, fc);
-    auto decoded = decoder.decode();
-    if (!decoded.ok()) {
-      output.error = "function " + std::to_string(i) + ": " + decoded.error().to_string();
-      return false;
-    }
-    build_entry(m, i, entries[i - wasm.num_imported_funcs]);
-  }
-  std::string verify_errors;
-  llvm::raw_string_ostream verify_stream(verify_errors);
-  if (llvm::verifyModule(*mod, &verify_stream)) {
-    output.error = "invalid IR: " + verify_stream.str().substr(0, 2000);
-    return false;
-  }
-  optimize(*mod, **tm);
-
-  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
+  llvm::orc::LLJITBuilder builder;
+  builder.setJITTargetMachineBuilder(*jtmb);
+  if (parts.size() > 1) builder.setNumCompileThreads(static_cast<unsigned>(parts.size()));
+  auto jit = builder.create();
   if (!jit) {
     output.error = to_string(jit.takeError());
     return false;
   }
+  // Optimisation runs where ORC compiles: on the compile threads.
+  (*jit)->getIRTransformLayer().setTransform(
+      [jtmb = *jtmb](llvm::orc::ThreadSafeModule tsm,
+                     llvm::orc::MaterializationResponsibility&) mutable -> llvm::Expected<llvm::orc::ThreadSafeModule> {
+        auto tm = jtmb.createTargetMachine();
+        if (!tm) return tm.takeError();
+        tsm.withModuleDo([&](llvm::Module& mod) {
+          optimize(mod, **tm);
+          dump_partition(mod, "SKIFF_LLVM_DUMP_AFTER");
+        });
+        return tsm;
+      });
   llvm::orc::JITDylib& lib = (*jit)->getMainJITDylib();
   const llvm::DataLayout& dl = (*jit)->getDataLayout();
   auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(dl.getGlobalPrefix());
@@ -1093,19 +1259,37 @@ bool compile(const CompileRequest& request, CompileOutput& output) {
     output.error = to_string(std::move(err));
     return false;
   }
-  if (auto err = (*jit)->addIRModule(llvm::orc::ThreadSafeModule(std::move(mod), std::move(context)))) {
-    output.error = to_string(std::move(err));
+  for (llvm::orc::ThreadSafeModule& tsm : modules) {
+    if (auto err = (*jit)->addIRModule(std::move(tsm))) {
+      output.error = to_string(std::move(err));
+      return false;
+    }
+  }
+  timer.lap("jit setup");
+
+  // One lookup of every entry: ORC materialises the partitions concurrently.
+  llvm::orc::SymbolLookupSet names;
+  std::vector<llvm::orc::SymbolStringPtr> interned;
+  for (uint32_t i = wasm.num_imported_funcs; i < wasm.funcs.size(); ++i) {
+    interned.push_back((*jit)->mangleAndIntern(entry_name(i)));
+    names.add(interned.back());
+  }
+  auto found = (*jit)->getExecutionSession().lookup(llvm::orc::makeJITDylibSearchOrder(&lib), std::move(names));
+  if (!found) {
+    output.error = to_string(found.takeError());
     return false;
   }
   output.entries.clear();
-  for (uint32_t i = wasm.num_imported_funcs; i < wasm.funcs.size(); ++i) {
-    auto address = (*jit)->lookup(entry_name(i));
-    if (!address) {
-      output.error = to_string(address.takeError());
+  for (const llvm::orc::SymbolStringPtr& name : interned) {
+    auto it = found->find(name);
+    if (it == found->end()) {
+      output.error = "tier 2: no machine code for " + std::string(*name);
       return false;
     }
-    output.entries.push_back(address->toPtr<void*>());
+    output.entries.push_back(it->second.getAddress().toPtr<void*>());
   }
+  timer.lap("compile");
+  if (llvm::TimePassesIsEnabled) llvm::reportAndResetTimings(&llvm::errs());
   auto* handle = new JitHandle;
   handle->jit = std::move(*jit);
   output.handle = handle;
