@@ -1,6 +1,13 @@
 // Tier 2's compiler: one walk of the shared BodyDecoder per function with an
-// interface that builds LLVM IR, the -O2 pipeline over the whole module, and
-// ORC LLJIT for machine code. Conventions are in src/llvm/abi.h.
+// interface that builds LLVM IR, a function pass pipeline chosen for wasm,
+// and ORC LLJIT for machine code, with the functions split into partitions
+// that are optimised and compiled on parallel threads. Conventions are in
+// src/llvm/abi.h.
+//
+// Diagnosis: $SKIFF_LLVM_TIMING=1 (phase times), $SKIFF_LLVM_OPTIONS="-time-passes"
+// (LLVM's flags), $SKIFF_LLVM_DUMP_BEFORE / _AFTER=FILE (IR),
+// $SKIFF_LLVM_PIPELINE (a pass pipeline text instead of ours),
+// $SKIFF_LLVM_CODEGEN=0..3 (codegen level), $SKIFF_LLVM_THREADS=N (partitions).
 //
 // Values. Every operand-stack home slot and every local is an alloca of its
 // type (keyed by slot and type); hooks load operands from their slots and
@@ -45,6 +52,7 @@
 #include <cstring>
 #include <mutex>
 #include <algorithm>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -1043,9 +1051,14 @@ void optimize(llvm::Module& mod, llvm::TargetMachine& tm) {
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
+  // LLVM's instrumentation (-time-passes, -print-after...) only when asked
+  // for through $SKIFF_LLVM_OPTIONS: its callbacks cost time on every pass.
   llvm::PassInstrumentationCallbacks callbacks;
-  llvm::StandardInstrumentations instrumentations(mod.getContext(), false);
-  instrumentations.registerCallbacks(callbacks, &mam);
+  std::optional<llvm::StandardInstrumentations> instrumentations;
+  if (std::getenv("SKIFF_LLVM_OPTIONS") != nullptr) {
+    instrumentations.emplace(mod.getContext(), false);
+    instrumentations->registerCallbacks(callbacks, &mam);
+  }
   llvm::PassBuilder pb(&tm, llvm::PipelineTuningOptions(), std::nullopt, &callbacks);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
