@@ -53,7 +53,7 @@ asan: deps
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 
 asan-test: asan
-	@cd $(ASAN_BUILD) && ASAN_OPTIONS=handle_segv=0:allow_user_segv_handler=1 ctest --output-on-failure
+	@cd $(ASAN_BUILD) && ASAN_OPTIONS=handle_segv=0:allow_user_segv_handler=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
