@@ -234,8 +234,11 @@ Result<Instance*> instantiate(Store& store, std::shared_ptr<const CompiledModule
     FuncInst* start = *module.start < instance.funcs.size() ? instance.funcs[*module.start] : nullptr;
     if (start == nullptr) return Error(ErrorCode::Internal, Error::kNoOffset, "start function missing");
     Trap trap;
-    if (call_guarded(store, start, store.stack_top, &trap, run) != TrapKind::None)
-      return Error(ErrorCode::StartFunctionTrapped, Error::kNoOffset, trap.what());
+    TrapKind kind = call_guarded(store, start, store.stack_top, &trap, run);
+    // A WASI proc_exit in a start section is an exit, not a failure.
+    if (kind == TrapKind::Exit)
+      return Error(ErrorCode::StartFunctionExited, Error::kNoOffset, std::to_string(trap.exit_code));
+    if (kind != TrapKind::None) return Error(ErrorCode::StartFunctionTrapped, Error::kNoOffset, trap.what());
   }
   return &instance;
 }

@@ -92,6 +92,7 @@ check "trap no trap"           0 "1" ""                        -- run --invoke e
 check "trap unreachable"       6 ""  "~unreachable"            -- run --invoke boom "$w/trap.wasm"
 check "trap stack exhausted"   6 ""  "~call stack exhausted"   -- run --invoke recurse "$w/trap.wasm" 0
 check "trap in start function" 6 ""  "~unreachable"            -- run "$w/start-trap.wasm"
+check "proc_exit in start"     9 ""  ""                        -- run "$w/start-exit.wasm"
 
 # link errors: exit 5
 check "unknown env import"     5 ""  '~unknown import ("env" "host_log")' -- run "$w/env-import.wasm"

@@ -266,6 +266,10 @@ int cmd_run(const std::string& path, const RunOptions& options, const std::vecto
   if (!instance) {
     const skiff::Error& e = instance.error();
     if (e.phase() == skiff::Phase::Link) return link_error(path, *module, e);
+    if (e.code == skiff::ErrorCode::StartFunctionExited) {
+      std::fflush(stdout);
+      return std::atoi(e.detail.c_str());  // proc_exit(n) in the start section: exit n
+    }
     if (e.phase() == skiff::Phase::Instantiate)
       return fail(ec::kTrap, path + ": instantiation failed: " + e.to_string());
     return fail(exit_code_for(e.phase()), path + ": " + e.to_string());
