@@ -74,16 +74,8 @@ SKIFF_INLINE Slot* slot_ptr(Slot* fp, uint64_t byte_offset) {
 
 // ---- generated handlers: operand layout from the ops:: function's type -------
 
-// Strips noexcept so one specialisation covers both spellings.
-template <typename F>
-struct Plain { using type = F; };
-template <typename R, typename... A>
-struct Plain<R (*)(A...) noexcept> { using type = R (*)(A...); };
-template <auto F>
-using PlainT = typename Plain<decltype(F)>::type;
-
 // Pure: [dst] [src per param] [lane | 2 words of shuffle bytes].
-template <auto F, Imm K, typename Sig = PlainT<F>>
+template <auto F, Imm K, typename Sig = OpSignature<F>>
 struct PureOp;
 template <auto F, Imm K, typename R, typename... A>
 struct PureOp<F, K, R (*)(A...)> {
@@ -109,7 +101,7 @@ struct PureOp<F, K, R (*)(A...)> {
 };
 
 // Trap: [dst] [src per param]; dst is written only when there is no trap.
-template <auto F, typename Sig = PlainT<F>>
+template <auto F, typename Sig = OpSignature<F>>
 struct TrapOp;
 template <auto F, typename R, typename... A>
 struct TrapOp<F, TrapKind (*)(R&, A...)> {
@@ -133,7 +125,7 @@ SKIFF_INLINE uint8_t* effective(uint8_t* mem, const Slot* fp, uint64_t addr_slot
 }
 
 // Load: [dst] [addr] [offset], or with a lane: [dst] [addr] [vector] [offset] [lane].
-template <auto F, typename Sig = PlainT<F>>
+template <auto F, typename Sig = OpSignature<F>>
 struct LoadOp;
 template <auto F, typename R>
 struct LoadOp<F, R (*)(const uint8_t*)> {
@@ -151,7 +143,7 @@ struct LoadOp<F, V128 (*)(const uint8_t*, V128, uint32_t)> {
 };
 
 // Store: [addr] [value] [offset] [lane if any].
-template <auto F, typename Sig = PlainT<F>>
+template <auto F, typename Sig = OpSignature<F>>
 struct StoreOp;
 template <auto F, typename T>
 struct StoreOp<F, void (*)(uint8_t*, T)> {
@@ -179,7 +171,7 @@ SKIFF_INLINE T imm_as(uint64_t word) {
 }
 
 // NameImm: [dst] [a] [imm].
-template <auto F, typename Sig = PlainT<F>>
+template <auto F, typename Sig = OpSignature<F>>
 struct ImmBinOp;
 template <auto F, typename R, typename A, typename B>
 struct ImmBinOp<F, R (*)(A, B)> {
@@ -188,7 +180,7 @@ struct ImmBinOp<F, R (*)(A, B)> {
 };
 
 // BrIfName / BrUnlessName: [a] [b] [target]; ...Imm: [a] [imm] [target].
-template <auto F, typename Sig = PlainT<F>>
+template <auto F, typename Sig = OpSignature<F>>
 struct CompareOp;
 template <auto F, typename A, typename B>
 struct CompareOp<F, uint32_t (*)(A, B)> {
@@ -199,7 +191,7 @@ struct CompareOp<F, uint32_t (*)(A, B)> {
 
 // NameAddImm: [dst] [addr] [addend] [offset]; the address is the 32-bit
 // wrapping sum addr + addend, as the i32.add it replaces computed it.
-template <auto F, typename Sig = PlainT<F>>
+template <auto F, typename Sig = OpSignature<F>>
 struct AddImmLoadOp;
 template <auto F, typename R>
 struct AddImmLoadOp<F, R (*)(const uint8_t*)> {
@@ -211,7 +203,7 @@ struct AddImmLoadOp<F, R (*)(const uint8_t*)> {
 };
 
 // NameLoad: [dst] [a] [addr] [addend] [offset]: dst = a op (the B at addr + addend + offset).
-template <auto F, typename Sig = PlainT<F>>
+template <auto F, typename Sig = OpSignature<F>>
 struct LoadOperandOp;
 template <auto F, typename R, typename A, typename B>
 struct LoadOperandOp<F, R (*)(A, B)> {
@@ -225,7 +217,7 @@ struct LoadOperandOp<F, R (*)(A, B)> {
 };
 
 // NameSumLoads: [dst] [addr] [count] then [addend] [offset] per load.
-template <auto F, typename Sig = PlainT<F>>
+template <auto F, typename Sig = OpSignature<F>>
 struct SumLoadsOp;
 template <auto F, typename R>
 struct SumLoadsOp<F, R (*)(R, R)> {
@@ -264,7 +256,7 @@ struct SumLoadsOp<F, R (*)(R, R)> {
 };
 
 // NameImmStore: [addr] [a] [imm] [offset].
-template <auto F, typename Sig = PlainT<F>>
+template <auto F, typename Sig = OpSignature<F>>
 struct ImmStoreOp;
 template <auto F, typename R, typename A, typename B>
 struct ImmStoreOp<F, R (*)(A, B)> {
@@ -275,7 +267,7 @@ struct ImmStoreOp<F, R (*)(A, B)> {
   }
 };
 // NameImmStoreIndexed: [base] [index] [a] [imm] [offset].
-template <auto F, typename Sig = PlainT<F>>
+template <auto F, typename Sig = OpSignature<F>>
 struct ImmStoreIndexedOp;
 template <auto F, typename R, typename A, typename B>
 struct ImmStoreIndexedOp<F, R (*)(A, B)> {
@@ -288,7 +280,7 @@ struct ImmStoreIndexedOp<F, R (*)(A, B)> {
 };
 
 // NameUpdate: [a] [addr] [addend] [offset]: mem = a op mem, at one address.
-template <auto F, typename Sig = PlainT<F>>
+template <auto F, typename Sig = OpSignature<F>>
 struct UpdateOp;
 template <auto F, typename R, typename A, typename B>
 struct UpdateOp<F, R (*)(A, B)> {

@@ -15,6 +15,20 @@
 
 #include "skiff/trap.h"
 
+namespace skiff::interp {
+
+// The function-pointer type of an ops:: function without `noexcept`, so the
+// handler generators (tier 0, and tier 2's fallback wrappers) need one
+// specialisation per signature shape.
+template <typename F>
+struct PlainSignatureOf { using type = F; };
+template <typename R, typename... A>
+struct PlainSignatureOf<R (*)(A...) noexcept> { using type = R (*)(A...); };
+template <auto F>
+using OpSignature = typename PlainSignatureOf<decltype(F)>::type;
+
+}  // namespace skiff::interp
+
 namespace skiff::interp::ops {
 
 #define SKIFF_OPS_INLINE [[gnu::always_inline]] inline

@@ -194,42 +194,9 @@ class BodyCursor {
     }
     return slow(out, &Reader::u32);
   }
-  bool s32(int32_t& out) {
-    if (pos_ != end_ && *pos_ < 0x80) [[likely]] {
-      out = sign_extend7(*pos_++);
-      return true;
-    }
-    uint32_t v;
-    if (int bits = short_leb(v); bits > 0) {
-      out = sign_extend(v, bits);
-      return true;
-    }
-    return slow(out, &Reader::s32);
-  }
-  bool s33(int64_t& out) {
-    if (pos_ != end_ && *pos_ < 0x80) [[likely]] {
-      out = sign_extend7(*pos_++);
-      return true;
-    }
-    uint32_t v;
-    if (int bits = short_leb(v); bits > 0) {
-      out = sign_extend(v, bits);
-      return true;
-    }
-    return slow(out, &Reader::s33);
-  }
-  bool s64(int64_t& out) {
-    if (pos_ != end_ && *pos_ < 0x80) [[likely]] {
-      out = sign_extend7(*pos_++);
-      return true;
-    }
-    uint32_t v;
-    if (int bits = short_leb(v); bits > 0) {
-      out = sign_extend(v, bits);
-      return true;
-    }
-    return slow(out, &Reader::s64);
-  }
+  bool s32(int32_t& out) { return signed_leb(out, &Reader::s32); }
+  bool s33(int64_t& out) { return signed_leb(out, &Reader::s33); }
+  bool s64(int64_t& out) { return signed_leb(out, &Reader::s64); }
   bool fixed_u32(uint32_t& out) { return slow(out, &Reader::fixed_u32); }
   bool fixed_u64(uint64_t& out) { return slow(out, &Reader::fixed_u64); }
   bool bytes16(const uint8_t*& out) {
@@ -243,6 +210,20 @@ class BodyCursor {
   [[gnu::noinline]] bool truncated() {
     error_ = Error(ErrorCode::UnexpectedEnd, offset());
     return false;
+  }
+  // Values of up to 4 bytes inline; longer ones (and errors) through Reader.
+  template <typename T, typename Slow>
+  bool signed_leb(T& out, Slow slow_read) {
+    if (pos_ != end_ && *pos_ < 0x80) [[likely]] {
+      out = sign_extend7(*pos_++);
+      return true;
+    }
+    uint32_t v;
+    if (int bits = short_leb(v); bits > 0) {
+      out = sign_extend(v, bits);
+      return true;
+    }
+    return slow(out, slow_read);
   }
   static int32_t sign_extend7(uint8_t b) { return b < 0x40 ? b : static_cast<int32_t>(b) - 0x80; }
   static int32_t sign_extend(uint32_t v, int bits) {

@@ -29,14 +29,7 @@ void put(uint8_t* io, T v) {
   std::memcpy(io, &v, sizeof(T));
 }
 
-template <typename F>
-struct Plain { using type = F; };
-template <typename R, typename... A>
-struct Plain<R (*)(A...) noexcept> { using type = R (*)(A...); };
-template <auto F>
-using PlainT = typename Plain<decltype(F)>::type;
-
-template <auto F, Imm K, typename Sig = PlainT<F>>
+template <auto F, Imm K, typename Sig = interp::OpSignature<F>>
 struct Pure;
 template <auto F, Imm K, typename R, typename... A>
 struct Pure<F, K, R (*)(A...)> {
@@ -61,7 +54,7 @@ struct Pure<F, K, R (*)(A...)> {
   static uint32_t run(uint8_t* io, uint8_t*) { return call(io, std::make_index_sequence<kSlotArgs>{}); }
 };
 
-template <auto F, typename Sig = PlainT<F>>
+template <auto F, typename Sig = interp::OpSignature<F>>
 struct TrapW;
 template <auto F, typename R, typename... A>
 struct TrapW<F, TrapKind (*)(R&, A...)> {
@@ -75,7 +68,7 @@ struct TrapW<F, TrapKind (*)(R&, A...)> {
   static uint32_t run(uint8_t* io, uint8_t*) { return call(io, std::index_sequence_for<A...>{}); }
 };
 
-template <auto F, typename Sig = PlainT<F>>
+template <auto F, typename Sig = interp::OpSignature<F>>
 struct LoadW;
 template <auto F, typename R>
 struct LoadW<F, R (*)(const uint8_t*)> {
@@ -92,7 +85,7 @@ struct LoadW<F, V128 (*)(const uint8_t*, V128, uint32_t)> {
   }
 };
 
-template <auto F, typename Sig = PlainT<F>>
+template <auto F, typename Sig = interp::OpSignature<F>>
 struct StoreW;
 template <auto F, typename T>
 struct StoreW<F, void (*)(uint8_t*, T)> {
