@@ -7,34 +7,17 @@
 #include <limits>
 #include <string>
 
+#include "api_builder.h"
 #include "runtime/objects.h"  // to look inside handles
 #include "skiff/skiff.hh"
 
 namespace skiff {
 namespace {
 
-using Bytes = std::vector<uint8_t>;
-
-void uleb(Bytes& out, uint64_t v) {
-  do {
-    uint8_t b = v & 0x7f;
-    v >>= 7;
-    if (v) b |= 0x80;
-    out.push_back(b);
-  } while (v);
-}
-
-void sleb(Bytes& out, int64_t v) {
-  for (;;) {
-    uint8_t b = v & 0x7f;
-    v >>= 7;
-    if ((v == 0 && !(b & 0x40)) || (v == -1 && (b & 0x40))) {
-      out.push_back(b);
-      return;
-    }
-    out.push_back(b | 0x80);
-  }
-}
+using test_wasm::Bytes;
+using test_wasm::op::i32_const;
+using test_wasm::sleb;
+using test_wasm::uleb;
 
 void name(Bytes& out, const std::string& s) {
   uleb(out, s.size());
@@ -45,12 +28,6 @@ void limits(Bytes& out, uint32_t min, std::optional<uint32_t> max) {
   out.push_back(max ? 1 : 0);
   uleb(out, min);
   if (max) uleb(out, *max);
-}
-
-Bytes i32_const(int32_t v) {
-  Bytes b{0x41};
-  sleb(b, v);
-  return b;
 }
 
 Bytes cat(std::initializer_list<Bytes> parts) {
