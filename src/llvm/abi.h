@@ -1,20 +1,24 @@
 // The boundary between the engine and tier 2's shared object
 // (libskiff_llvm.so, built from src/llvm/compiler/). The engine dlopens it
-// only when an engine asks for Tier::Jit, so processes that interpret never
-// map libLLVM. Both sides are built from the same headers by the same
-// compiler; the version number catches a stale .so.
+// only when a module must be compiled, so processes that interpret or run
+// ahead-of-time code never map libLLVM. Both sides are built from the same
+// headers by the same compiler; the version number catches a stale .so.
 //
-// Machine code conventions:
-//  - Entry of every defined function (CompiledFunc::native_entry):
+// The compiler returns ELF relocatable objects; the engine links and loads
+// them itself (object_loader.h), the same way for JIT output and for .skc
+// files. Machine code conventions:
+//  - Entry of every compiled function (CompiledFunc::native_entry), symbol
+//    skiff_entry_N:
 //      void entry(JitContext* ctx, rt::Instance* instance, rt::Slot* args_results)
 //    arguments in slots[0..], results written to slots[0..] (4-byte values
 //    zero-extended to their slot, v128 over two slots), as in tier 0.
-//  - Between functions of one module: direct native calls
+//  - Between functions compiled together: direct native calls to wasm_func_N
 //      R f(JitContext*, rt::Instance*, uint8_t* memory0_base, params...)
-//    R is void, the one result, or a struct of the results.
-//  - Every function prologue checks the native stack against
-//    ctx->stack_limit and the store's call depth, and records itself in
-//    store.frames (so backtraces and "call stack exhausted" match tier 0).
+//    R is void, the one result, or a struct of the results. Calls to
+//    functions outside the batch go through skiff_rt_call.
+//  - Every function keeps a frame pointer, and its prologue checks the
+//    native stack against ctx->stack_limit. Backtraces walk the frame
+//    pointer chain (jit.cpp), so compiled frames are not in store.frames.
 //  - When store.check_interrupts is set, function entries and loop
 //    back-edges call skiff_rt_check_interrupts (1 fuel each, then the epoch
 //    deadline), as tier 0 does; the flag is re-read after every call.
@@ -22,7 +26,8 @@
 //    siglongjmp to the innermost entry (llvmjit::execute), the same path a
 //    guard-page fault takes.
 //  - Imports, call_indirect, tables and bulk memory ops call the runtime
-//    helpers below, which the engine defines and passes in by address.
+//    helpers below; opcodes not expanded inline call skiff_op_NAME
+//    (fallback_ops.h). Both are resolved by name when the code is loaded.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -32,7 +37,7 @@
 
 namespace skiff::llvmjit {
 
-inline constexpr uint32_t kAbiVersion = 2;
+inline constexpr uint32_t kAbiVersion = 3;
 
 // Per entry from the host: what every compiled frame can see.
 struct JitContext {
@@ -64,30 +69,26 @@ using EntryFn = void (*)(JitContext*, rt::Instance*, rt::Slot*);
   X(skiff_rt_elem_drop)      \
   X(skiff_rt_check_interrupts)
 
-struct Helper {
-  const char* name;
-  void* address;
-};
-
 struct CompileRequest {
   const wasm::Module* module = nullptr;
-  const Helper* helpers = nullptr;
-  size_t num_helpers = 0;
+  // Defined functions to compile (function indices); empty: all of them.
+  std::vector<uint32_t> funcs;
+  // Called from compile threads as functions finish (done of total); may be null.
+  void (*progress)(void* user, uint32_t done, uint32_t total) = nullptr;
+  void* progress_user = nullptr;
 };
 
 struct CompileOutput {
-  void* handle = nullptr;             // the JIT holding the code; skiff_llvm_release frees it
-  std::vector<void*> entries;         // EntryFn per defined function
-  std::string error;                  // set when compilation fails
+  std::vector<std::string> objects;  // ELF relocatable objects, loaded together
+  std::string target;                // triple, CPU and features the code needs
+  std::string error;                 // set when compilation fails
 };
 
 // Exported by libskiff_llvm.so (extern "C"):
 using AbiVersionFn = uint32_t (*)();
 using CompileFn = bool (*)(const CompileRequest*, CompileOutput*);
-using ReleaseFn = void (*)(void* handle);
 inline constexpr const char* kAbiVersionSymbol = "skiff_llvm_abi_version";
 inline constexpr const char* kCompileSymbol = "skiff_llvm_compile";
-inline constexpr const char* kReleaseSymbol = "skiff_llvm_release";
 inline constexpr const char* kLibraryName = "libskiff_llvm.so";
 
 }  // namespace skiff::llvmjit

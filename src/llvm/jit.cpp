@@ -4,15 +4,15 @@
 //
 // Traps. Compiled code calls skiff_rt_trap(kind), and helpers that fail call
 // it too or fill the caller's Trap (host and interpreter traps keep their
-// message and inner frames); both then siglongjmp to the activation of the
-// innermost run_native, which builds the backtrace from store.frames (every
-// compiled prologue records its function there). A guard-page fault reaches
-// the same activation through the fault handler (it checks the faulting
-// address and that the thread is inside wasm, not the PC, so faults in
-// machine code work as in tier 0) and becomes MemoryOutOfBounds. The jump
-// skips compiled frames, which own nothing, and never a frame of this file
-// that holds an object with a destructor: helpers do their work in a
-// function that returns a status and jump from a frame that owns nothing.
+// message and inner frames). A guard-page fault in machine code arrives as
+// a call of skiff_rt_fault_trap, made by the fault handler (signals.cpp).
+// Each first records the return addresses on the frame-pointer chain up to
+// the innermost run_native (compiled code and this file keep frame
+// pointers, see CMakeLists.txt), then siglongjmps there; run_native maps
+// the addresses to wasm functions for the backtrace. The jump skips
+// compiled frames, which own nothing, and never a frame of this file that
+// holds an object with a destructor: helpers do their work in a function
+// that returns a status and jump from a frame that owns nothing.
 #include "llvm/jit.h"
 
 #include <dlfcn.h>
@@ -20,13 +20,19 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
+#include <optional>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
 
+#include <map>
+
 #include "interp/interp.h"
 #include "llvm/abi.h"
+#include "llvm/fallback_ops.h"
+#include "llvm/object_loader.h"
 #include "runtime/call.h"
 #include "runtime/signals.h"
 
@@ -40,7 +46,6 @@ using rt::Slot;
 
 struct Library {
   CompileFn compile = nullptr;
-  ReleaseFn release = nullptr;
   std::string error;  // why loading failed
 };
 
@@ -82,17 +87,15 @@ const Library& library() {
       }
       auto version = reinterpret_cast<AbiVersionFn>(dlsym(handle, kAbiVersionSymbol));
       out.compile = reinterpret_cast<CompileFn>(dlsym(handle, kCompileSymbol));
-      out.release = reinterpret_cast<ReleaseFn>(dlsym(handle, kReleaseSymbol));
-      if (version == nullptr || out.compile == nullptr || out.release == nullptr || version() != kAbiVersion) {
+      if (version == nullptr || out.compile == nullptr || version() != kAbiVersion) {
         tried += "\n  " + path + ": not a compatible tier-2 library (ABI version mismatch)";
         out.compile = nullptr;
-        out.release = nullptr;
         continue;  // kept mapped: unloading a half-initialised LLVM is not worth the risk
       }
       g_loaded.store(true, std::memory_order_release);
       return out;
     }
-    out.error = std::string("tier 2 (--tier=jit) is unavailable: cannot load ") + kLibraryName +
+    out.error = std::string("tier 2 (LLVM) is unavailable: cannot load ") + kLibraryName +
                 " (build it with LLVM 19: apt-get install llvm-19-dev, then rebuild; or set SKIFF_LLVM_LIB)" + tried;
     return out;
   }();
@@ -108,11 +111,29 @@ struct JitState {
   uint32_t kind = 0;         // set by skiff_rt_trap
   bool has_kind = false;
   bool has_full_trap = false;  // *trap already holds a host or interpreter trap
+  uintptr_t entry_fp = 0;      // run_native's frame: where the frame walk stops
+  std::vector<uintptr_t> return_addresses;  // innermost first, from the walk
 };
 
 thread_local JitState* t_state = nullptr;
 
-[[noreturn]] void jump_to_entry() { siglongjmp(t_state->activation.jump, 1); }
+// Records the return addresses of every frame between the caller and
+// run_native, then unwinds to run_native. Only frames with a frame pointer
+// may lie in between: compiled code and this file's functions.
+[[noreturn, gnu::noinline]] void walk_and_jump() {
+  JitState* state = t_state;
+  auto fp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  state->return_addresses.clear();
+  while (fp != 0 && fp < state->entry_fp && fp % alignof(uintptr_t) == 0) {
+    const auto* record = reinterpret_cast<const uintptr_t*>(fp);
+    state->return_addresses.push_back(record[1]);
+    if (record[0] <= fp) break;  // chains only go up the stack
+    fp = record[0];
+  }
+  siglongjmp(state->activation.jump, 1);
+}
+
+[[noreturn]] void jump_to_entry() { walk_and_jump(); }
 
 // Lowest native stack pointer compiled prologues accept on this thread: the
 // margin is left for host functions called from wasm and for the runtime.
@@ -205,6 +226,12 @@ extern "C" {
   t_state->kind = kind;
   t_state->has_kind = true;
   jump_to_entry();
+}
+
+// Where the fault handler sends a guard-page fault in machine code; its
+// return address is the faulting instruction.
+[[noreturn, gnu::noinline]] void skiff_rt_fault_trap() {
+  skiff_rt_trap(static_cast<uint32_t>(TrapKind::MemoryOutOfBounds));
 }
 
 void skiff_rt_call(JitContext* ctx, rt::Instance* caller, uint32_t func_index, Slot* buf) {
@@ -309,33 +336,147 @@ void skiff_rt_check_interrupts(rt::Store* store) {
 
 }  // extern "C"
 
+// ---- loaded machine code and the map from addresses to functions ----------------
+
+namespace {
+
+// One compilation's machine code, registered for the fault handler and for
+// backtraces while it lives.
+struct NativeBatch {
+  std::unique_ptr<LoadedCode> code;
+  const wasm::Module* module = nullptr;
+  struct Func {
+    uintptr_t begin, end;
+    uint32_t index;
+  };
+  std::vector<Func> funcs;  // wasm_func_N symbols, by address
+  bool registered = false;
+
+  ~NativeBatch();
+  const Func* find(uintptr_t pc) const {
+    auto it = std::upper_bound(funcs.begin(), funcs.end(), pc, [](uintptr_t a, const Func& f) { return a < f.begin; });
+    if (it == funcs.begin()) return nullptr;
+    --it;
+    return pc < it->end ? &*it : nullptr;
+  }
+};
+
+std::mutex g_batches_mutex;
+std::map<uintptr_t, const NativeBatch*> g_batches;  // by code_begin
+
+NativeBatch::~NativeBatch() {
+  if (code == nullptr) return;
+  if (registered) rt::unregister_code_range(code->code_begin());
+  std::lock_guard lock(g_batches_mutex);
+  g_batches.erase(code->code_begin());
+}
+
+// Wasm frames for the recorded return addresses, innermost first.
+std::vector<BacktraceFrame> frames_at(const std::vector<uintptr_t>& return_addresses) {
+  std::vector<BacktraceFrame> frames;
+  std::lock_guard lock(g_batches_mutex);
+  for (uintptr_t address : return_addresses) {
+    uintptr_t pc = address - 1;  // inside the call (or faulting) instruction
+    auto it = g_batches.upper_bound(pc);
+    if (it == g_batches.begin()) continue;
+    --it;
+    const NativeBatch::Func* func = it->second->find(pc);
+    if (func == nullptr) continue;
+    BacktraceFrame frame;
+    frame.func_index = func->index;
+    frame.func_name = std::string(it->second->module->func_name(func->index));
+    frame.module_name = it->second->module->names.module;
+    frames.push_back(std::move(frame));
+  }
+  return frames;
+}
+
+void* resolve_runtime_symbol(std::string_view name) {
+#define SKIFF_HELPER_ENTRY(helper) \
+  if (name == #helper) return reinterpret_cast<void*>(&helper);
+  SKIFF_JIT_HELPERS(SKIFF_HELPER_ENTRY)
+#undef SKIFF_HELPER_ENTRY
+  return reinterpret_cast<void*>(find_fallback_op(name));
+}
+
+struct ProgressForward {
+  const ProgressFn* fn;
+};
+
+void forward_progress(void* user, uint32_t done, uint32_t total) {
+  const ProgressFn& fn = *static_cast<ProgressForward*>(user)->fn;
+  if (fn) fn(done, total);
+}
+
+}  // namespace
+
 // ---- public entry points ---------------------------------------------------------
 
 bool library_loaded() { return g_loaded.load(std::memory_order_acquire); }
 
-Result<void> compile_module(rt::CompiledModule& module) {
+Result<CompiledCode> compile(const wasm::Module& module, std::vector<uint32_t> funcs, const ProgressFn& progress) {
   const Library& lib = library();
   if (lib.compile == nullptr) return Error(ErrorCode::UsageError, Error::kNoOffset, lib.error);
-  static const Helper kHelpers[] = {
-#define SKIFF_HELPER_ENTRY(name) {#name, reinterpret_cast<void*>(&name)},
-      SKIFF_JIT_HELPERS(SKIFF_HELPER_ENTRY)
-#undef SKIFF_HELPER_ENTRY
-  };
   CompileRequest request;
-  request.module = module.module.get();
-  request.helpers = kHelpers;
-  request.num_helpers = std::size(kHelpers);
+  request.module = &module;
+  request.funcs = std::move(funcs);
+  ProgressForward forward{&progress};
+  if (progress) {
+    request.progress = &forward_progress;
+    request.progress_user = &forward;
+  }
   CompileOutput output;
   if (!lib.compile(&request, &output))
     return Error(ErrorCode::Internal, Error::kNoOffset, "tier 2 compilation failed: " + output.error);
-  const uint32_t defined = module.module->num_defined_funcs();
-  if (output.entries.size() != defined) {
-    lib.release(output.handle);
-    return Error(ErrorCode::Internal, Error::kNoOffset, "tier 2 compilation returned the wrong number of functions");
+  return CompiledCode{std::move(output.objects), std::move(output.target)};
+}
+
+Result<void> install(rt::CompiledModule& compiled, const std::vector<std::string>& objects) {
+  std::vector<std::string_view> views(objects.begin(), objects.end());
+  auto loaded = load_objects(views, resolve_runtime_symbol);
+  if (!loaded.ok()) return loaded.error();
+  auto batch = std::make_shared<NativeBatch>();
+  batch->code = std::move(loaded.value());
+  batch->module = compiled.module.get();
+  const wasm::Module& module = *compiled.module;
+  const uint32_t num_funcs = static_cast<uint32_t>(module.funcs.size());
+  // Symbol names carry the function index: wasm_func_N, skiff_entry_N.
+  auto index_of = [&](std::string_view name, std::string_view prefix) -> std::optional<uint32_t> {
+    if (name.substr(0, prefix.size()) != prefix) return std::nullopt;
+    uint32_t index = 0;
+    auto digits = name.substr(prefix.size());
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+    if (ec != std::errc() || end != digits.data() + digits.size() || index < module.num_imported_funcs ||
+        index >= num_funcs)
+      return std::nullopt;
+    return index;
+  };
+  std::vector<std::pair<uint32_t, void*>> entries;
+  for (const CodeSymbol& symbol : batch->code->functions()) {
+    if (auto index = index_of(symbol.name, "wasm_func_"))
+      batch->funcs.push_back({symbol.address, symbol.address + symbol.size, *index});
+    else if (auto entry = index_of(symbol.name, "skiff_entry_"))
+      entries.emplace_back(*entry, reinterpret_cast<void*>(symbol.address));
   }
-  module.native_code = std::shared_ptr<void>(output.handle, lib.release);
-  for (uint32_t i = 0; i < defined; ++i) module.funcs[i].native_entry.store(output.entries[i], std::memory_order_release);
+  batch->registered = rt::register_code_range(batch->code->code_begin(), batch->code->code_end());
+  {
+    std::lock_guard lock(g_batches_mutex);
+    g_batches[batch->code->code_begin()] = batch.get();
+  }
+  {
+    std::lock_guard lock(compiled.native_mutex);
+    compiled.native_code.push_back(batch);
+  }
+  for (auto [index, entry] : entries)
+    compiled.funcs[index - module.num_imported_funcs].native_entry.store(entry, std::memory_order_release);
   return {};
+}
+
+Result<void> compile_module(rt::CompiledModule& compiled, const ProgressFn& progress) {
+  if (compiled.module->num_defined_funcs() == 0) return {};
+  auto code = compile(*compiled.module, {}, progress);
+  if (!code.ok()) return code.error();
+  return install(compiled, code.value().objects);
 }
 
 namespace {
@@ -346,11 +487,12 @@ namespace {
   JitState state;
   state.trap = trap;
   state.prev = t_state;
+  state.entry_fp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
   state.activation.prev = rt::current_activation();
+  state.activation.fault_redirect = reinterpret_cast<uintptr_t>(&skiff_rt_fault_trap);
   JitContext ctx;
   ctx.store = &store;
   ctx.stack_limit = stack_limit();
-  const uint32_t saved_depth = store.frame_depth;
   Slot* const saved_top = store.stack_top;
   t_state = &state;
   if (sigsetjmp(state.activation.jump, 0) == 0) {
@@ -363,16 +505,16 @@ namespace {
   // A trap or a guard-page fault unwound the compiled frames.
   rt::set_current_activation(state.activation.prev);
   t_state = state.prev;
-  std::vector<BacktraceFrame> frames = rt::build_backtrace(store, saved_depth);
+  std::vector<BacktraceFrame> frames = frames_at(state.return_addresses);
   if (state.has_full_trap) {
     trap->backtrace.insert(trap->backtrace.end(), std::make_move_iterator(frames.begin()),
                            std::make_move_iterator(frames.end()));
   } else {
+    // No kind: a fault the handler could not redirect (full code-range registry).
     TrapKind kind = state.has_kind ? static_cast<TrapKind>(state.kind) : TrapKind::MemoryOutOfBounds;
     *trap = rt::Trap(kind, trap_message(kind));
     trap->backtrace = std::move(frames);
   }
-  store.frame_depth = saved_depth;
   store.stack_top = saved_top;
   return trap->kind;
 }

@@ -2,16 +2,37 @@
 // modules with it, and runs compiled functions (see abi.h for the machine
 // code conventions).
 #pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
 #include "runtime/objects.h"
 #include "skiff/result.h"
 
 namespace skiff::llvmjit {
 
-// Compiles every defined function of `module` (LLVM, ORC LLJIT) and sets
-// each CompiledFunc::native_entry. Loads libskiff_llvm.so on first use; a
-// missing or mismatched library is a UsageError naming the paths tried
+// Reports compile progress (functions done of total), from compile threads.
+using ProgressFn = std::function<void(uint32_t done, uint32_t total)>;
+
+// Machine code for some functions of a module: ELF objects as the compiler
+// emitted them, and the target they were compiled for (triple, CPU, features).
+struct CompiledCode {
+  std::vector<std::string> objects;
+  std::string target;
+};
+
+// Compiles the defined functions `funcs` of `module` (all of them when
+// empty) with LLVM. Loads libskiff_llvm.so on first use; a missing or
+// mismatched library is a UsageError naming the paths tried
 // ($SKIFF_LLVM_LIB, else next to the executable, else the build directory).
-Result<void> compile_module(rt::CompiledModule& module);
+Result<CompiledCode> compile(const wasm::Module& module, std::vector<uint32_t> funcs, const ProgressFn& progress = {});
+
+// Loads compiled objects (from compile() or an AOT file) and sets the
+// native_entry of every function they define; `compiled` keeps the code.
+Result<void> install(rt::CompiledModule& compiled, const std::vector<std::string>& objects);
+
+// compile() every defined function, then install().
+Result<void> compile_module(rt::CompiledModule& compiled, const ProgressFn& progress = {});
 
 // The executor behind rt::call_guarded: runs `func` natively when it has
 // machine code, otherwise in the interpreter. Same contract as

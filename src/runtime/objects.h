@@ -70,8 +70,10 @@ struct CompiledModule {
   std::unique_ptr<CompiledFunc[]> funcs;  // one per defined function
   // Canonical type id of each type index (see type_registry()).
   std::vector<uint32_t> type_ids;
-  // Tier 2: owns the machine code behind every CompiledFunc::native_entry.
-  std::shared_ptr<void> native_code;
+  // Tier 2: owns the machine code behind every CompiledFunc::native_entry,
+  // one batch per compilation (tier-up adds batches while the module runs).
+  std::mutex native_mutex;
+  std::vector<std::shared_ptr<void>> native_code;
 };
 
 // Structurally equal function types get the same id, process wide, so

@@ -18,14 +18,21 @@
 //   2. the faulting address lies inside the reservation of a live linear
 //      memory (a fixed registry of reservation bases, read with atomic loads
 //      only: no locks, no allocation, nothing that is not async-signal-safe).
-// Tier 0 is C++ code, so the faulting PC cannot be matched against a
-// generated-code range as a JIT would; the two checks above are what ties
-// the fault to a wasm access. Anything else — a real crash of the host, a
+// Tier 0 is C++ code, so for it the two checks above are what ties the
+// fault to a wasm access. Anything else — a real crash of the host, a
 // stack overflow, a fault in an unrelated mapping — is passed on: to the
 // previously installed handler if there was one, otherwise the default
 // action is restored and the handler returns, so the faulting instruction
 // runs again and the process dies with the usual signal. Real crashes are
 // never swallowed.
+//
+// Tier 2's machine code (x86-64) is recognised by its PC, in a second fixed
+// registry of code ranges. For a fault there the handler does not jump: it
+// rewrites the interrupted context as if the faulting instruction had
+// called the activation's `fault_redirect` function (return address pushed
+// on an aligned stack, PC set), and returns. That function then runs as a
+// normal call with the wasm frames still intact, so it can walk their frame
+// pointers for the backtrace before it unwinds (src/llvm/jit.cpp).
 //
 // The jump skips the frames between the entry and the faulting access; they
 // belong to the interpreter, which keeps no resources in destructors there
@@ -38,6 +45,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <ucontext.h>
 #include <sys/mman.h>
 
 #include <atomic>
@@ -61,6 +69,26 @@ bool address_in_reservation(uintptr_t addr) {
   for (size_t i = 0; i < n; ++i) {
     uintptr_t base = g_reservations[i].load(std::memory_order_acquire);
     if (base != 0 && addr >= base && addr - base < kMemoryReservationBytes) return true;
+  }
+  return false;
+}
+
+// ---- registry of tier-2 code ranges (read by the handler) -----------------
+
+constexpr size_t kCodeRangeCapacity = 4096;
+struct CodeRange {
+  std::atomic<uintptr_t> begin{0};
+  std::atomic<uintptr_t> end{0};
+};
+CodeRange g_code_ranges[kCodeRangeCapacity];
+std::atomic<size_t> g_code_high_water{0};
+
+bool pc_in_code(uintptr_t pc) {
+  size_t n = g_code_high_water.load(std::memory_order_acquire);
+  if (n > kCodeRangeCapacity) n = kCodeRangeCapacity;
+  for (size_t i = 0; i < n; ++i) {
+    uintptr_t begin = g_code_ranges[i].begin.load(std::memory_order_acquire);
+    if (begin != 0 && pc >= begin && pc < g_code_ranges[i].end.load(std::memory_order_acquire)) return true;
   }
   return false;
 }
@@ -95,6 +123,18 @@ void handle_fault(int sig, siginfo_t* info, void* context) {
   Activation* activation = tls_activation;
   if (activation != nullptr && info != nullptr && info->si_code > 0 &&
       address_in_reservation(reinterpret_cast<uintptr_t>(info->si_addr))) {
+#if defined(__x86_64__) && defined(__linux__)
+    auto* uc = static_cast<ucontext_t*>(context);
+    auto pc = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RIP]);
+    if (activation->fault_redirect != 0 && pc_in_code(pc)) {
+      // Below the red zone is not needed: the faulting frame never resumes.
+      auto sp = (static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RSP]) & ~uintptr_t{15}) - 8;
+      *reinterpret_cast<uintptr_t*>(sp) = pc;
+      uc->uc_mcontext.gregs[REG_RSP] = static_cast<greg_t>(sp);
+      uc->uc_mcontext.gregs[REG_RIP] = static_cast<greg_t>(activation->fault_redirect);
+      return;
+    }
+#endif
     siglongjmp(activation->jump, 1);
   }
   pass_on(sig, info, context);
@@ -179,6 +219,32 @@ void unregister_memory_reservation(const uint8_t* base) {
   for (size_t i = 0; i < n && i < kRegistryCapacity; ++i) {
     uintptr_t expected = value;
     if (g_reservations[i].compare_exchange_strong(expected, 0, std::memory_order_acq_rel)) return;
+  }
+}
+
+bool register_code_range(uintptr_t begin, uintptr_t end) {
+  for (size_t i = 0; i < kCodeRangeCapacity; ++i) {
+    uintptr_t expected = 0;
+    // Claim the slot through `end`, then publish `begin`, which readers test first.
+    if (g_code_ranges[i].end.compare_exchange_strong(expected, end, std::memory_order_acq_rel)) {
+      g_code_ranges[i].begin.store(begin, std::memory_order_release);
+      size_t high = g_code_high_water.load(std::memory_order_relaxed);
+      while (high < i + 1 && !g_code_high_water.compare_exchange_weak(high, i + 1, std::memory_order_acq_rel)) {
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+void unregister_code_range(uintptr_t begin) {
+  size_t n = g_code_high_water.load(std::memory_order_acquire);
+  for (size_t i = 0; i < n && i < kCodeRangeCapacity; ++i) {
+    uintptr_t expected = begin;
+    if (g_code_ranges[i].begin.compare_exchange_strong(expected, 0, std::memory_order_acq_rel)) {
+      g_code_ranges[i].end.store(0, std::memory_order_release);
+      return;
+    }
   }
 }
 

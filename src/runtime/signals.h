@@ -21,7 +21,15 @@ void unregister_memory_reservation(const uint8_t* base);
 struct Activation {
   sigjmp_buf jump;
   Activation* prev;
+  // Tier 2: a fault in registered machine code "calls" this instead of
+  // jumping (see the banner of signals.cpp); 0 = always jump.
+  uintptr_t fault_redirect = 0;
 };
+
+// Records [begin, end) as tier-2 machine code (false if the registry is
+// full: faults there then jump like tier 0's, with a shorter backtrace).
+bool register_code_range(uintptr_t begin, uintptr_t end);
+void unregister_code_range(uintptr_t begin);
 
 // Installs the process-wide SIGSEGV/SIGBUS handler (once) and this thread's
 // alternate signal stack (once per thread). Call before entering wasm.

@@ -1,8 +1,8 @@
 // Tier 2's compiler: one walk of the shared BodyDecoder per function with an
 // interface that builds LLVM IR, a function pass pipeline chosen for wasm,
-// and ORC LLJIT for machine code, with the functions split into partitions
-// that are optimised and compiled on parallel threads. Conventions are in
-// src/llvm/abi.h.
+// and LLVM's code generator, which emits one ELF object per partition of the
+// functions (partitions are built and compiled on parallel threads). The
+// engine loads the objects itself. Conventions are in src/llvm/abi.h.
 //
 // Diagnosis: $SKIFF_LLVM_TIMING=1 (phase times), $SKIFF_LLVM_OPTIONS="-time-passes"
 // (LLVM's flags), $SKIFF_LLVM_DUMP_BEFORE / _AFTER=FILE (IR),
@@ -23,11 +23,10 @@
 // memories are guard-page reservations and the engine turns the fault into
 // a trap.
 #include <llvm/ADT/StringMap.h>
-#include <llvm/ExecutionEngine/Orc/Core.h>
-#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
-#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
-#include <llvm/ExecutionEngine/Orc/LLJIT.h>
-#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/LegacyPassManager.h>
+#include <llvm/MC/TargetRegistry.h>
+#include <llvm/TargetParser/Host.h>
+#include <llvm/TargetParser/SubtargetFeature.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/InlineAsm.h>
 #include <llvm/TargetParser/Triple.h>
@@ -50,6 +49,7 @@
 #include <cstdlib>
 #include <cstddef>
 #include <cstring>
+#include <atomic>
 #include <mutex>
 #include <algorithm>
 #include <optional>
@@ -57,7 +57,7 @@
 #include <unordered_map>
 
 #include "llvm/abi.h"
-#include "llvm/compiler/fallback_ops.h"
+#include "llvm/fallback_ops.h"
 #include "wasm/body_decoder.h"
 
 namespace skiff::llvmjit {
@@ -79,12 +79,7 @@ using wasm::op_info;
 #pragma GCC diagnostic ignored "-Winvalid-offsetof"
 constexpr uint64_t kCtxStore = offsetof(JitContext, store);
 constexpr uint64_t kCtxStackLimit = offsetof(JitContext, stack_limit);
-constexpr uint64_t kStoreFrames = offsetof(rt::Store, frames);
-constexpr uint64_t kStoreFrameDepth = offsetof(rt::Store, frame_depth);
-constexpr uint64_t kStoreMaxCallDepth = offsetof(rt::Store, max_call_depth);
 constexpr uint64_t kStoreCheckInterrupts = offsetof(rt::Store, check_interrupts);
-constexpr uint64_t kFrameSize = sizeof(rt::CallFrame);
-constexpr uint64_t kFrameFunc = offsetof(rt::CallFrame, func);
 constexpr uint64_t kInstanceFuncs = offsetof(rt::Instance, funcs);
 constexpr uint64_t kInstanceMemories = offsetof(rt::Instance, memories);
 constexpr uint64_t kInstanceGlobals = offsetof(rt::Instance, globals);
@@ -120,6 +115,7 @@ struct ModuleState {
   llvm::Type* v128;
   llvm::PointerType* ptr;
   std::vector<llvm::Function*> funcs;  // internal functions, by function index (null for imports)
+  std::vector<bool> in_batch;          // by function index: compiled in this request
   std::unordered_map<std::string, llvm::FunctionCallee> decls;
 
   ModuleState(llvm::LLVMContext& c, llvm::Module& m, const wasm::Module& w)
@@ -165,9 +161,16 @@ struct ModuleState {
     if (fn == nullptr) {
       fn = llvm::Function::Create(internal_type(wasm.func_type(index)), llvm::GlobalValue::ExternalLinkage,
                                   func_name(index), mod);
-      fn->addFnAttr(llvm::Attribute::NoUnwind);
+      set_attributes(fn);
     }
     return fn;
+  }
+  // Frame pointers everywhere: backtraces walk the chain (jit.cpp). Ours are
+  // dso_local: they are linked into one region, so calls are direct.
+  static void set_attributes(llvm::Function* fn) {
+    fn->addFnAttr(llvm::Attribute::NoUnwind);
+    fn->addFnAttr("frame-pointer", "all");
+    fn->setDSOLocal(true);
   }
   static std::string func_name(uint32_t index) { return "wasm_func_" + std::to_string(index); }
 
@@ -384,7 +387,7 @@ class FunctionCompiler {
   }
 
   void call(S& s, uint32_t func_index, const FuncType& type, V* args) {
-    if (func_index < m_.wasm.num_imported_funcs) {
+    if (!m_.in_batch[func_index]) {  // an import, or a function compiled another time (or never)
       call_through_buffer(s, type, args, [&](llvm::Value* buf) {
         b_.CreateCall(helper("skiff_rt_call", m_.b.getVoidTy(), {m_.ptr, m_.ptr, m_.i32, m_.ptr}),
                       {ctx_, inst_, b_.getInt32(func_index), buf});
@@ -494,17 +497,9 @@ class FunctionCompiler {
     llvm::Value* limit = load_at(m_.i64, ctx_, kCtxStackLimit);
     trap_if(b_.CreateICmpULT(b_.CreatePtrToInt(sp, m_.i64), limit), TrapKind::StackExhausted);
     store_ = load_at(m_.ptr, ctx_, kCtxStore);
-    depth_ = load_at(m_.i32, store_, kStoreFrameDepth);
-    llvm::Value* max_depth = load_at(m_.i32, store_, kStoreMaxCallDepth);
-    trap_if(b_.CreateICmpUGE(depth_, max_depth), TrapKind::StackExhausted);
-    llvm::Value* frames = load_at(m_.ptr, store_, kStoreFrames);
-    llvm::Value* frame = b_.CreateInBoundsGEP(m_.i8, frames, b_.CreateMul(b_.CreateZExt(depth_, m_.i64), b_.getInt64(kFrameSize)));
-    llvm::Value* self = vector_elem(inst_, kInstanceFuncs, b_.getInt64(func_index_));
-    b_.CreateStore(self, byte_gep(frame, kFrameFunc));
-    b_.CreateStore(b_.CreateAdd(depth_, b_.getInt32(1)), byte_gep(store_, kStoreFrameDepth));
     // Fuel and epoch: the store's flag, read at entry and after every call
     // (a host function may set fuel or a deadline), guards an out-of-line
-    // check; the function is already in store.frames, as in tier 0.
+    // check, made after the stack check as tier 0 does.
     checking_ = alloca(m_.i8);
     reload_checking();
     check_interrupts();
@@ -526,7 +521,6 @@ class FunctionCompiler {
 
   void emit_return(S& s, C& fn) {
     b_.SetInsertPoint(return_bb_);
-    b_.CreateStore(depth_, byte_gep(store_, kStoreFrameDepth));
     const FuncType& ft = s.type;
     std::vector<llvm::Value*> results;
     uint32_t slot = fn.slot_base;
@@ -644,8 +638,37 @@ class FunctionCompiler {
       case Opcode::I64Load16U: return b_.CreateZExt(ld(i16), m_.i64);
       case Opcode::I64Load32S: return b_.CreateSExt(ld(m_.i32), m_.i64);
       case Opcode::I64Load32U: return b_.CreateZExt(ld(m_.i32), m_.i64);
+      case Opcode::V128Load8x8S: return v128(b_.CreateSExt(ld(vec(8, 8)), vec(16, 8)));
+      case Opcode::V128Load8x8U: return v128(b_.CreateZExt(ld(vec(8, 8)), vec(16, 8)));
+      case Opcode::V128Load16x4S: return v128(b_.CreateSExt(ld(vec(16, 4)), vec(32, 4)));
+      case Opcode::V128Load16x4U: return v128(b_.CreateZExt(ld(vec(16, 4)), vec(32, 4)));
+      case Opcode::V128Load32x2S: return v128(b_.CreateSExt(ld(vec(32, 2)), vec(64, 2)));
+      case Opcode::V128Load32x2U: return v128(b_.CreateZExt(ld(vec(32, 2)), vec(64, 2)));
+      case Opcode::V128Load8Splat: return v128(b_.CreateVectorSplat(16, ld(i8)));
+      case Opcode::V128Load16Splat: return v128(b_.CreateVectorSplat(8, ld(i16)));
+      case Opcode::V128Load32Splat: return v128(b_.CreateVectorSplat(4, ld(m_.i32)));
+      case Opcode::V128Load64Splat: return v128(b_.CreateVectorSplat(2, ld(m_.i64)));
+      case Opcode::V128Load32Zero:
+        return v128(b_.CreateInsertElement(llvm::Constant::getNullValue(vec(32, 4)), ld(m_.i32), uint64_t{0}));
+      case Opcode::V128Load64Zero:
+        return b_.CreateInsertElement(llvm::Constant::getNullValue(m_.v128), ld(m_.i64), uint64_t{0});
+      case Opcode::V128Load8Lane: return load_lane(args[1], ld(i8), 8, imm.lane);
+      case Opcode::V128Load16Lane: return load_lane(args[1], ld(i16), 16, imm.lane);
+      case Opcode::V128Load32Lane: return load_lane(args[1], ld(m_.i32), 32, imm.lane);
+      case Opcode::V128Load64Lane: return load_lane(args[1], ld(m_.i64), 64, imm.lane);
       default: return fallback(op, info, imm, args, p);
     }
+  }
+
+  // SIMD memory accesses are expanded here like scalar ones, so every wasm
+  // memory access (and any guard-page fault) happens in compiled code.
+  llvm::Type* vec(unsigned bits, unsigned lanes) {
+    return llvm::FixedVectorType::get(b_.getIntNTy(bits), lanes);
+  }
+  llvm::Value* v128(llvm::Value* x) { return b_.CreateBitCast(x, m_.v128); }
+  llvm::Value* lanes_of(const V& v, unsigned bits) { return b_.CreateBitCast(get(v), vec(bits, 128 / bits)); }
+  llvm::Value* load_lane(const V& vector, llvm::Value* scalar, unsigned bits, uint32_t lane) {
+    return v128(b_.CreateInsertElement(lanes_of(vector, bits), scalar, uint64_t{lane}));
   }
 
   void store(Opcode op, const OpInfo& info, const Immediates& imm, V* args) {
@@ -662,6 +685,10 @@ class FunctionCompiler {
       case Opcode::I32Store16:
       case Opcode::I64Store16: st(b_.CreateTrunc(get(args[1]), b_.getInt16Ty())); return;
       case Opcode::I64Store32: st(b_.CreateTrunc(get(args[1]), m_.i32)); return;
+      case Opcode::V128Store8Lane: st(b_.CreateExtractElement(lanes_of(args[1], 8), uint64_t{imm.lane})); return;
+      case Opcode::V128Store16Lane: st(b_.CreateExtractElement(lanes_of(args[1], 16), uint64_t{imm.lane})); return;
+      case Opcode::V128Store32Lane: st(b_.CreateExtractElement(lanes_of(args[1], 32), uint64_t{imm.lane})); return;
+      case Opcode::V128Store64Lane: st(b_.CreateExtractElement(lanes_of(args[1], 64), uint64_t{imm.lane})); return;
       default: fallback(op, info, imm, args, p); return;
     }
   }
@@ -993,7 +1020,6 @@ class FunctionCompiler {
   llvm::Value* inst_ = nullptr;
   llvm::Value* mem_ = nullptr;
   llvm::Value* store_ = nullptr;
-  llvm::Value* depth_ = nullptr;
   llvm::AllocaInst* checking_ = nullptr;  // i8: the store's check_interrupts as last read
   std::vector<llvm::AllocaInst*> locals_;
   std::unordered_map<uint64_t, llvm::AllocaInst*> slots_;
@@ -1078,16 +1104,6 @@ void optimize(llvm::Module& mod, llvm::TargetMachine& tm) {
   mpm.run(mod, mam);
 }
 
-struct JitHandle {
-  std::unique_ptr<llvm::orc::LLJIT> jit;
-};
-
-std::string to_string(llvm::Error err) {
-  std::string out;
-  llvm::handleAllErrors(std::move(err), [&](const llvm::ErrorInfoBase& e) { out += e.message(); });
-  return out;
-}
-
 // $SKIFF_LLVM_TIMING=1 prints the time of each compile phase to stderr.
 struct PhaseTimer {
   bool on = std::getenv("SKIFF_LLVM_TIMING") != nullptr;
@@ -1101,26 +1117,34 @@ struct PhaseTimer {
   }
 };
 
-// Functions are split into partitions, each an LLVM module of its own
-// (own context), which ORC optimises and compiles on separate threads.
-// Bodies go to the lightest partition, largest first; small modules stay in
-// one partition (threads would cost more than they save).
+// Functions are split into partitions, each an LLVM module of its own (own
+// context) that a worker thread builds, optimises and compiles to an
+// object. Bodies go to the lightest partition, largest first. Small batches
+// stay in one partition (threads would cost more than they save); large
+// ones get several partitions per thread, so progress moves steadily.
 constexpr size_t kMinPartitionBytes = 8 * 1024;
+constexpr size_t kTargetPartitionBytes = 64 * 1024;
 
-std::vector<std::vector<uint32_t>> partition_functions(const wasm::Module& wasm) {
+size_t worker_count() {
+  size_t count = std::max<size_t>(1, std::min<size_t>(std::thread::hardware_concurrency(), 8));
+  if (const char* env = std::getenv("SKIFF_LLVM_THREADS"); env != nullptr && std::atoi(env) > 0)
+    count = static_cast<size_t>(std::atoi(env));
+  if (llvm::TimePassesIsEnabled) count = 1;  // LLVM's pass timers are not thread-safe
+  return count;
+}
+
+std::vector<std::vector<uint32_t>> partition_functions(const wasm::Module& wasm, const std::vector<uint32_t>& funcs,
+                                                       size_t workers) {
   size_t total = 0;
   std::vector<std::pair<size_t, uint32_t>> by_size;  // body bytes, function index
-  for (uint32_t i = wasm.num_imported_funcs; i < wasm.funcs.size(); ++i) {
+  for (uint32_t i : funcs) {
     const wasm::FunctionBody& body = wasm.body(i);
     size_t bytes = body.body_end - body.body_offset;
     total += bytes;
     by_size.emplace_back(bytes, i);
   }
-  size_t count = std::max<size_t>(1, std::min<size_t>(std::thread::hardware_concurrency(), 8));
-  if (const char* env = std::getenv("SKIFF_LLVM_THREADS"); env != nullptr && std::atoi(env) > 0)
-    count = static_cast<size_t>(std::atoi(env));
-  count = std::min(count, std::max<size_t>(1, total / kMinPartitionBytes));
-  if (llvm::TimePassesIsEnabled) count = 1;  // LLVM's pass timers are not thread-safe
+  size_t count = std::min(workers, std::max<size_t>(1, total / kMinPartitionBytes));
+  if (count > 1) count = std::max(count, std::min<size_t>(256, total / kTargetPartitionBytes));
   std::vector<std::vector<uint32_t>> parts(count);
   std::vector<size_t> load(count, 0);
   std::stable_sort(by_size.begin(), by_size.end(), [](auto& a, auto& b) { return a.first > b.first; });
@@ -1132,11 +1156,12 @@ std::vector<std::vector<uint32_t>> partition_functions(const wasm::Module& wasm)
   return parts;
 }
 
-// Builds the IR of one partition; false with output.error set on failure.
-bool build_partition(const wasm::Module& wasm, const std::vector<uint32_t>& members, bool alone,
-                     llvm::Module& mod, CompileOutput& output) {
+// Builds the IR of one partition; false with `error` set on failure.
+bool build_partition(const wasm::Module& wasm, const std::vector<bool>& in_batch, const std::vector<uint32_t>& members,
+                     bool alone, llvm::Module& mod, std::string& error) {
   ModuleState m(mod.getContext(), mod, wasm);
   m.funcs.assign(wasm.funcs.size(), nullptr);
+  m.in_batch = in_batch;
   std::vector<llvm::Function*> entries;
   llvm::FunctionType* entry_type = llvm::FunctionType::get(m.b.getVoidTy(), {m.ptr, m.ptr, m.ptr}, false);
   for (uint32_t i : members) {
@@ -1144,10 +1169,10 @@ bool build_partition(const wasm::Module& wasm, const std::vector<uint32_t>& memb
     auto* fn = llvm::Function::Create(m.internal_type(wasm.func_type(i)),
                                       alone ? llvm::GlobalValue::InternalLinkage : llvm::GlobalValue::ExternalLinkage,
                                       ModuleState::func_name(i), mod);
-    fn->addFnAttr(llvm::Attribute::NoUnwind);
+    ModuleState::set_attributes(fn);
     m.funcs[i] = fn;
     auto* entry = llvm::Function::Create(entry_type, llvm::GlobalValue::ExternalLinkage, entry_name(i), mod);
-    entry->addFnAttr(llvm::Attribute::NoUnwind);
+    ModuleState::set_attributes(entry);
     entries.push_back(entry);
   }
   for (size_t k = 0; k < members.size(); ++k) {
@@ -1156,7 +1181,7 @@ bool build_partition(const wasm::Module& wasm, const std::vector<uint32_t>& memb
     wasm::BodyDecoder<wasm::NoValidation, FunctionCompiler> decoder(wasm, i, fc);
     auto decoded = decoder.decode();
     if (!decoded.ok()) {
-      output.error = "function " + std::to_string(i) + ": " + decoded.error().to_string();
+      error = "function " + std::to_string(i) + ": " + decoded.error().to_string();
       return false;
     }
     build_entry(m, i, entries[k]);
@@ -1164,7 +1189,7 @@ bool build_partition(const wasm::Module& wasm, const std::vector<uint32_t>& memb
   std::string verify_errors;
   llvm::raw_string_ostream verify_stream(verify_errors);
   if (llvm::verifyModule(mod, &verify_stream)) {
-    output.error = "invalid IR: " + verify_stream.str().substr(0, 2000);
+    error = "invalid IR: " + verify_stream.str().substr(0, 2000);
     return false;
   }
   return true;
@@ -1182,6 +1207,32 @@ void dump_partition(const llvm::Module& mod, const char* env) {
   if (!ec) mod.print(out, nullptr);
 }
 
+// The host as a code generation target: its triple, CPU and every feature
+// it has, as -march=native would pick. Code is position independent with
+// the small code model: the engine's loader keeps it in one region and
+// reaches the runtime helpers through stubs.
+struct HostTarget {
+  const llvm::Target* target = nullptr;
+  std::string triple, cpu, features, error;
+  llvm::CodeGenOptLevel level = llvm::CodeGenOptLevel::Default;
+
+  HostTarget() {
+    triple = llvm::sys::getProcessTriple();
+    target = llvm::TargetRegistry::lookupTarget(triple, error);
+    cpu = llvm::sys::getHostCPUName().str();
+    llvm::SubtargetFeatures list;
+    for (const auto& [name, on] : llvm::sys::getHostCPUFeatures()) list.AddFeature(name.str(), on);
+    features = list.getString();
+    if (const char* env = std::getenv("SKIFF_LLVM_CODEGEN"); env != nullptr && *env >= '0' && *env <= '3')
+      level = static_cast<llvm::CodeGenOptLevel>(*env - '0');
+  }
+  std::unique_ptr<llvm::TargetMachine> machine() const {
+    return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
+        triple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_, llvm::CodeModel::Small, level));
+  }
+  std::string id() const { return triple + " " + cpu + " " + features; }
+};
+
 bool compile(const CompileRequest& request, CompileOutput& output) {
   PhaseTimer timer;
   static std::once_flag init;
@@ -1196,116 +1247,81 @@ bool compile(const CompileRequest& request, CompileOutput& output) {
       llvm::cl::ParseCommandLineOptions(static_cast<int>(argv.size()), argv.data());
     }
   });
+  static const HostTarget host;
+  if (host.target == nullptr) {
+    output.error = "no LLVM target for " + host.triple + ": " + host.error;
+    return false;
+  }
   if (!vector_layout_ok()) {
     output.error = "unsupported std::vector layout";
     return false;
   }
   const wasm::Module& wasm = *request.module;
-
-  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!jtmb) {
-    output.error = to_string(jtmb.takeError());
-    return false;
+  std::vector<uint32_t> funcs = request.funcs;
+  if (funcs.empty())
+    for (uint32_t i = wasm.num_imported_funcs; i < wasm.funcs.size(); ++i) funcs.push_back(i);
+  std::vector<bool> in_batch(wasm.funcs.size(), false);
+  for (uint32_t i : funcs) {
+    if (i < wasm.num_imported_funcs || i >= wasm.funcs.size()) {
+      output.error = "function " + std::to_string(i) + " is not a defined function";
+      return false;
+    }
+    in_batch[i] = true;
   }
-  jtmb->setCodeGenOptLevel(llvm::CodeGenOptLevel::Default);
-  if (const char* level = std::getenv("SKIFF_LLVM_CODEGEN"); level != nullptr && *level >= '0' && *level <= '3')
-    jtmb->setCodeGenOptLevel(static_cast<llvm::CodeGenOptLevel>(*level - '0'));
-  auto data_layout = jtmb->getDefaultDataLayoutForTarget();
-  if (!data_layout) {
-    output.error = to_string(data_layout.takeError());
-    return false;
-  }
-  const std::vector<std::vector<uint32_t>> parts = partition_functions(wasm);
+  const size_t workers = worker_count();
+  const std::vector<std::vector<uint32_t>> parts = partition_functions(wasm, funcs, workers);
+  const llvm::DataLayout data_layout = host.machine()->createDataLayout();
   timer.lap("init");
 
-  std::vector<llvm::orc::ThreadSafeModule> modules;
-  for (size_t p = 0; p < parts.size(); ++p) {
-    auto context = std::make_unique<llvm::LLVMContext>();
-    auto mod = std::make_unique<llvm::Module>(parts.size() == 1 ? "wasm" : "wasm." + std::to_string(p), *context);
-    mod->setDataLayout(*data_layout);
-    mod->setTargetTriple(jtmb->getTargetTriple().str());
-    if (!build_partition(wasm, parts[p], parts.size() == 1, *mod, output)) return false;
-    dump_partition(*mod, "SKIFF_LLVM_DUMP_BEFORE");
-    modules.emplace_back(std::move(mod), std::move(context));
-  }
-  timer.lap("build IR");
-
-  llvm::orc::LLJITBuilder builder;
-  builder.setJITTargetMachineBuilder(*jtmb);
-  if (parts.size() > 1) builder.setNumCompileThreads(static_cast<unsigned>(parts.size()));
-  auto jit = builder.create();
-  if (!jit) {
-    output.error = to_string(jit.takeError());
-    return false;
-  }
-  // Optimisation runs where ORC compiles: on the compile threads.
-  (*jit)->getIRTransformLayer().setTransform(
-      [jtmb = *jtmb](llvm::orc::ThreadSafeModule tsm,
-                     llvm::orc::MaterializationResponsibility&) mutable -> llvm::Expected<llvm::orc::ThreadSafeModule> {
-        auto tm = jtmb.createTargetMachine();
-        if (!tm) return tm.takeError();
-        tsm.withModuleDo([&](llvm::Module& mod) {
-          optimize(mod, **tm);
-          dump_partition(mod, "SKIFF_LLVM_DUMP_AFTER");
-        });
-        return tsm;
-      });
-  llvm::orc::JITDylib& lib = (*jit)->getMainJITDylib();
-  const llvm::DataLayout& dl = (*jit)->getDataLayout();
-  auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(dl.getGlobalPrefix());
-  if (!process) {
-    output.error = to_string(process.takeError());
-    return false;
-  }
-  lib.addGenerator(std::move(*process));
-  llvm::orc::SymbolMap symbols;
-  auto add_symbol = [&](const std::string& name, const void* address) {
-    symbols[(*jit)->mangleAndIntern(name)] = llvm::orc::ExecutorSymbolDef(
-        llvm::orc::ExecutorAddr::fromPtr(address), llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable);
+  // Workers take partitions in order; each builds, optimises and emits one
+  // object with its own context and target machine.
+  std::vector<std::string> objects(parts.size());
+  std::vector<std::string> errors(parts.size());
+  std::atomic<size_t> next{0};
+  std::atomic<uint32_t> done{0};
+  std::mutex progress_mutex;
+  const uint32_t total = static_cast<uint32_t>(funcs.size());
+  auto work = [&] {
+    for (size_t p = next++; p < parts.size(); p = next++) {
+      llvm::LLVMContext context;
+      llvm::Module mod(parts.size() == 1 ? "wasm" : "wasm." + std::to_string(p), context);
+      mod.setDataLayout(data_layout);
+      mod.setTargetTriple(host.triple);
+      if (!build_partition(wasm, in_batch, parts[p], parts.size() == 1, mod, errors[p])) continue;
+      dump_partition(mod, "SKIFF_LLVM_DUMP_BEFORE");
+      std::unique_ptr<llvm::TargetMachine> tm = host.machine();
+      optimize(mod, *tm);
+      dump_partition(mod, "SKIFF_LLVM_DUMP_AFTER");
+      llvm::SmallVector<char, 0> buffer;
+      llvm::raw_svector_ostream stream(buffer);
+      llvm::legacy::PassManager codegen;
+      if (tm->addPassesToEmitFile(codegen, stream, nullptr, llvm::CodeGenFileType::ObjectFile)) {
+        errors[p] = "the target cannot emit object files";
+        continue;
+      }
+      codegen.run(mod);
+      objects[p].assign(buffer.data(), buffer.size());
+      uint32_t now = done += static_cast<uint32_t>(parts[p].size());
+      if (request.progress != nullptr) {
+        std::lock_guard lock(progress_mutex);
+        request.progress(request.progress_user, now, total);
+      }
+    }
   };
-  for (size_t i = 0; i < request.num_helpers; ++i) add_symbol(request.helpers[i].name, request.helpers[i].address);
-  for (size_t op = 0; op < wasm::kOpcodeCount; ++op) {
-    if (FallbackOp fb = fallback_op(static_cast<Opcode>(op)))
-      add_symbol(std::string("skiff_op_") + kOpNames[op], reinterpret_cast<const void*>(fb));
-  }
-  if (auto err = lib.define(llvm::orc::absoluteSymbols(std::move(symbols)))) {
-    output.error = to_string(std::move(err));
-    return false;
-  }
-  for (llvm::orc::ThreadSafeModule& tsm : modules) {
-    if (auto err = (*jit)->addIRModule(std::move(tsm))) {
-      output.error = to_string(std::move(err));
-      return false;
-    }
-  }
-  timer.lap("jit setup");
-
-  // One lookup of every entry: ORC materialises the partitions concurrently.
-  llvm::orc::SymbolLookupSet names;
-  std::vector<llvm::orc::SymbolStringPtr> interned;
-  for (uint32_t i = wasm.num_imported_funcs; i < wasm.funcs.size(); ++i) {
-    interned.push_back((*jit)->mangleAndIntern(entry_name(i)));
-    names.add(interned.back());
-  }
-  auto found = (*jit)->getExecutionSession().lookup(llvm::orc::makeJITDylibSearchOrder(&lib), std::move(names));
-  if (!found) {
-    output.error = to_string(found.takeError());
-    return false;
-  }
-  output.entries.clear();
-  for (const llvm::orc::SymbolStringPtr& name : interned) {
-    auto it = found->find(name);
-    if (it == found->end()) {
-      output.error = "tier 2: no machine code for " + std::string(*name);
-      return false;
-    }
-    output.entries.push_back(it->second.getAddress().toPtr<void*>());
-  }
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < std::min(workers, parts.size()); ++t) threads.emplace_back(work);
+  work();
+  for (std::thread& t : threads) t.join();
   timer.lap("compile");
   if (llvm::TimePassesIsEnabled) llvm::reportAndResetTimings(&llvm::errs());
-  auto* handle = new JitHandle;
-  handle->jit = std::move(*jit);
-  output.handle = handle;
+  for (const std::string& error : errors) {
+    if (!error.empty()) {
+      output.error = error;
+      return false;
+    }
+  }
+  output.objects = std::move(objects);
+  output.target = host.id();
   return true;
 }
 
@@ -1320,10 +1336,6 @@ extern "C" {
 [[gnu::visibility("default")]] bool skiff_llvm_compile(const skiff::llvmjit::CompileRequest* request,
                                                        skiff::llvmjit::CompileOutput* output) {
   return skiff::llvmjit::compile(*request, *output);
-}
-
-[[gnu::visibility("default")]] void skiff_llvm_release(void* handle) {
-  delete static_cast<skiff::llvmjit::JitHandle*>(handle);
 }
 
 }  // extern "C"

@@ -2,10 +2,11 @@
 // operand layout is derived from each ops:: function's signature, as the
 // interpreter's handlers do; the build's -ffp-contract=off keeps the
 // semantics exact here too.
-#include "llvm/compiler/fallback_ops.h"
+#include "llvm/fallback_ops.h"
 
 #include <cstring>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 
 #include "interp/numerics.h"
@@ -117,5 +118,20 @@ static_assert(std::size(kFallbacks) == wasm::kOpcodeCount);
 }  // namespace
 
 FallbackOp fallback_op(wasm::Opcode op) { return kFallbacks[static_cast<size_t>(op)]; }
+
+FallbackOp find_fallback_op(std::string_view symbol) {
+  static const std::unordered_map<std::string_view, FallbackOp> by_name = [] {
+    static const char* const names[] = {
+#define SKIFF_OP(name, text, prefix, code, imm, cls, sig, arg) "skiff_op_" #name,
+#include "wasm/opcodes.def"
+    };
+    std::unordered_map<std::string_view, FallbackOp> map;
+    for (size_t i = 0; i < std::size(names); ++i)
+      if (kFallbacks[i] != nullptr) map.emplace(names[i], kFallbacks[i]);
+    return map;
+  }();
+  auto it = by_name.find(symbol);
+  return it == by_name.end() ? nullptr : it->second;
+}
 
 }  // namespace skiff::llvmjit

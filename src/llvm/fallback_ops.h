@@ -11,6 +11,7 @@
 // The return value is a TrapKind (Trap class) or 0.
 #pragma once
 #include <cstdint>
+#include <string_view>
 
 #include "wasm/types.h"
 
@@ -23,5 +24,9 @@ inline constexpr uint32_t kFallbackImmCell = 3;
 
 // Null for Special opcodes.
 FallbackOp fallback_op(wasm::Opcode op);
+
+// Compiled code names them skiff_op_<Opcode enumerator> (e.g.
+// skiff_op_I8x16Shuffle); null for any other name.
+FallbackOp find_fallback_op(std::string_view symbol);
 
 }  // namespace skiff::llvmjit
