@@ -23,8 +23,8 @@ run: build
 test: build
 	@cd $(BUILD) && ctest --output-on-failure
 
-# TIER=interp|jit runs one tier; without TIER every tier runs.
-SPEC_TIERS = $(if $(TIER),$(TIER),interp jit)
+# TIER=interp|jit|aot runs one tier; without TIER every tier runs (aot: each module through a .skc round trip).
+SPEC_TIERS = $(if $(TIER),$(TIER),interp jit aot)
 spec: build
 	@set -e; for tier in $(SPEC_TIERS); do \
 	  echo "== spec: tier $$tier"; \

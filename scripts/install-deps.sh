@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libgtest-dev nlohmann-json3-dev libcli11-dev
   wabt            # wast2json for the spec testsuite
+  binaryen        # wasm-opt --translate-to-fuzz: random modules for the tier differential test
   jq              # reads the wasi-testsuite's .json expectations
   clang lld wasi-libc libclang-rt-dev-wasm32  # C test programs -> wasm32-wasi
   python3         # bench/run

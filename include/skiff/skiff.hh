@@ -92,8 +92,16 @@ enum class Tier : uint8_t { Interp, Jit };
 
 struct EngineConfig {
   Tier tier = Tier::Interp;
-  uint32_t max_call_depth = 10000;          // wasm frames per call into wasm
+  // Wasm frames per call into wasm, on the interpreter. Machine code (tier
+  // 2) is bounded by the native stack instead: its frames are not counted.
+  uint32_t max_call_depth = 10000;
   uint64_t value_stack_bytes = 64ull << 20; // reserved per store, committed on use
+  // Tier 2's on-disk cache of compiled modules (.skc files named by a hash
+  // of the module and of the code configuration); empty: no cache.
+  std::string cache_dir;
+  // Called from compile threads while tier 2 compiles a whole module
+  // (functions done of total), e.g. for a progress display.
+  std::function<void(uint32_t done, uint32_t total)> compile_progress;
 };
 
 // Configuration and code shared by all stores. Thread-safe; copies share
@@ -170,6 +178,15 @@ class Module {
   static Result<std::vector<uint8_t>> read_file(const std::string& path);
   // Decodes only (for assert_malformed / `skiff inspect` of invalid modules).
   static Result<void> decode_only(std::vector<uint8_t> bytes);
+
+  // Ahead of time: compiles every function with tier 2 and returns a .skc
+  // file (wasm bytes + machine code + metadata) for deserialize().
+  static Result<std::vector<uint8_t>> precompile(const Engine& engine, std::vector<uint8_t> wasm);
+  // Loads a .skc file written by precompile() of a compatible Skiff build on
+  // a compatible CPU, without LLVM; anything else is rejected with an error.
+  // A .skc is machine code: load only files from a trusted source.
+  static Result<Module> deserialize(const Engine& engine, std::span<const uint8_t> skc);
+  static bool is_precompiled(std::span<const uint8_t> bytes);
 
   std::vector<ImportDesc> imports() const;
   std::vector<ExportDesc> exports() const;

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "api/aot_cache.h"
 #include "llvm/jit.h"
 #include "runtime/runtime.h"
 #include "skiff/skiff.hh"
@@ -28,8 +29,9 @@ Result<Module> Module::compile(const Engine& engine, std::vector<uint8_t> bytes)
   SKIFF_TRY(wasm::validate_module(*module));
   Module out;
   auto compiled = rt::make_compiled_module(std::shared_ptr<const wasm::Module>(std::move(module)));
-  // Tier 2 compiles the whole module before anything runs.
-  if (engine.config().tier == Tier::Jit) SKIFF_TRY(llvmjit::compile_module(*compiled));
+  // Tier 2 compiles the whole module before anything runs (or takes it
+  // from the on-disk cache).
+  if (engine.config().tier == Tier::Jit) SKIFF_TRY(detail::compile_all(engine, *compiled));
   out.impl_ = std::move(compiled);
   return out;
 }

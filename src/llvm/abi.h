@@ -29,6 +29,7 @@
 //    helpers below; opcodes not expanded inline call skiff_op_NAME
 //    (fallback_ops.h). Both are resolved by name when the code is loaded.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -46,6 +47,25 @@ struct JitContext {
 };
 
 using EntryFn = void (*)(JitContext*, rt::Instance*, rt::Slot*);
+
+// Offsets of the runtime objects that machine code reads. AOT files record
+// them (with kAbiVersion), so code built against another layout never runs.
+namespace layout {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+inline constexpr uint64_t kCtxStore = offsetof(JitContext, store);
+inline constexpr uint64_t kCtxStackLimit = offsetof(JitContext, stack_limit);
+inline constexpr uint64_t kStoreCheckInterrupts = offsetof(rt::Store, check_interrupts);
+inline constexpr uint64_t kInstanceFuncs = offsetof(rt::Instance, funcs);
+inline constexpr uint64_t kInstanceMemories = offsetof(rt::Instance, memories);
+inline constexpr uint64_t kInstanceGlobals = offsetof(rt::Instance, globals);
+inline constexpr uint64_t kMemoryBase = offsetof(rt::MemoryInst, base);
+inline constexpr uint64_t kGlobalValue = offsetof(rt::GlobalInst, value);
+#pragma GCC diagnostic pop
+inline constexpr uint64_t kAll[] = {kCtxStore,        kCtxStackLimit,    kStoreCheckInterrupts, kInstanceFuncs,
+                                    kInstanceMemories, kInstanceGlobals, kMemoryBase,           kGlobalValue,
+                                    sizeof(rt::Slot),  static_cast<uint64_t>(TrapKind::Exit)};
+}  // namespace layout
 
 // Runtime helpers compiled code calls, by symbol name. Every one is defined
 // in the engine (src/llvm/jit.cpp); their C signatures are listed there.

@@ -60,6 +60,23 @@ struct CompiledFunc {
   // Tier 2 (src/llvm): machine code entry `void(llvmjit::JitContext*,
   // Instance*, Slot* args_results)`, or null when not compiled.
   std::atomic<void*> native_entry{nullptr};
+  // Tier::Auto (src/llvm/tierup.h): work left before the interpreter reports
+  // the function hot, in fuel units (calls and loop iterations). Counted only
+  // by code lowered for a module with a tier_up listener; racy decrements
+  // between threads may lose a count, which only delays the report.
+  std::atomic<int32_t> hotness_countdown{INT32_MAX};
+  std::atomic<bool> hot_reported{false};  // reported at most once
+};
+
+struct CompiledModule;
+
+// Tier::Auto: told (on the interpreting thread) when a function of `module`
+// becomes hot. Implemented by src/llvm/tierup.cpp, which compiles it in the
+// background; must return quickly.
+class HotFunctionListener {
+ public:
+  virtual ~HotFunctionListener() = default;
+  virtual void function_became_hot(std::shared_ptr<const CompiledModule> module, uint32_t defined_index) = 0;
 };
 
 // A module ready to instantiate: decoded and validated, with per-function
@@ -74,6 +91,13 @@ struct CompiledModule {
   // one batch per compilation (tier-up adds batches while the module runs).
   std::mutex native_mutex;
   std::vector<std::shared_ptr<void>> native_code;
+  // Runs a function that has machine code (llvmjit::execute); set for
+  // modules compiled for tier 2. The interpreter calls functions whose
+  // native_entry is set through it; null: it interprets them.
+  TrapKind (*native_executor)(Store&, FuncInst*, Slot*, Trap*) = nullptr;
+  // Tier::Auto: where the interpreter reports hot functions. Null for other
+  // modules, whose tier-0 code then has no hotness counters at all.
+  std::shared_ptr<HotFunctionListener> tier_up;
 };
 
 // Structurally equal function types get the same id, process wide, so

@@ -163,6 +163,42 @@ check "inspect function count" 0 "~functions: 6 (0 imported, 6 defined)" "" -- i
 check "inspect imports"        0 "~func   wasi_snapshot_preview1::fd_write" "" -- inspect "$w/wasi.wasm"
 check "inspect imported count" 0 "~functions: 3 (2 imported, 1 defined)" "" -- inspect "$w/wasi.wasm"
 
+# tier 2 ahead of time (.skc) and the compile cache. SKIFF_LLVM_LIB=/nonexistent
+# proves a run needs no LLVM: loading the compiler would fail.
+export SKIFF_CACHE_DIR="$work/cache"
+nollvm=/nonexistent/libskiff_llvm.so
+check "compile"                0 ""   "" -- compile "$w/arith.wasm" -o "$w/arith.skc"
+check "compile default output" 0 ""   "" -- compile "$w/trap.wasm"
+[ -f "$w/trap.skc" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL compile default output: no trap.skc"; }
+SKIFF_LLVM_LIB=$nollvm check "run .skc without LLVM" 0 "5" "" -- run --invoke add "$w/arith.skc" 2 3
+check "run .skc multi-value"   0 "9${nl}-4" "" -- run --invoke swap "$w/arith.skc" -4 9
+check "run .skc trap"          6 ""  "~integer divide by zero" -- run --invoke entry "$w/trap.skc" 0
+check "run .skc backtrace"     6 ""  "~middle"                 -- run --invoke entry "$w/trap.skc" 0
+check "run .skc stack exhausted" 6 "" "~call stack exhausted"  -- run --invoke recurse "$w/trap.skc" 0
+check "compile wasi"           0 ""  "" -- compile "$c/hello.wasm" -o "$w/hello.skc"
+SKIFF_LLVM_LIB=$nollvm check "run wasi .skc" 0 "hello, wasi" "" -- run "$w/hello.skc"
+check "compile invalid"        4 ""  "~type mismatch" -- compile "$w/invalid.wasm" -o "$w/invalid.skc"
+check "compile missing file"   3 ""  "~cannot read"   -- compile "$w/does-not-exist.wasm"
+# Damage anywhere is caught by the checksum; a cut file too.
+cp "$w/arith.skc" "$w/corrupt.skc"
+printf '\x5a' | dd of="$w/corrupt.skc" bs=1 seek=$(( $(stat -c %s "$w/arith.skc") / 2 )) conv=notrunc status=none
+check "corrupt .skc rejected"  4 ""  "~checksum mismatch" -- run --invoke add "$w/corrupt.skc" 2 3
+head -c 60 "$w/arith.skc" >"$w/cut.skc"
+check "truncated .skc rejected" 4 "" "~not a usable .skc file" -- run --invoke add "$w/cut.skc" 2 3
+check "jit fills the cache"    0 "5" "" -- run --tier=jit --invoke add "$w/arith.wasm" 2 3
+n=$(find "$work/cache" -name '*.skc' | wc -l)
+[ "$n" -eq 1 ] && { passed=$((passed + 1)); echo "ok   cache holds one entry"; } ||
+  { failed=$((failed + 1)); echo "FAIL cache holds one entry: $n"; }
+SKIFF_LLVM_LIB=$nollvm check "jit from the cache" 0 "5" "" -- run --tier=jit --invoke add "$w/arith.wasm" 2 3
+# A damaged entry is ignored and replaced.
+for f in "$work"/cache/*.skc; do printf '\x5a' | dd of="$f" bs=1 seek=100 conv=notrunc status=none; done
+check "damaged cache entry recompiled" 0 "5" "" -- run --tier=jit --invoke add "$w/arith.wasm" 2 3
+SKIFF_LLVM_LIB=$nollvm check "replaced cache entry" 0 "5" "" -- run --tier=jit --invoke add "$w/arith.wasm" 2 3
+SKIFF_CACHE_DIR="$work/cache2" check "--no-cache" 0 "5" "" -- run --no-cache --tier=jit --invoke add "$w/arith.wasm" 2 3
+[ ! -e "$work/cache2" ] && { passed=$((passed + 1)); echo "ok   --no-cache writes nothing"; } ||
+  { failed=$((failed + 1)); echo "FAIL --no-cache wrote $work/cache2"; }
+SKIFF_LLVM_LIB=$nollvm check "jit without LLVM" 2 "" "~tier 2 (LLVM) is unavailable" -- run --no-cache --tier=jit --invoke add "$w/arith.wasm" 2 3
+
 # usage and I/O errors
 check "missing file"           3 ""  "~cannot read"        -- run "$w/does-not-exist.wasm"
 check "validate missing file"  3 ""  "~cannot read"        -- validate "$w/does-not-exist.wasm"

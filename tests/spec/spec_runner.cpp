@@ -1,7 +1,7 @@
 // skiff_spec: runs the JSON that wast2json writes for the WebAssembly spec
 // testsuite (see ../shared/testsuite/FORMAT.md) against the public API.
 //
-//   skiff_spec [--tier=interp|jit] [--verbose] [--skip-list=FILE] [--max-details=N]
+//   skiff_spec [--tier=interp|jit|aot] [--verbose] [--skip-list=FILE] [--max-details=N]
 //              [--not-converted=FILE] [--timeout=SECONDS] [--no-fork] JSON...
 //
 // Each JSON file runs in a forked child so that an engine crash, a hang or a
@@ -42,6 +42,7 @@ struct Options {
   bool verbose = false;
   bool fork_per_file = true;
   skiff::Tier tier = skiff::Tier::Interp;
+  bool aot = false;  // every module through Module::precompile + deserialize (a .skc round trip)
   int max_details = 5;
   unsigned timeout_seconds = 600;
   std::string skip_list_path;
@@ -388,7 +389,7 @@ class FileRunner {
  public:
   FileRunner(const Options& opts, const std::vector<SkipRule>& rules, FileCounters& counters, int detail_fd)
       : opts_(opts), rules_(rules), counters_(counters), detail_fd_(detail_fd),
-        engine_(skiff::EngineConfig{.tier = opts.tier}), store_(engine_), linker_(engine_) {}
+        engine_(skiff::EngineConfig{.tier = opts.tier}), store_(engine_), linker_(engine_), aot_(opts.aot) {}
 
   // Runs every command; counters and details record the outcome.
   void run(const std::string& json_path) {
@@ -514,7 +515,11 @@ class FileRunner {
     std::string path = module_path(cmd);
     auto bytes = read_bytes(path);
     if (!bytes) return skiff::Error(skiff::ErrorCode::IoError, skiff::Error::kNoOffset, path);
-    return skiff::Module::compile(engine_, std::move(*bytes));
+    if (!aot_) return skiff::Module::compile(engine_, std::move(*bytes));
+    // Errors of malformed and invalid modules come from precompile, as from compile.
+    auto skc = skiff::Module::precompile(engine_, std::move(*bytes));
+    if (!skc) return skc.error();
+    return skiff::Module::deserialize(engine_, skc.value());
   }
 
   // The instance an action or register names (or the current one).
@@ -704,6 +709,7 @@ class FileRunner {
   skiff::Engine engine_;
   skiff::Store store_;
   skiff::Linker linker_;
+  bool aot_ = false;
   std::string spectest_error_;
   fs::path dir_;
   std::string file_name_;
@@ -800,7 +806,7 @@ FileOutcome run_forked(const Options& opts, const std::vector<SkipRule>& rules, 
 
 int usage(const char* error) {
   std::fprintf(stderr,
-               "skiff_spec: %s\nusage: skiff_spec [--tier=interp|jit] [--verbose] [--skip-list=FILE] "
+               "skiff_spec: %s\nusage: skiff_spec [--tier=interp|jit|aot] [--verbose] [--skip-list=FILE] "
                "[--max-details=N] [--not-converted=FILE] [--timeout=SECONDS] [--no-fork] JSON...\n",
                error);
   return 2;
@@ -821,13 +827,14 @@ int main(int argc, char** argv) {
     else if (auto v = value_of("--tier")) {
       if (*v == "interp") opts.tier = skiff::Tier::Interp;
       else if (*v == "jit") opts.tier = skiff::Tier::Jit;
-      else return usage(("unknown tier " + *v + " (available: interp, jit)").c_str());
+      else if (*v == "aot") opts.tier = skiff::Tier::Jit, opts.aot = true;
+      else return usage(("unknown tier " + *v + " (available: interp, jit, aot)").c_str());
     } else if (auto v = value_of("--skip-list")) opts.skip_list_path = *v;
     else if (auto v = value_of("--not-converted")) opts.not_converted_path = *v;
     else if (auto v = value_of("--max-details")) opts.max_details = std::atoi(v->c_str());
     else if (auto v = value_of("--timeout")) opts.timeout_seconds = static_cast<unsigned>(std::atoi(v->c_str()));
     else if (arg == "--help" || arg == "-h") {
-      std::printf("usage: skiff_spec [--tier=interp|jit] [--verbose] [--skip-list=FILE] [--max-details=N] "
+      std::printf("usage: skiff_spec [--tier=interp|jit|aot] [--verbose] [--skip-list=FILE] [--max-details=N] "
                   "[--not-converted=FILE] [--timeout=SECONDS] [--no-fork] JSON...\n");
       return 0;
     }

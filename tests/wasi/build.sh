@@ -12,6 +12,9 @@ fi
 for c in "$src_dir"/*.c; do
   name=$(basename "$c" .c)
   if [ ! -f "$out_dir/$name.wasm" ] || [ "$c" -nt "$out_dir/$name.wasm" ]; then
-    clang --target=wasm32-wasi -O2 -o "$out_dir/$name.wasm" "$c"
+    # Compile and link apart: clang runs binaryen's wasm-opt (which drops the
+    # name section the backtrace tests read) when it links with -O.
+    clang --target=wasm32-wasi -O2 -c -o "$out_dir/$name.o" "$c"
+    clang --target=wasm32-wasi -o "$out_dir/$name.wasm" "$out_dir/$name.o"
   fi
 done

@@ -3,6 +3,8 @@
 // "skiff: error: ...", and the exit code says which stage failed
 // (skiff::exit_code, documented in README.md).
 #include <CLI/CLI.hpp>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cinttypes>
 #include <cmath>
@@ -72,6 +74,15 @@ std::optional<skiff::Module> load(const skiff::Engine& engine, const std::string
   if (!read_file(path, bytes, error)) {
     exit = fail(ec::kIo, error);
     return std::nullopt;
+  }
+  // A .skc from `skiff compile` runs its machine code, whatever the tier.
+  if (skiff::Module::is_precompiled(bytes)) {
+    auto module = skiff::Module::deserialize(engine, bytes);
+    if (!module) {
+      exit = fail(ec::kInvalidModule, path + ": " + module.error().to_string());
+      return std::nullopt;
+    }
+    return std::move(module.value());
   }
   auto module = skiff::Module::compile(engine, std::move(bytes));
   if (!module) {
@@ -167,6 +178,7 @@ struct RunOptions {
   std::string argv0;
   std::string fuel, timeout, max_memory;  // resource limits; empty = none
   std::string tier = "interp";             // interp | jit
+  bool no_cache = false;
 };
 
 // HOST[::GUEST], as wasmtime spells it: `--dir .` maps the current directory as `.`.
@@ -197,6 +209,37 @@ std::string base_name(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// "compiling: 1234/5678 functions" on stderr while tier 2 compiles, when
+// stderr is a terminal; erased when done.
+class CompileProgress {
+ public:
+  CompileProgress() : on_(isatty(STDERR_FILENO) == 1) {}
+  ~CompileProgress() {
+    if (shown_) std::fprintf(stderr, "\r\033[K");
+  }
+  void attach(skiff::EngineConfig& config) {
+    if (!on_) return;
+    config.compile_progress = [this](uint32_t done, uint32_t total) {
+      std::fprintf(stderr, "\rcompiling: %u/%u functions", done, total);
+      std::fflush(stderr);
+      shown_ = true;
+    };
+  }
+
+ private:
+  bool on_;
+  bool shown_ = false;
+};
+
+// Tier 2's on-disk cache, as wasmtime keeps one: $SKIFF_CACHE_DIR, else
+// $XDG_CACHE_HOME/skiff, else ~/.cache/skiff.
+std::string default_cache_dir() {
+  if (const char* dir = std::getenv("SKIFF_CACHE_DIR")) return dir;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg == '/') return std::string(xdg) + "/skiff";
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home == '/') return std::string(home) + "/.cache/skiff";
+  return {};
+}
+
 int link_error(const std::string& path, const skiff::Module& module, const skiff::Error& e) {
   std::string message = e.to_string();
   if (e.code == skiff::ErrorCode::UnknownImport) {
@@ -217,6 +260,9 @@ int link_error(const std::string& path, const skiff::Module& module, const skiff
 int cmd_run(const std::string& path, const RunOptions& options, const std::vector<std::string>& args) {
   skiff::EngineConfig engine_config;
   engine_config.tier = options.tier == "jit" ? skiff::Tier::Jit : skiff::Tier::Interp;
+  if (!options.no_cache) engine_config.cache_dir = default_cache_dir();
+  CompileProgress progress;
+  progress.attach(engine_config);
   skiff::Engine engine(engine_config);
   int exit = 0;
   auto module = load(engine, path, exit);
@@ -324,6 +370,32 @@ int cmd_run(const std::string& path, const RunOptions& options, const std::vecto
   return ec::kOk;
 }
 
+int cmd_compile(const std::string& path, std::string output) {
+  if (output.empty()) {
+    output = path.size() > 5 && path.ends_with(".wasm") ? path.substr(0, path.size() - 5) : path;
+    output += ".skc";
+  }
+  std::vector<uint8_t> bytes;
+  std::string error;
+  if (!read_file(path, bytes, error)) return fail(ec::kIo, error);
+  skiff::EngineConfig config;
+  config.tier = skiff::Tier::Jit;
+  CompileProgress progress;
+  progress.attach(config);
+  auto skc = skiff::Module::precompile(skiff::Engine(config), std::move(bytes));
+  if (!skc) {
+    const skiff::Error& e = skc.error();
+    if (e.code == skiff::ErrorCode::UsageError) return fail(ec::kUsage, e.to_string());
+    const char* what = e.phase() == skiff::Phase::Decode ? "malformed module" : "invalid module";
+    return fail(exit_code_for(e.phase()), path + ": " + what + ": " + e.to_string());
+  }
+  FILE* out = std::fopen(output.c_str(), "wb");
+  bool ok = out != nullptr && std::fwrite(skc.value().data(), 1, skc.value().size(), out) == skc.value().size();
+  if (out != nullptr && std::fclose(out) != 0) ok = false;
+  if (!ok) return fail(ec::kIo, output + ": cannot write: " + std::strerror(errno));
+  return ec::kOk;
+}
+
 int cmd_validate(const std::string& path) {
   skiff::Engine engine;
   int exit = 0;
@@ -415,12 +487,21 @@ int main(int argc, char** argv) {
                   "Execution tier: interp (tier 0, instant start) or jit (LLVM-compile every function first)")
       ->check(CLI::IsMember({"interp", "jit"}))
       ->type_name("TIER");
-  run->add_option("file", file, "The .wasm file")->required();
+  run->add_flag("--no-cache", run_options.no_cache,
+               "Neither read nor write tier 2's compile cache ($SKIFF_CACHE_DIR, else ~/.cache/skiff)");
+  run->add_option("file", file, "The .wasm file, or a .skc file from `skiff compile`")->required();
   run->add_option("args", run_args,
                   "The guest's arguments, even if they start with `-`; with --invoke: one per parameter "
                   "(i32/i64 decimal, f32/f64 decimal, inf, nan)");
   // Everything after FILE belongs to the guest (or is a parameter, e.g. a negative number).
   run->positionals_at_end();
+
+  std::string compile_output;
+  auto* compile = app.add_subcommand(
+      "compile", "Compile a module ahead of time with tier 2 (LLVM) into a .skc file that `skiff run` starts "
+                 "without compiling");
+  compile->add_option("-o,--output", compile_output, "The .skc file to write (default: FILE with .skc for .wasm)");
+  compile->add_option("file", file, "The .wasm file")->required();
 
   auto* validate = app.add_subcommand("validate", "Decode and validate a module; print `ok` or the error with its byte offset");
   validate->add_option("file", file, "The .wasm file")->required();
@@ -443,6 +524,7 @@ int main(int argc, char** argv) {
   }
 
   if (run->parsed()) return cmd_run(file, run_options, run_args);
+  if (compile->parsed()) return cmd_compile(file, compile_output);
   if (validate->parsed()) return cmd_validate(file);
   if (inspect->parsed()) return cmd_inspect(file);
   return fail(ec::kUsage, "no command given (see `skiff --help`)");

@@ -73,19 +73,9 @@ using wasm::Opcode;
 using wasm::OpInfo;
 using wasm::op_info;
 
-// ---- runtime object layout seen by machine code ------------------------------------
+// ---- runtime object layout seen by machine code (abi.h) -------------------------------
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Winvalid-offsetof"
-constexpr uint64_t kCtxStore = offsetof(JitContext, store);
-constexpr uint64_t kCtxStackLimit = offsetof(JitContext, stack_limit);
-constexpr uint64_t kStoreCheckInterrupts = offsetof(rt::Store, check_interrupts);
-constexpr uint64_t kInstanceFuncs = offsetof(rt::Instance, funcs);
-constexpr uint64_t kInstanceMemories = offsetof(rt::Instance, memories);
-constexpr uint64_t kInstanceGlobals = offsetof(rt::Instance, globals);
-constexpr uint64_t kMemoryBase = offsetof(rt::MemoryInst, base);
-constexpr uint64_t kGlobalValue = offsetof(rt::GlobalInst, value);
-#pragma GCC diagnostic pop
+using namespace layout;
 
 // Machine code reads a std::vector's elements through its first word.
 bool vector_layout_ok() {

@@ -1,0 +1,111 @@
+// Ahead-of-time modules (Module::precompile / deserialize) and tier 2's
+// on-disk cache (EngineConfig::cache_dir). The format is src/llvm/aot.h.
+#include "api/aot_cache.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+
+#include "llvm/aot.h"
+#include "llvm/jit.h"
+#include "runtime/runtime.h"
+#include "skiff/skiff.hh"
+#include "wasm/validator.h"
+
+namespace skiff {
+
+namespace {
+
+Result<std::shared_ptr<rt::CompiledModule>> decode_and_validate(std::vector<uint8_t> bytes) {
+  auto decoded = wasm::decode_module(std::move(bytes));
+  if (!decoded) return decoded.error();
+  std::unique_ptr<wasm::Module> module = std::move(decoded.value());
+  SKIFF_TRY(wasm::validate_module(*module));
+  return rt::make_compiled_module(std::shared_ptr<const wasm::Module>(std::move(module)));
+}
+
+std::string cache_path(const Engine& engine, const wasm::Module& module) {
+  std::string config = llvmjit::code_config_id();
+  std::string name = llvmjit::hash_hex(module.bytes) +
+                     llvmjit::hash_hex({reinterpret_cast<const uint8_t*>(config.data()), config.size()});
+  return engine.config().cache_dir + "/" + name + ".skc";
+}
+
+// Written to a temporary file and renamed, so concurrent runs never read a
+// half-written entry. A cache that cannot be written is not an error.
+void store_in_cache(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  std::string temp = path + ".tmp." + std::to_string(getpid());
+  int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  bool ok = done == bytes.size() && close(fd) == 0;
+  if (!ok || std::rename(temp.c_str(), path.c_str()) != 0) unlink(temp.c_str());
+}
+
+}  // namespace
+
+namespace detail {
+
+bool install_cached(const Engine& engine, rt::CompiledModule& compiled) {
+  if (engine.config().cache_dir.empty() || compiled.module->num_defined_funcs() == 0) return false;
+  auto file = Module::read_file(cache_path(engine, *compiled.module));
+  if (!file.ok()) return false;
+  auto contents = llvmjit::read_aot(file.value());
+  // A stale or damaged entry is ignored (and replaced by the next compile).
+  if (!contents.ok() || contents.value().wasm != compiled.module->bytes) return false;
+  return llvmjit::install(compiled, contents.value().objects).ok();
+}
+
+Result<void> compile_all(const Engine& engine, rt::CompiledModule& compiled) {
+  if (install_cached(engine, compiled)) return {};
+  if (compiled.module->num_defined_funcs() == 0) return {};
+  auto code = llvmjit::compile(*compiled.module, {}, engine.config().compile_progress);
+  if (!code.ok()) return code.error();
+  SKIFF_TRY(llvmjit::install(compiled, code.value().objects));
+  if (!engine.config().cache_dir.empty())
+    store_in_cache(cache_path(engine, *compiled.module), llvmjit::write_aot(compiled.module->bytes, code.value()));
+  return {};
+}
+
+}  // namespace detail
+
+Result<std::vector<uint8_t>> Module::precompile(const Engine& engine, std::vector<uint8_t> wasm) {
+  auto compiled = decode_and_validate(std::move(wasm));
+  if (!compiled.ok()) return compiled.error();
+  const wasm::Module& module = *compiled.value()->module;
+  llvmjit::CompiledCode code;
+  if (module.num_defined_funcs() != 0) {
+    auto result = llvmjit::compile(module, {}, engine.config().compile_progress);
+    if (!result.ok()) return result.error();
+    code = std::move(result.value());
+  }
+  return llvmjit::write_aot(module.bytes, code);
+}
+
+Result<Module> Module::deserialize(const Engine& engine, std::span<const uint8_t> skc) {
+  auto contents = llvmjit::read_aot(skc);
+  if (!contents.ok()) return contents.error();
+  auto compiled = decode_and_validate(std::move(contents.value().wasm));
+  if (!compiled.ok()) return compiled.error();
+  SKIFF_TRY(llvmjit::install(*compiled.value(), contents.value().objects));
+  (void)engine;  // code is per process; the engine's tier does not matter for precompiled modules
+  Module out;
+  out.impl_ = std::move(compiled.value());
+  return out;
+}
+
+bool Module::is_precompiled(std::span<const uint8_t> bytes) { return llvmjit::is_aot_file(bytes); }
+
+}  // namespace skiff
