@@ -88,7 +88,12 @@ struct Val {
 
 // Interp: tier 0, instant start. Jit: every function compiled with LLVM
 // before it runs (needs libskiff_llvm.so, loaded only for this tier).
-enum class Tier : uint8_t { Interp, Jit };
+// Auto: starts in tier 0 and compiles the functions that turn out hot with
+// LLVM on a background thread (one per Engine), switching each to machine
+// code once ready; a frame already running stays interpreted until it
+// returns. Results, traps, fuel and deadlines are the same in every tier.
+// Without libskiff_llvm.so, Auto simply keeps interpreting.
+enum class Tier : uint8_t { Interp, Jit, Auto };
 
 struct EngineConfig {
   Tier tier = Tier::Interp;
@@ -98,10 +103,14 @@ struct EngineConfig {
   uint64_t value_stack_bytes = 64ull << 20; // reserved per store, committed on use
   // Tier 2's on-disk cache of compiled modules (.skc files named by a hash
   // of the module and of the code configuration); empty: no cache.
-  std::string cache_dir;
+  std::string cache_dir{};
   // Called from compile threads while tier 2 compiles a whole module
   // (functions done of total), e.g. for a progress display.
-  std::function<void(uint32_t done, uint32_t total)> compile_progress;
+  std::function<void(uint32_t done, uint32_t total)> compile_progress{};
+  // Tier::Auto: how much a function runs in tier 0 before it is compiled, in
+  // fuel units (calls plus loop iterations); 0: $SKIFF_TIERUP_THRESHOLD or
+  // the default (src/llvm/tierup.h).
+  uint32_t tier_up_threshold = 0;
 };
 
 // Configuration and code shared by all stores. Thread-safe; copies share

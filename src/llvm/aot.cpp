@@ -200,6 +200,8 @@ Result<AotContents> read_aot(std::span<const uint8_t> file) {
   return out;
 }
 
+uint64_t aot_checksum(std::span<const uint8_t> bytes) { return hash64(bytes); }
+
 std::string code_config_id() {
   std::string id = engine_id() + " cpu";
   for (uint32_t w : host_features()) id += " " + std::to_string(w);

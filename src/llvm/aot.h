@@ -40,6 +40,10 @@ Result<AotContents> read_aot(std::span<const uint8_t> file);
 // bytes: the engine id and this CPU's features. Part of every cache key.
 std::string code_config_id();
 
+// The 64-bit hash a .skc ends with (over every byte before it); tests use
+// it to forge files that are intact but mismatched.
+uint64_t aot_checksum(std::span<const uint8_t> bytes);
+
 // 16 hex digits of a 64-bit hash (cache file names).
 std::string hash_hex(std::span<const uint8_t> bytes);
 
