@@ -277,14 +277,15 @@ class ObjectLinker {
     if (s.target != nullptr) return s.target;
     const uint16_t shndx = s.sym.st_shndx;
     const std::string name(s.name);
+    auto global = ELF64_ST_BIND(s.sym.st_info) == STB_LOCAL ? globals_.end() : globals_.find(s.name);
     if (&s == &o.symbols[0]) {
       s.target = &absolute_zero_;  // no symbol: S = 0
+    } else if (global != globals_.end()) {
+      s.target = &global->second->own;  // also binds a losing weak definition to the winner
     } else if (shndx != SHN_UNDEF) {
       if (shndx != SHN_ABS && !s.defined_in_loaded)
         return bad(o, at, "relocation against '" + name + "' in a section that is not loaded");
       s.target = &s.own;
-    } else if (auto g = globals_.find(s.name); g != globals_.end()) {
-      s.target = &g->second->own;
     } else {
       auto [it, fresh] = externals_.try_emplace(s.name);
       Target& t = it->second;
