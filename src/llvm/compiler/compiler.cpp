@@ -232,6 +232,7 @@ class FunctionCompiler {
       case OpClass::Pure:
       case OpClass::Trap:
         r = numeric(op, args, nargs);
+        if (r == nullptr) r = simd(op, imm, args);
         if (r == nullptr) r = fallback(op, info, imm, args, nullptr);
         break;
     }
@@ -918,6 +919,269 @@ class FunctionCompiler {
       case Opcode::V128Or: return b_.CreateOr(a, c);
       case Opcode::V128Xor: return b_.CreateXor(a, c);
       case Opcode::V128Not: return b_.CreateNot(a);
+      default: return nullptr;
+    }
+  }
+
+  // ---- SIMD ------------------------------------------------------------------------------------
+
+  // The SIMD instructions with a direct LLVM vector counterpart; null for
+  // the rest (swizzle, q15mulr, ...), which take the fallback path. v128
+  // values are <2 x i64> in slots and reinterpreted per lane shape here.
+  llvm::Value* simd(Opcode op, const Immediates& imm, V* args) {
+    using ID = llvm::Intrinsic::ID;
+    namespace I = llvm::Intrinsic;
+    llvm::Type* f4 = llvm::FixedVectorType::get(m_.f32, 4);
+    llvm::Type* d2 = llvm::FixedVectorType::get(m_.f64, 2);
+    auto in = [&](uint32_t i, llvm::Type* t) { return b_.CreateBitCast(get(args[i]), t); };
+    auto i8 = [&](uint32_t i) { return in(i, vec(8, 16)); };
+    auto i16 = [&](uint32_t i) { return in(i, vec(16, 8)); };
+    auto i32 = [&](uint32_t i) { return in(i, vec(32, 4)); };
+    auto i64 = [&](uint32_t i) { return in(i, vec(64, 2)); };
+    auto f32 = [&](uint32_t i) { return in(i, f4); };
+    auto f64 = [&](uint32_t i) { return in(i, d2); };
+    auto out = [&](llvm::Value* x) { return v128(x); };
+    auto mask = [&](llvm::Value* cmp, llvm::Type* lanes) { return out(b_.CreateSExt(cmp, lanes)); };
+    auto bin = [&](ID id, llvm::Value* x, llvm::Value* y) { return out(b_.CreateBinaryIntrinsic(id, x, y)); };
+    auto un = [&](ID id, llvm::Value* x) { return out(unary_intrinsic(id, x)); };
+    // Shift counts are taken modulo the lane width.
+    auto shift = [&](llvm::Value* x, unsigned bits, llvm::Instruction::BinaryOps kind) {
+      llvm::Value* n = b_.CreateAnd(get(args[1]), b_.getInt32(bits - 1));
+      n = b_.CreateZExtOrTrunc(n, b_.getIntNTy(bits));
+      auto* lanes = llvm::cast<llvm::FixedVectorType>(x->getType());
+      return out(b_.CreateBinOp(kind, x, b_.CreateVectorSplat(lanes->getNumElements(), n)));
+    };
+    auto half = [&](llvm::Value* x, bool high) {
+      unsigned n = llvm::cast<llvm::FixedVectorType>(x->getType())->getNumElements() / 2;
+      std::vector<int> lanes;
+      for (unsigned i = 0; i < n; ++i) lanes.push_back(static_cast<int>(high ? n + i : i));
+      return b_.CreateShuffleVector(x, lanes);
+    };
+    auto extend = [&](llvm::Value* x, bool high, bool is_signed, unsigned to_bits) {
+      llvm::Value* h = half(x, high);
+      llvm::Type* t = vec(to_bits, llvm::cast<llvm::FixedVectorType>(h->getType())->getNumElements());
+      return is_signed ? b_.CreateSExt(h, t) : b_.CreateZExt(h, t);
+    };
+    auto extmul = [&](llvm::Value* x, llvm::Value* y, bool high, bool is_signed, unsigned to_bits) {
+      return out(b_.CreateMul(extend(x, high, is_signed, to_bits), extend(y, high, is_signed, to_bits)));
+    };
+    // Lanes 0,2,4.. plus lanes 1,3,5.. of a vector.
+    auto pairwise_add = [&](llvm::Value* x) {
+      unsigned n = llvm::cast<llvm::FixedVectorType>(x->getType())->getNumElements();
+      std::vector<int> even, odd;
+      for (unsigned i = 0; i < n; i += 2) even.push_back(static_cast<int>(i)), odd.push_back(static_cast<int>(i + 1));
+      return b_.CreateAdd(b_.CreateShuffleVector(x, even), b_.CreateShuffleVector(x, odd));
+    };
+    auto extadd = [&](llvm::Value* x, bool is_signed, unsigned to_bits) {
+      unsigned n = llvm::cast<llvm::FixedVectorType>(x->getType())->getNumElements();
+      llvm::Type* t = vec(to_bits, n);
+      return out(pairwise_add(is_signed ? b_.CreateSExt(x, t) : b_.CreateZExt(x, t)));
+    };
+    // Saturating narrow of two vectors of signed lanes into one of half width.
+    auto narrow = [&](llvm::Value* x, llvm::Value* y, unsigned bits, bool is_signed) {
+      unsigned n = llvm::cast<llvm::FixedVectorType>(x->getType())->getNumElements();
+      std::vector<int> all;
+      for (unsigned i = 0; i < 2 * n; ++i) all.push_back(static_cast<int>(i));
+      llvm::Value* both = b_.CreateShuffleVector(x, y, all);
+      llvm::Type* wide = both->getType();
+      int64_t lo = is_signed ? -(int64_t{1} << (bits - 1)) : 0;
+      int64_t hi = is_signed ? (int64_t{1} << (bits - 1)) - 1 : (int64_t{1} << bits) - 1;
+      llvm::Value* clamped = b_.CreateBinaryIntrinsic(I::smax, both, llvm::ConstantInt::getSigned(wide, lo));
+      clamped = b_.CreateBinaryIntrinsic(I::smin, clamped, llvm::ConstantInt::getSigned(wide, hi));
+      return out(b_.CreateTrunc(clamped, vec(bits, 2 * n)));
+    };
+    // Rounding average of unsigned lanes, computed one width up.
+    auto avgr = [&](llvm::Value* x, llvm::Value* y, unsigned bits, unsigned n) {
+      llvm::Type* wide = vec(bits * 2, n);
+      llvm::Value* sum = b_.CreateAdd(b_.CreateZExt(x, wide), b_.CreateZExt(y, wide));
+      sum = b_.CreateAdd(sum, llvm::ConstantInt::get(wide, 1));
+      return out(b_.CreateTrunc(b_.CreateLShr(sum, llvm::ConstantInt::get(wide, 1)), vec(bits, n)));
+    };
+    auto bitmask = [&](llvm::Value* x, unsigned n) {
+      llvm::Value* negative = b_.CreateICmpSLT(x, llvm::Constant::getNullValue(x->getType()));
+      return b_.CreateZExt(b_.CreateBitCast(negative, b_.getIntNTy(n)), m_.i32);
+    };
+    auto all_true = [&](llvm::Value* x) {
+      llvm::Value* nonzero = b_.CreateICmpNE(x, llvm::Constant::getNullValue(x->getType()));
+      return bool32(b_.CreateAndReduce(nonzero));
+    };
+    auto pmin = [&](llvm::Value* x, llvm::Value* y) { return out(b_.CreateSelect(b_.CreateFCmpOLT(y, x), y, x)); };
+    auto pmax = [&](llvm::Value* x, llvm::Value* y) { return out(b_.CreateSelect(b_.CreateFCmpOLT(x, y), y, x)); };
+    auto low_then_zero = [&](llvm::Value* two) {  // <2 x T> into lanes 0-1 of <4 x T>, zeros above
+      return b_.CreateShuffleVector(two, llvm::Constant::getNullValue(two->getType()), {0, 1, 2, 3});
+    };
+    auto lane_bits = [&](llvm::Value* x, unsigned bits) { return b_.CreateTrunc(x, b_.getIntNTy(bits)); };
+    switch (op) {
+      // construction and lanes
+      case Opcode::I8x16Splat: return out(b_.CreateVectorSplat(16, lane_bits(get(args[0]), 8)));
+      case Opcode::I16x8Splat: return out(b_.CreateVectorSplat(8, lane_bits(get(args[0]), 16)));
+      case Opcode::I32x4Splat: return out(b_.CreateVectorSplat(4, get(args[0])));
+      case Opcode::I64x2Splat: return out(b_.CreateVectorSplat(2, get(args[0])));
+      case Opcode::F32x4Splat: return out(b_.CreateVectorSplat(4, get(args[0])));
+      case Opcode::F64x2Splat: return out(b_.CreateVectorSplat(2, get(args[0])));
+      case Opcode::I8x16ExtractLaneS: return b_.CreateSExt(b_.CreateExtractElement(i8(0), uint64_t{imm.lane}), m_.i32);
+      case Opcode::I8x16ExtractLaneU: return b_.CreateZExt(b_.CreateExtractElement(i8(0), uint64_t{imm.lane}), m_.i32);
+      case Opcode::I16x8ExtractLaneS: return b_.CreateSExt(b_.CreateExtractElement(i16(0), uint64_t{imm.lane}), m_.i32);
+      case Opcode::I16x8ExtractLaneU: return b_.CreateZExt(b_.CreateExtractElement(i16(0), uint64_t{imm.lane}), m_.i32);
+      case Opcode::I32x4ExtractLane: return b_.CreateExtractElement(i32(0), uint64_t{imm.lane});
+      case Opcode::I64x2ExtractLane: return b_.CreateExtractElement(i64(0), uint64_t{imm.lane});
+      case Opcode::F32x4ExtractLane: return b_.CreateExtractElement(f32(0), uint64_t{imm.lane});
+      case Opcode::F64x2ExtractLane: return b_.CreateExtractElement(f64(0), uint64_t{imm.lane});
+      case Opcode::I8x16ReplaceLane:
+        return out(b_.CreateInsertElement(i8(0), lane_bits(get(args[1]), 8), uint64_t{imm.lane}));
+      case Opcode::I16x8ReplaceLane:
+        return out(b_.CreateInsertElement(i16(0), lane_bits(get(args[1]), 16), uint64_t{imm.lane}));
+      case Opcode::I32x4ReplaceLane: return out(b_.CreateInsertElement(i32(0), get(args[1]), uint64_t{imm.lane}));
+      case Opcode::I64x2ReplaceLane: return out(b_.CreateInsertElement(i64(0), get(args[1]), uint64_t{imm.lane}));
+      case Opcode::F32x4ReplaceLane: return out(b_.CreateInsertElement(f32(0), get(args[1]), uint64_t{imm.lane}));
+      case Opcode::F64x2ReplaceLane: return out(b_.CreateInsertElement(f64(0), get(args[1]), uint64_t{imm.lane}));
+      case Opcode::I8x16Shuffle: {
+        std::vector<int> lanes;
+        for (int i = 0; i < 16; ++i)
+          lanes.push_back(static_cast<int>(((i < 8 ? imm.v128.lo() >> (8 * i) : imm.v128.hi() >> (8 * (i - 8)))) & 31));
+        return out(b_.CreateShuffleVector(i8(0), i8(1), lanes));
+      }
+      // bitwise
+      case Opcode::V128Andnot: return b_.CreateAnd(get(args[0]), b_.CreateNot(get(args[1])));
+      case Opcode::V128Bitselect: {
+        llvm::Value* c = get(args[2]);
+        return b_.CreateOr(b_.CreateAnd(get(args[0]), c), b_.CreateAnd(get(args[1]), b_.CreateNot(c)));
+      }
+      case Opcode::V128AnyTrue:
+        return bool32(b_.CreateICmpNE(b_.CreateBitCast(get(args[0]), b_.getInt128Ty()), b_.getIntN(128, 0)));
+      // integer comparisons
+#define SKIFF_SIMD_ICMP(P, L, T)                                                       \
+  case Opcode::P##Eq: return mask(b_.CreateICmpEQ(L(0), L(1)), T);                     \
+  case Opcode::P##Ne: return mask(b_.CreateICmpNE(L(0), L(1)), T);                     \
+  case Opcode::P##LtS: return mask(b_.CreateICmpSLT(L(0), L(1)), T);                   \
+  case Opcode::P##GtS: return mask(b_.CreateICmpSGT(L(0), L(1)), T);                   \
+  case Opcode::P##LeS: return mask(b_.CreateICmpSLE(L(0), L(1)), T);                   \
+  case Opcode::P##GeS: return mask(b_.CreateICmpSGE(L(0), L(1)), T);
+#define SKIFF_SIMD_UCMP(P, L, T)                                                       \
+  case Opcode::P##LtU: return mask(b_.CreateICmpULT(L(0), L(1)), T);                   \
+  case Opcode::P##GtU: return mask(b_.CreateICmpUGT(L(0), L(1)), T);                   \
+  case Opcode::P##LeU: return mask(b_.CreateICmpULE(L(0), L(1)), T);                   \
+  case Opcode::P##GeU: return mask(b_.CreateICmpUGE(L(0), L(1)), T);
+      SKIFF_SIMD_ICMP(I8x16, i8, vec(8, 16))
+      SKIFF_SIMD_UCMP(I8x16, i8, vec(8, 16))
+      SKIFF_SIMD_ICMP(I16x8, i16, vec(16, 8))
+      SKIFF_SIMD_UCMP(I16x8, i16, vec(16, 8))
+      SKIFF_SIMD_ICMP(I32x4, i32, vec(32, 4))
+      SKIFF_SIMD_UCMP(I32x4, i32, vec(32, 4))
+      SKIFF_SIMD_ICMP(I64x2, i64, vec(64, 2))
+#undef SKIFF_SIMD_ICMP
+#undef SKIFF_SIMD_UCMP
+      // float comparisons: ordered except ne (true when either is NaN)
+#define SKIFF_SIMD_FCMP(P, L, T)                                         \
+  case Opcode::P##Eq: return mask(b_.CreateFCmpOEQ(L(0), L(1)), T);      \
+  case Opcode::P##Ne: return mask(b_.CreateFCmpUNE(L(0), L(1)), T);      \
+  case Opcode::P##Lt: return mask(b_.CreateFCmpOLT(L(0), L(1)), T);      \
+  case Opcode::P##Gt: return mask(b_.CreateFCmpOGT(L(0), L(1)), T);      \
+  case Opcode::P##Le: return mask(b_.CreateFCmpOLE(L(0), L(1)), T);      \
+  case Opcode::P##Ge: return mask(b_.CreateFCmpOGE(L(0), L(1)), T);
+      SKIFF_SIMD_FCMP(F32x4, f32, vec(32, 4))
+      SKIFF_SIMD_FCMP(F64x2, f64, vec(64, 2))
+#undef SKIFF_SIMD_FCMP
+      // integer arithmetic, shared by every lane shape
+#define SKIFF_SIMD_INT(P, L, BITS, N)                                                   \
+  case Opcode::P##Abs: return out(b_.CreateBinaryIntrinsic(I::abs, L(0), b_.getFalse())); \
+  case Opcode::P##Neg: return out(b_.CreateNeg(L(0)));                                  \
+  case Opcode::P##Add: return out(b_.CreateAdd(L(0), L(1)));                            \
+  case Opcode::P##Sub: return out(b_.CreateSub(L(0), L(1)));                            \
+  case Opcode::P##Shl: return shift(L(0), BITS, llvm::Instruction::Shl);                \
+  case Opcode::P##ShrS: return shift(L(0), BITS, llvm::Instruction::AShr);              \
+  case Opcode::P##ShrU: return shift(L(0), BITS, llvm::Instruction::LShr);              \
+  case Opcode::P##AllTrue: return all_true(L(0));                                       \
+  case Opcode::P##Bitmask: return bitmask(L(0), N);
+      SKIFF_SIMD_INT(I8x16, i8, 8, 16)
+      SKIFF_SIMD_INT(I16x8, i16, 16, 8)
+      SKIFF_SIMD_INT(I32x4, i32, 32, 4)
+      SKIFF_SIMD_INT(I64x2, i64, 64, 2)
+#undef SKIFF_SIMD_INT
+#define SKIFF_SIMD_MINMAX(P, L)                                            \
+  case Opcode::P##MinS: return bin(I::smin, L(0), L(1));                   \
+  case Opcode::P##MinU: return bin(I::umin, L(0), L(1));                   \
+  case Opcode::P##MaxS: return bin(I::smax, L(0), L(1));                   \
+  case Opcode::P##MaxU: return bin(I::umax, L(0), L(1));
+      SKIFF_SIMD_MINMAX(I8x16, i8)
+      SKIFF_SIMD_MINMAX(I16x8, i16)
+      SKIFF_SIMD_MINMAX(I32x4, i32)
+#undef SKIFF_SIMD_MINMAX
+#define SKIFF_SIMD_SAT(P, L)                                               \
+  case Opcode::P##AddSatS: return bin(I::sadd_sat, L(0), L(1));            \
+  case Opcode::P##AddSatU: return bin(I::uadd_sat, L(0), L(1));            \
+  case Opcode::P##SubSatS: return bin(I::ssub_sat, L(0), L(1));            \
+  case Opcode::P##SubSatU: return bin(I::usub_sat, L(0), L(1));
+      SKIFF_SIMD_SAT(I8x16, i8)
+      SKIFF_SIMD_SAT(I16x8, i16)
+#undef SKIFF_SIMD_SAT
+      case Opcode::I16x8Mul: return out(b_.CreateMul(i16(0), i16(1)));
+      case Opcode::I32x4Mul: return out(b_.CreateMul(i32(0), i32(1)));
+      case Opcode::I64x2Mul: return out(b_.CreateMul(i64(0), i64(1)));
+      case Opcode::I8x16Popcnt: return un(I::ctpop, i8(0));
+      case Opcode::I8x16AvgrU: return avgr(i8(0), i8(1), 8, 16);
+      case Opcode::I16x8AvgrU: return avgr(i16(0), i16(1), 16, 8);
+      case Opcode::I8x16NarrowI16x8S: return narrow(i16(0), i16(1), 8, true);
+      case Opcode::I8x16NarrowI16x8U: return narrow(i16(0), i16(1), 8, false);
+      case Opcode::I16x8NarrowI32x4S: return narrow(i32(0), i32(1), 16, true);
+      case Opcode::I16x8NarrowI32x4U: return narrow(i32(0), i32(1), 16, false);
+#define SKIFF_SIMD_EXTEND(P, FROM, L, BITS)                                                        \
+  case Opcode::P##ExtendLow##FROM##S: return out(extend(L(0), false, true, BITS));                 \
+  case Opcode::P##ExtendHigh##FROM##S: return out(extend(L(0), true, true, BITS));                 \
+  case Opcode::P##ExtendLow##FROM##U: return out(extend(L(0), false, false, BITS));                \
+  case Opcode::P##ExtendHigh##FROM##U: return out(extend(L(0), true, false, BITS));                \
+  case Opcode::P##ExtmulLow##FROM##S: return extmul(L(0), L(1), false, true, BITS);                \
+  case Opcode::P##ExtmulHigh##FROM##S: return extmul(L(0), L(1), true, true, BITS);                \
+  case Opcode::P##ExtmulLow##FROM##U: return extmul(L(0), L(1), false, false, BITS);               \
+  case Opcode::P##ExtmulHigh##FROM##U: return extmul(L(0), L(1), true, false, BITS);
+      SKIFF_SIMD_EXTEND(I16x8, I8x16, i8, 16)
+      SKIFF_SIMD_EXTEND(I32x4, I16x8, i16, 32)
+      SKIFF_SIMD_EXTEND(I64x2, I32x4, i32, 64)
+#undef SKIFF_SIMD_EXTEND
+      case Opcode::I16x8ExtaddPairwiseI8x16S: return extadd(i8(0), true, 16);
+      case Opcode::I16x8ExtaddPairwiseI8x16U: return extadd(i8(0), false, 16);
+      case Opcode::I32x4ExtaddPairwiseI16x8S: return extadd(i16(0), true, 32);
+      case Opcode::I32x4ExtaddPairwiseI16x8U: return extadd(i16(0), false, 32);
+      case Opcode::I32x4DotI16x8S: {
+        llvm::Type* wide = vec(32, 8);
+        return out(pairwise_add(b_.CreateMul(b_.CreateSExt(i16(0), wide), b_.CreateSExt(i16(1), wide))));
+      }
+      // floating point: IEEE operations, wasm's NaN-propagating min/max
+#define SKIFF_SIMD_FLOAT(P, L)                                                   \
+  case Opcode::P##Abs: return un(I::fabs, L(0));                                 \
+  case Opcode::P##Neg: return out(b_.CreateFNeg(L(0)));                          \
+  case Opcode::P##Sqrt: return un(I::sqrt, L(0));                                \
+  case Opcode::P##Ceil: return un(I::ceil, L(0));                                \
+  case Opcode::P##Floor: return un(I::floor, L(0));                              \
+  case Opcode::P##Trunc: return un(I::trunc, L(0));                              \
+  case Opcode::P##Nearest: return un(I::roundeven, L(0));                        \
+  case Opcode::P##Add: return out(b_.CreateFAdd(L(0), L(1)));                    \
+  case Opcode::P##Sub: return out(b_.CreateFSub(L(0), L(1)));                    \
+  case Opcode::P##Mul: return out(b_.CreateFMul(L(0), L(1)));                    \
+  case Opcode::P##Div: return out(b_.CreateFDiv(L(0), L(1)));                    \
+  case Opcode::P##Min: return out(min_max(L(0), L(1), true));                    \
+  case Opcode::P##Max: return out(min_max(L(0), L(1), false));                   \
+  case Opcode::P##Pmin: return pmin(L(0), L(1));                                 \
+  case Opcode::P##Pmax: return pmax(L(0), L(1));
+      SKIFF_SIMD_FLOAT(F32x4, f32)
+      SKIFF_SIMD_FLOAT(F64x2, f64)
+#undef SKIFF_SIMD_FLOAT
+      // conversions
+      case Opcode::F32x4ConvertI32x4S: return out(b_.CreateSIToFP(i32(0), f4));
+      case Opcode::F32x4ConvertI32x4U: return out(b_.CreateUIToFP(i32(0), f4));
+      case Opcode::F64x2ConvertLowI32x4S: return out(b_.CreateSIToFP(half(i32(0), false), d2));
+      case Opcode::F64x2ConvertLowI32x4U: return out(b_.CreateUIToFP(half(i32(0), false), d2));
+      case Opcode::F64x2PromoteLowF32x4: return out(b_.CreateFPExt(half(f32(0), false), d2));
+      case Opcode::F32x4DemoteF64x2Zero:
+        return out(low_then_zero(b_.CreateFPTrunc(f64(0), llvm::FixedVectorType::get(m_.f32, 2))));
+      case Opcode::I32x4TruncSatF32x4S:
+        return out(b_.CreateIntrinsic(I::fptosi_sat, {vec(32, 4), f4}, {f32(0)}));
+      case Opcode::I32x4TruncSatF32x4U:
+        return out(b_.CreateIntrinsic(I::fptoui_sat, {vec(32, 4), f4}, {f32(0)}));
+      case Opcode::I32x4TruncSatF64x2SZero:
+        return out(low_then_zero(b_.CreateIntrinsic(I::fptosi_sat, {vec(32, 2), d2}, {f64(0)})));
+      case Opcode::I32x4TruncSatF64x2UZero:
+        return out(low_then_zero(b_.CreateIntrinsic(I::fptoui_sat, {vec(32, 2), d2}, {f64(0)})));
       default: return nullptr;
     }
   }
