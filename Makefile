@@ -37,6 +37,13 @@ unit: build
 cli: build
 	@bash tests/cli/run-cli-tests.sh $(BUILD)/skiff
 
+# ---- diff: tier 0 vs tier 2 on random (binaryen) and spec modules; see tests/diff/README.md.
+# DIFF_ARGS passes options through, e.g. make diff DIFF_ARGS="--fuzz=2000 --seed=301 --no-spec".
+.PHONY: diff
+diff: build
+	@tests/diff/run-diff.sh $(BUILD)/skiff_diff ../shared/testsuite/wasm2 $(BUILD)/diff $(DIFF_ARGS)
+# ---- end diff
+
 # The official WASI preview 1 testsuite, run through `skiff run`.
 wasi-test: build
 	@bash tests/wasi/run-testsuite.sh $(BUILD)/skiff

@@ -101,15 +101,20 @@ struct EngineConfig {
   // 2) is bounded by the native stack instead: its frames are not counted.
   uint32_t max_call_depth = 10000;
   uint64_t value_stack_bytes = 64ull << 20; // reserved per store, committed on use
+  // Tier 2 code checks fuel and epoch deadlines (the cost: a test per call
+  // and loop iteration). Off: faster code, and a store that sets fuel or a
+  // deadline runs such modules in the interpreter, so limits still hold.
+  bool interruptible = true;
   // Tier 2's on-disk cache of compiled modules (.skc files named by a hash
   // of the module and of the code configuration); empty: no cache.
   std::string cache_dir{};
   // Called from compile threads while tier 2 compiles a whole module
   // (functions done of total), e.g. for a progress display.
   std::function<void(uint32_t done, uint32_t total)> compile_progress{};
-  // Tier::Auto: how much a function runs in tier 0 before it is compiled, in
-  // fuel units (calls plus loop iterations); 0: $SKIFF_TIERUP_THRESHOLD or
-  // the default (src/llvm/tierup.h).
+  // Tier::Auto: how much a function runs in tier 0 before it is compiled,
+  // in tier-0 code words (each call counts the function's size, each loop
+  // iteration the loop's; about 1-2 words per ns); 0: $SKIFF_TIERUP_THRESHOLD
+  // or the default, 1M (src/llvm/tierup.h).
   uint32_t tier_up_threshold = 0;
 };
 

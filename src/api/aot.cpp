@@ -29,7 +29,7 @@ Result<std::shared_ptr<rt::CompiledModule>> decode_and_validate(std::vector<uint
 }
 
 std::string cache_path(const Engine& engine, const wasm::Module& module) {
-  std::string config = llvmjit::code_config_id();
+  std::string config = llvmjit::code_config_id() + (engine.config().interruptible ? " interruptible" : "");
   std::string name = llvmjit::hash_hex(module.bytes) +
                      llvmjit::hash_hex({reinterpret_cast<const uint8_t*>(config.data()), config.size()});
   return engine.config().cache_dir + "/" + name + ".skc";
@@ -54,6 +54,11 @@ void store_in_cache(const std::string& path, const std::vector<uint8_t>& bytes) 
   if (!ok || std::rename(temp.c_str(), path.c_str()) != 0) unlink(temp.c_str());
 }
 
+llvmjit::CompileOptions options_of(const Engine& engine) {
+  return llvmjit::CompileOptions{.interruptible = engine.config().interruptible,
+                                 .progress = engine.config().compile_progress};
+}
+
 }  // namespace
 
 namespace detail {
@@ -64,16 +69,18 @@ bool install_cached(const Engine& engine, rt::CompiledModule& compiled) {
   if (!file.ok()) return false;
   auto contents = llvmjit::read_aot(file.value());
   // A stale or damaged entry is ignored (and replaced by the next compile).
-  if (!contents.ok() || contents.value().wasm != compiled.module->bytes) return false;
-  return llvmjit::install(compiled, contents.value().objects).ok();
+  if (!contents.ok() || contents.value().wasm != compiled.module->bytes ||
+      contents.value().code.interruptible != engine.config().interruptible)
+    return false;
+  return llvmjit::install(compiled, contents.value().code).ok();
 }
 
 Result<void> compile_all(const Engine& engine, rt::CompiledModule& compiled) {
   if (install_cached(engine, compiled)) return {};
   if (compiled.module->num_defined_funcs() == 0) return {};
-  auto code = llvmjit::compile(*compiled.module, {}, engine.config().compile_progress);
+  auto code = llvmjit::compile(*compiled.module, {}, options_of(engine));
   if (!code.ok()) return code.error();
-  SKIFF_TRY(llvmjit::install(compiled, code.value().objects));
+  SKIFF_TRY(llvmjit::install(compiled, code.value()));
   if (!engine.config().cache_dir.empty())
     store_in_cache(cache_path(engine, *compiled.module), llvmjit::write_aot(compiled.module->bytes, code.value()));
   return {};
@@ -86,8 +93,9 @@ Result<std::vector<uint8_t>> Module::precompile(const Engine& engine, std::vecto
   if (!compiled.ok()) return compiled.error();
   const wasm::Module& module = *compiled.value()->module;
   llvmjit::CompiledCode code;
+  code.interruptible = engine.config().interruptible;
   if (module.num_defined_funcs() != 0) {
-    auto result = llvmjit::compile(module, {}, engine.config().compile_progress);
+    auto result = llvmjit::compile(module, {}, options_of(engine));
     if (!result.ok()) return result.error();
     code = std::move(result.value());
   }
@@ -99,7 +107,7 @@ Result<Module> Module::deserialize(const Engine& engine, std::span<const uint8_t
   if (!contents.ok()) return contents.error();
   auto compiled = decode_and_validate(std::move(contents.value().wasm));
   if (!compiled.ok()) return compiled.error();
-  SKIFF_TRY(llvmjit::install(*compiled.value(), contents.value().objects));
+  SKIFF_TRY(llvmjit::install(*compiled.value(), contents.value().code));
   (void)engine;  // code is per process; the engine's tier does not matter for precompiled modules
   Module out;
   out.impl_ = std::move(compiled.value());

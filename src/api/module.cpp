@@ -2,21 +2,56 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <mutex>
+#include <unordered_map>
 
 #include "api/aot_cache.h"
 #include "llvm/jit.h"
+#include "llvm/tierup.h"
 #include "runtime/runtime.h"
 #include "skiff/skiff.hh"
 #include "wasm/validator.h"
 
 namespace skiff {
 
+// ---- Tier::Auto: each engine's background compiler -------------------------
+// Module::compile cannot reach an Engine's State, so engines in Auto mode
+// register their compiler under the address of their configuration.
+
+namespace {
+std::mutex g_auto_engines_mutex;
+std::unordered_map<const EngineConfig*, std::weak_ptr<llvmjit::TierUpCompiler>> g_auto_engines;
+
+std::shared_ptr<llvmjit::TierUpCompiler> tier_up_compiler(const Engine& engine) {
+  std::lock_guard lock(g_auto_engines_mutex);
+  auto it = g_auto_engines.find(&engine.config());
+  return it == g_auto_engines.end() ? nullptr : it->second.lock();
+}
+}  // namespace
+
 struct Engine::State {
   EngineConfig config;
   std::atomic<uint64_t> epoch{0};
+  // Tier::Auto: compiles hot functions; its thread ends with the engine.
+  std::shared_ptr<llvmjit::TierUpCompiler> tier_up;
+
+  ~State() {
+    if (tier_up == nullptr) return;
+    std::lock_guard lock(g_auto_engines_mutex);
+    g_auto_engines.erase(&config);
+  }
 };
 
-Engine::Engine(EngineConfig config) : state_(std::make_shared<State>()) { state_->config = config; }
+Engine::Engine(EngineConfig config) : state_(std::make_shared<State>()) {
+  state_->config = std::move(config);
+  if (state_->config.tier == Tier::Auto) {
+    state_->tier_up =
+        std::make_shared<llvmjit::TierUpCompiler>(llvmjit::tier_up_policy(state_->config.tier_up_threshold,
+                                                                          state_->config.interruptible));
+    std::lock_guard lock(g_auto_engines_mutex);
+    g_auto_engines[&state_->config] = state_->tier_up;
+  }
+}
 const EngineConfig& Engine::config() const { return state_->config; }
 void Engine::increment_epoch() const { state_->epoch.fetch_add(1, std::memory_order_relaxed); }
 uint64_t Engine::current_epoch() const { return state_->epoch.load(std::memory_order_relaxed); }
@@ -29,9 +64,25 @@ Result<Module> Module::compile(const Engine& engine, std::vector<uint8_t> bytes)
   SKIFF_TRY(wasm::validate_module(*module));
   Module out;
   auto compiled = rt::make_compiled_module(std::shared_ptr<const wasm::Module>(std::move(module)));
-  // Tier 2 compiles the whole module before anything runs (or takes it
-  // from the on-disk cache).
-  if (engine.config().tier == Tier::Jit) SKIFF_TRY(detail::compile_all(engine, *compiled));
+  switch (engine.config().tier) {
+    case Tier::Interp:
+      break;
+    case Tier::Jit:
+      // Tier 2 compiles the whole module before anything runs (or takes it
+      // from the on-disk cache).
+      SKIFF_TRY(detail::compile_all(engine, *compiled));
+      compiled->native_executor = &llvmjit::execute;
+      break;
+    case Tier::Auto:
+      // The whole module's machine code when the cache has it (a previous
+      // Jit run); otherwise start interpreted and compile what turns hot.
+      if (detail::install_cached(engine, *compiled)) {
+        compiled->native_executor = &llvmjit::execute;
+      } else if (auto tier_up = tier_up_compiler(engine)) {
+        tier_up->attach(*compiled);
+      }
+      break;
+  }
   out.impl_ = std::move(compiled);
   return out;
 }

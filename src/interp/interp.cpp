@@ -24,6 +24,7 @@
 #include <atomic>
 #include <cstring>
 #include <iterator>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 #include <tuple>
@@ -297,19 +298,104 @@ struct UpdateOp<F, R (*)(A, B)> {
 
 // ---- cold paths, kept out of the loop -------------------------------------------
 
-// Lowers a wasm function on its first call; null if lowering failed (only
-// possible for a module that should not have validated).
-[[gnu::noinline]] const uint64_t* lower_on_first_call(rt::FuncInst* func) {
-  const rt::Instance& instance = *func->instance;
-  auto lowered = ensure_lowered(*instance.compiled, func->func_index - instance.module->num_imported_funcs);
-  if (!lowered.ok()) return nullptr;
-  return func->compiled->code.load(std::memory_order_acquire);
-}
-
 uint32_t slots_of(const std::vector<ValType>& types) {
   uint32_t n = 0;
   for (ValType t : types) n += slot_count(t);
   return n;
+}
+
+// Lowers a wasm function on its first call; null if lowering failed (only
+// possible for a module that should not have validated). A function that
+// already has machine code (tier 2) gets the EnterNative stub instead.
+[[gnu::noinline]] const uint64_t* lower_on_first_call(rt::FuncInst* func) {
+  const rt::Instance& instance = *func->instance;
+  const uint32_t defined_index = func->func_index - instance.module->num_imported_funcs;
+  if (func->compiled->native_entry.load(std::memory_order_acquire) != nullptr &&
+      instance.compiled->native_executor != nullptr) {
+    use_native_code(*instance.compiled, defined_index);
+  } else {
+    auto lowered = ensure_lowered(*instance.compiled, defined_index);
+    if (!lowered.ok()) return nullptr;
+  }
+  return func->compiled->code.load(std::memory_order_acquire);
+}
+
+// HotCount reached zero in a frame of `func`, at `loop` (or kFunctionEntry).
+// The first time, the module's tier-up queues the function. Later ones come
+// from frames still in tier 0 (entered before the switch, or the compile is
+// not done yet); once the function has machine code, a hot loop asks for
+// its on-stack replacement: the code to continue the frame with, returned
+// when ready and usable by this store.
+[[gnu::noinline, gnu::cold]] const rt::CompiledFunc* report_hot(const rt::Store& store, const rt::Instance& instance,
+                                                                 rt::CompiledFunc* func, uint64_t loop) {
+  const std::shared_ptr<const rt::CompiledModule>& module = instance.compiled;
+  rt::HotFunctionListener* tier_up = module->tier_up.get();
+  func->hotness_countdown.store(tier_up != nullptr ? module->hotness_threshold : INT32_MAX, std::memory_order_relaxed);
+  if (tier_up == nullptr) return nullptr;
+  const auto defined_index = static_cast<uint32_t>(func - module->funcs.get());
+  if (!func->hot_reported.exchange(true, std::memory_order_acq_rel)) {
+    tier_up->function_became_hot(module, defined_index);
+    return nullptr;
+  }
+  if (loop == kFunctionEntry || func->native_entry.load(std::memory_order_acquire) == nullptr) return nullptr;
+  // The same rule as EnterNative's for code without interrupt checks.
+  if (store.check_interrupts && module->native_uninterruptible.load(std::memory_order_acquire)) return nullptr;
+  return tier_up->loop_is_hot(module, defined_index, static_cast<uint32_t>(loop));
+}
+
+// EnterNative: runs the machine code of the function whose frame (pushed by
+// call_wasm, arguments in place) is on top, with the frame's slots as its
+// argument/result buffer (the same layout, abi.h). On a trap the
+// frame_depth is back to the caller's frame: the machine code's backtrace
+// already names this function.
+[[gnu::noinline]] TrapKind run_native_frame(rt::Store& store, Slot* fp, bool entry_charged, rt::Trap* trap) {
+  const uint32_t depth = store.frame_depth;
+  rt::FuncInst* func = store.frames[depth - 1].func;
+  // call_wasm charged this entry's unit of fuel and machine code charges
+  // its own at entry: give one back so a call costs one unit in every tier
+  // (call_wasm did not trap, so the unit given back is taken again).
+  if (entry_charged && store.fuel_enabled) ++store.fuel;
+  Slot* const saved_top = store.stack_top;
+  store.stack_top = fp + func->compiled->frame_slots;  // calls from machine code into tier 0 start here
+  std::optional<rt::Trap> unused;
+  TrapKind kind = func->instance->compiled->native_executor(store, func, fp, trap != nullptr ? trap : &unused.emplace());
+  store.stack_top = saved_top;
+  if (kind != TrapKind::None) store.frame_depth = depth - 1;
+  return kind;
+}
+
+// On-stack replacement: runs `loop_code` (from report_hot) on the frame on
+// top, which is at the header of that loop; its results end the frame as
+// a return would. Same trap contract as run_native_frame.
+[[gnu::noinline]] TrapKind run_loop_natively(rt::Store& store, Slot* fp, const rt::CompiledFunc* loop_code,
+                                             rt::Trap* trap) {
+  const uint32_t depth = store.frame_depth;
+  rt::FuncInst* func = store.frames[depth - 1].func;
+  // The function as the executor sees it: the same instance, the loop's code.
+  rt::FuncInst variant;
+  variant.type_id = func->type_id;
+  variant.type = func->type;
+  variant.instance = func->instance;
+  variant.func_index = func->func_index;
+  variant.compiled = const_cast<rt::CompiledFunc*>(loop_code);
+  // The machine code charges a function entry that no call spent.
+  if (store.check_interrupts && store.fuel_enabled) ++store.fuel;
+  Slot* const saved_top = store.stack_top;
+  store.stack_top = fp + func->compiled->frame_slots;
+  std::optional<rt::Trap> unused;
+  rt::Trap* out = trap != nullptr ? trap : &unused.emplace();
+  TrapKind kind = func->instance->compiled->native_executor(store, &variant, fp, out);
+  store.stack_top = saved_top;
+  if (kind != TrapKind::None) {
+    store.frame_depth = depth - 1;
+    // The loop's code is compiled as an extra function of a copy of the
+    // module, numbered after the module's last function; its frame, the
+    // outermost of the machine code (the last recorded), is this function.
+    const uint32_t variant_index = static_cast<uint32_t>(func->instance->module->funcs.size());
+    if (!out->backtrace.empty() && out->backtrace.back().func_index == variant_index)
+      out->backtrace.back().func_index = func->func_index;
+  }
+  return kind;
 }
 
 // Calls a host function with its arguments at `args`. A nested call into
@@ -427,8 +513,10 @@ uint32_t slots_of(const std::vector<ValType>& types) {
 #include "wasm/opcodes.def"
 #define SKIFF_IOP(name, operands) &&L_##name##_,
 #include "interp/internal_ops.def"
+      // TierUpOp, in order, after the IOps (see tier_up_handler()).
+      &&L_HotCount, &&L_EnterNative,
   };
-  static_assert(std::size(kHandlers) == kIOpCount);
+  static_assert(std::size(kHandlers) == kIOpCount + std::size(kTierUpOpWords));
   if (table_out != nullptr) {
     *table_out = kHandlers;
     return TrapKind::None;
@@ -896,6 +984,42 @@ SKIFF_IMM_STORE_BINOPS(SKIFF_IMM_STORE_HANDLER)
 SKIFF_IMM_STORE_BINOPS(SKIFF_IMM_STORE_INDEXED_HANDLER)
 #undef SKIFF_IMM_STORE_INDEXED_HANDLER
 
+// ---- tier-up (only in code of modules that tier up) ----
+L_HotCount: {
+  auto* counted = reinterpret_cast<rt::CompiledFunc*>(pc[1]);
+  const int32_t left = counted->hotness_countdown.load(std::memory_order_relaxed) - static_cast<int32_t>(pc[2]);
+  counted->hotness_countdown.store(left, std::memory_order_relaxed);
+  if (left <= 0) [[unlikely]] {
+    if (const rt::CompiledFunc* loop_code = report_hot(store, *inst, counted, pc[3])) {
+      TrapKind k = run_loop_natively(store, fp, loop_code, trap);
+      if (k != TrapKind::None) [[unlikely]] {
+        from_host = true;  // the trap is filled: append this activation's frames
+        TRAP(k);
+      }
+      checking = store.check_interrupts;
+      goto L_Return_;
+    }
+  }
+  pc += 4;
+  NEXT();
+}
+L_EnterNative: {
+  if (store.check_interrupts && inst->compiled->native_uninterruptible.load(std::memory_order_acquire)) [[unlikely]] {
+    // The machine code lacks the fuel/deadline checks this store needs
+    // (the rule of llvmjit::native_entry_for): run the tier-0 code, which
+    // use_native_code kept, in the frame call_wasm set up for it.
+    pc = store.frames[store.frame_depth - 1].func->compiled->storage.data();
+    NEXT();
+  }
+  TrapKind k = run_native_frame(store, fp, checking, trap);
+  if (k != TrapKind::None) [[unlikely]] {
+    from_host = true;  // the trap is filled: append this activation's frames
+    TRAP(k);
+  }
+  checking = store.check_interrupts;  // a host function may have set fuel or a deadline
+  goto L_Return_;
+}
+
 // A wasm opcode of class Special never reaches the code stream; treat one
 // as a broken invariant rather than running off into garbage.
 L_invalid:
@@ -995,6 +1119,26 @@ const void* const* handler_table() {
 
 TrapKind execute(rt::Store& store, rt::FuncInst* func, rt::Slot* slots, rt::Trap* trap) {
   return run(&store, func, slots, trap, nullptr);
+}
+
+uint64_t tier_up_handler(TierUpOp op) {
+  return reinterpret_cast<uint64_t>(handler_table()[kIOpCount + static_cast<size_t>(op)]);
+}
+
+void use_native_code(const rt::CompiledModule& module, uint32_t defined_index) {
+  rt::CompiledFunc& f = module.funcs[defined_index];
+  if (f.native_entry.load(std::memory_order_acquire) == nullptr || module.native_executor == nullptr) return;
+  static const uint64_t stub = tier_up_handler(TierUpOp::EnterNative);
+  // Under the lowering lock, so a concurrent first call cannot publish its
+  // tier-0 code over the stub. The tier-0 code stays in f.storage (frames
+  // may still run it) and is lowered now if it never was: EnterNative falls
+  // back to it for stores the machine code cannot serve, and its frame
+  // layout is the tier-0 one.
+  std::lock_guard<std::mutex> lock(f.lower_mutex);
+  if (f.code.load(std::memory_order_relaxed) == nullptr &&
+      !lower_function(*module.module, defined_index, f, module.tier_up != nullptr).ok())
+    return;  // only for a module that should not have validated: keep interpreting it
+  f.code.store(&stub, std::memory_order_release);
 }
 
 }  // namespace skiff::interp

@@ -24,12 +24,14 @@
 // exactly the branches with a target <= 0: where fuel and epochs are checked.
 #include "interp/lower.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <unordered_map>
 
 #include "interp/code.h"
+#include "interp/interp.h"
 #include "wasm/body_decoder.h"
 
 namespace skiff::interp {
@@ -61,15 +63,18 @@ class Lowering {
     std::vector<Patch> patches;  // forward branches to this label
     size_t loop_pos = 0;         // loops: the label (branches go backwards)
     Patch else_patch{kNone, 0};  // ifs: the BrUnless that skips the then-branch
+    size_t hot_weight = kNone;   // loops that count hotness: their HotCount's weight word
   };
   using S = wasm::StateOf<Lowering>;
   using V = S::Value;
   using C = S::Control;
 
   CodeBuilder code;
+  // Tier::Auto: the function whose hotness this code counts; null: no counting.
+  rt::CompiledFunc* counted = nullptr;
 
-  void start_function(S&) {}
-  void finish_function(S&) {}
+  void start_function(S&) { entry_hot_weight_ = count_hotness(kFunctionEntry); }
+  void finish_function(S&) { set_hot_weight(entry_hot_weight_, code.pos()); }
 
   // ---- plain instructions ----------------------------------------------------
 
@@ -246,7 +251,10 @@ class Lowering {
     last_dst_word_ = kNone;
     materialise_all(s);
     barrier();
-    if (c.kind == BlockKind::Loop) c.data.loop_pos = code.pos();
+    if (c.kind == BlockKind::Loop) {
+      c.data.loop_pos = code.pos();
+      c.data.hot_weight = count_hotness(c.offset);  // at the label: once per iteration
+    }
   }
 
   void if_(S& s, V& cond, C& c) {
@@ -275,6 +283,7 @@ class Lowering {
       if (!c.unreachable) emit_return(s, results);
       return;
     }
+    if (c.kind == BlockKind::Loop) set_hot_weight(c.data.hot_weight, code.pos() - c.data.loop_pos);
     last_dst_word_ = kNone;  // a label: values may arrive from elsewhere
     if (!c.unreachable) materialise(c.sig.num_results, results);
     if (c.data.else_patch.word != kNone) patch(c.data.else_patch, code.pos());
@@ -359,6 +368,29 @@ class Lowering {
   void barrier() {
     last_dst_word_ = kNone;
     history_.clear();
+  }
+
+  // Tier-up's counter (interp.h), at function entry and loop headers
+  // (`loop`: the loop instruction's offset, or kFunctionEntry). Not in the
+  // fusion history, so nothing fuses with it or removes it. Returns its
+  // weight word (kNone when not counting), set once the size of the code
+  // it stands for is known.
+  size_t count_hotness(uint64_t loop) {
+    if (counted == nullptr) return kNone;
+    code.word(tier_up_handler(TierUpOp::HotCount));
+    code.word(reinterpret_cast<uint64_t>(counted));
+    const size_t weight = code.pos();
+    code.word(0);
+    code.word(loop);
+    barrier();
+    return weight;
+  }
+  // The work a function entry or loop iteration stands for: the words of
+  // its code (the whole function, the loop body), an estimate of the time
+  // tier 0 spends in it. Capped so one count never overflows the countdown.
+  void set_hot_weight(size_t word, size_t code_words) {
+    if (word == kNone) return;
+    code.at(word) = std::clamp<size_t>(code_words, 1, size_t{1} << 16);
   }
 
   // ---- superinstructions -----------------------------------------------------
@@ -1000,6 +1032,7 @@ class Lowering {
     IOp op;
   };
   std::vector<Emitted> history_;  // instructions emitted since the last label, oldest first
+  size_t entry_hot_weight_ = kNone;
   size_t last_dst_word_ = kNone;  // destination operand of the last instruction, if it produced a value
   uint32_t last_dst_slot_ = 0;
   size_t lowest_ref_ = kNone;     // no stack entry below this index refers to a local
@@ -1011,6 +1044,12 @@ static_assert(wasm::BodyInterface<Lowering>);
 void dump_code(uint32_t func_index, const std::vector<uint64_t>& words) {
   std::fprintf(stderr, "func %u:\n", func_index);
   for (size_t pc = 0; pc < words.size();) {
+    if (words[pc] == tier_up_handler(TierUpOp::HotCount)) {
+      std::fprintf(stderr, "  %5zu  HotCount                 weight %llu\n", pc,
+                   static_cast<unsigned long long>(pc + 2 < words.size() ? words[pc + 2] : 0));
+      pc += kTierUpOpWords[static_cast<size_t>(TierUpOp::HotCount)];
+      continue;
+    }
     IOp op = iop_of_handler(words[pc]);
     if (op == IOp::Count) {
       std::fprintf(stderr, "  %5zu  ?\n", pc);
@@ -1027,11 +1066,13 @@ void dump_code(uint32_t func_index, const std::vector<uint64_t>& words) {
 
 }  // namespace
 
-Result<void> lower_function(const wasm::Module& module, uint32_t defined_index, rt::CompiledFunc& out) {
+Result<void> lower_function(const wasm::Module& module, uint32_t defined_index, rt::CompiledFunc& out,
+                            bool count_hotness) {
   if (defined_index >= module.bodies.size())
     return Error(ErrorCode::Internal, Error::kNoOffset, "no such defined function");
   uint32_t func_index = module.num_imported_funcs + defined_index;
   Lowering lowering;
+  if (count_hotness) lowering.counted = &out;
   // The body was validated at load: decode it again without the checks.
   wasm::BodyDecoder<wasm::NoValidation, Lowering> decoder(module, func_index, lowering);
   SKIFF_TRY(decoder.decode());
@@ -1056,7 +1097,7 @@ Result<void> ensure_lowered(const rt::CompiledModule& module, uint32_t defined_i
   if (f.code.load(std::memory_order_acquire) != nullptr) return {};
   std::lock_guard<std::mutex> lock(f.lower_mutex);
   if (f.code.load(std::memory_order_relaxed) != nullptr) return {};
-  return lower_function(*module.module, defined_index, f);
+  return lower_function(*module.module, defined_index, f, module.tier_up != nullptr);
 }
 
 }  // namespace skiff::interp

@@ -19,8 +19,9 @@
 //  - Every function keeps a frame pointer, and its prologue checks the
 //    native stack against ctx->stack_limit. Backtraces walk the frame
 //    pointer chain (jit.cpp), so compiled frames are not in store.frames.
-//  - When store.check_interrupts is set, function entries and loop
-//    back-edges call skiff_rt_check_interrupts (1 fuel each, then the epoch
+//  - Code compiled `interruptible`: when store.check_interrupts is set,
+//    function entries and loop back-edges call skiff_rt_check_interrupts
+//    (1 fuel each, then the epoch
 //    deadline), as tier 0 does; the flag is re-read after every call.
 //  - Traps call skiff_rt_trap, which never returns: it unwinds by
 //    siglongjmp to the innermost entry (llvmjit::execute), the same path a
@@ -38,7 +39,7 @@
 
 namespace skiff::llvmjit {
 
-inline constexpr uint32_t kAbiVersion = 3;
+inline constexpr uint32_t kAbiVersion = 4;
 
 // Per entry from the host: what every compiled frame can see.
 struct JitContext {
@@ -93,6 +94,10 @@ struct CompileRequest {
   const wasm::Module* module = nullptr;
   // Defined functions to compile (function indices); empty: all of them.
   std::vector<uint32_t> funcs;
+  // Whether the code checks fuel and epoch deadlines (abi banner). Without
+  // the checks loops and calls are faster; the engine then runs the module
+  // in the interpreter for stores that set fuel or a deadline.
+  bool interruptible = true;
   // Called from compile threads as functions finish (done of total); may be null.
   void (*progress)(void* user, uint32_t done, uint32_t total) = nullptr;
   void* progress_user = nullptr;

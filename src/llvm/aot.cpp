@@ -14,7 +14,7 @@ namespace skiff::llvmjit {
 namespace {
 
 constexpr char kMagic[8] = {'S', 'K', 'I', 'F', 'F', 'A', 'O', 'T'};
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;
 
 // 64-bit hash, 8 bytes a step (a corrupt 100 MB file must not take long).
 uint64_t hash64(std::span<const uint8_t> bytes) {
@@ -113,6 +113,12 @@ class Reader {
     pos_ += n;
     return true;
   }
+  bool take_span(size_t n, std::span<const uint8_t>& v) {
+    if (n > in_.size() - pos_) return false;
+    v = in_.subspan(pos_, n);
+    pos_ += n;
+    return true;
+  }
   bool string(std::string& v) {
     std::span<const uint8_t> b;
     if (!bytes(b)) return false;
@@ -151,6 +157,8 @@ std::vector<uint8_t> write_aot(std::span<const uint8_t> wasm, const CompiledCode
   w.bytes(code.target.data(), code.target.size());
   const std::vector<uint32_t>& features = host_features();
   w.bytes(features.data(), features.size() * 4);
+  uint8_t interruptible = code.interruptible ? 1 : 0;
+  w.append(&interruptible, 1);
   w.bytes(wasm.data(), wasm.size());
   w.u32(static_cast<uint32_t>(code.objects.size()));
   for (const std::string& object : code.objects) w.bytes(object.data(), object.size());
@@ -173,8 +181,10 @@ Result<AotContents> read_aot(std::span<const uint8_t> file) {
   std::memcpy(&stored, file.data() + body.size(), 8);
   if (stored != hash64(body)) return bad("checksum mismatch (the file is corrupt or truncated)");
   std::string id, target;
-  std::span<const uint8_t> features, wasm;
-  if (!r.string(id) || !r.string(target) || !r.bytes(features) || !r.bytes(wasm)) return bad("truncated header");
+  std::span<const uint8_t> features, flag, wasm;
+  if (!r.string(id) || !r.string(target) || !r.bytes(features) || !r.take_span(1, flag) || !r.bytes(wasm))
+    return bad("truncated header");
+  if (flag[0] > 1) return bad("bad interruptible flag");
   if (id != engine_id())
     return bad("compiled by another Skiff build (\"" + id + "\", this is \"" + engine_id() +
                "\"); recompile it with `skiff compile`");
@@ -187,14 +197,15 @@ Result<AotContents> read_aot(std::span<const uint8_t> file) {
       return bad("compiled for a CPU with features this one lacks (target: " + target + ")");
   }
   AotContents out;
-  out.target = std::move(target);
+  out.code.target = std::move(target);
+  out.code.interruptible = flag[0] == 1;
   out.wasm.assign(wasm.begin(), wasm.end());
   uint32_t count = 0;
   if (!r.u32(count)) return bad("truncated object list");
   for (uint32_t i = 0; i < count; ++i) {
     std::span<const uint8_t> object;
     if (!r.bytes(object)) return bad("truncated object " + std::to_string(i));
-    out.objects.emplace_back(object.begin(), object.end());
+    out.code.objects.emplace_back(object.begin(), object.end());
   }
   if (r.pos() + sizeof(kMagic) != body.size()) return bad("trailing bytes before the checksum");
   return out;

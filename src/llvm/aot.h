@@ -3,8 +3,9 @@
 // by `skiff compile` and by the on-disk cache of `skiff run`.
 //
 // Layout (little-endian): magic "SKIFFAOT", u32 format version, then
-// length-prefixed fields: engine id, target, host CPU feature words, wasm
-// bytes, the objects; last a 64-bit checksum of everything before it.
+// length-prefixed fields: engine id, target, host CPU feature words, a u8
+// "interruptible" (fuel/epoch checks compiled in), wasm bytes, the
+// objects; last a 64-bit checksum of everything before it.
 // Reading checks all of it before anything is loaded: a file from another
 // Skiff build (engine id: version, tier-2 ABI, runtime layout), for a CPU
 // lacking a feature the code may use, truncated or corrupt is rejected with
@@ -24,8 +25,7 @@ namespace skiff::llvmjit {
 
 struct AotContents {
   std::vector<uint8_t> wasm;
-  std::vector<std::string> objects;
-  std::string target;
+  CompiledCode code;
 };
 
 // Whether `bytes` start like a .skc file (wasm modules start with "\0asm").

@@ -156,6 +156,19 @@ uintptr_t stack_limit() {
   return bounds.limit;
 }
 
+}  // namespace
+
+void* native_entry_for(const rt::Store& store, const rt::FuncInst* func) {
+  if (func->compiled == nullptr) return nullptr;
+  void* entry = func->compiled->native_entry.load(std::memory_order_acquire);
+  if (entry != nullptr && store.check_interrupts &&
+      func->instance->compiled->native_uninterruptible.load(std::memory_order_acquire))
+    return nullptr;
+  return entry;
+}
+
+namespace {
+
 uint32_t slots_of(const std::vector<ValType>& types) {
   uint32_t n = 0;
   for (ValType t : types) n += slot_count(t);
@@ -181,7 +194,8 @@ uint32_t slots_of(const std::vector<ValType>& types) {
 }
 
 // A wasm function without machine code (from a module compiled for the
-// interpreter) runs in tier 0 on the store's value stack.
+// interpreter, or whose code lacks the interrupt checks this store needs)
+// runs in tier 0 on the store's value stack.
 [[gnu::noinline]] bool call_interpreted(JitContext* ctx, rt::FuncInst* callee, Slot* buf) {
   rt::Store& store = *ctx->store;
   uint32_t in = slots_of(callee->type->params), out = slots_of(callee->type->results);
@@ -205,7 +219,7 @@ uint32_t slots_of(const std::vector<ValType>& types) {
 
 void invoke(JitContext* ctx, rt::Instance* caller, rt::FuncInst* callee, Slot* buf) {
   if (callee->kind == rt::FuncInst::Kind::Wasm) {
-    void* entry = callee->compiled ? callee->compiled->native_entry.load(std::memory_order_acquire) : nullptr;
+    void* entry = native_entry_for(*ctx->store, callee);
     if (entry != nullptr) {
       reinterpret_cast<EntryFn>(entry)(ctx, callee->instance, buf);
       return;
@@ -415,11 +429,17 @@ void forward_progress(void* user, uint32_t done, uint32_t total) {
 bool library_loaded() { return g_loaded.load(std::memory_order_acquire); }
 
 Result<CompiledCode> compile(const wasm::Module& module, std::vector<uint32_t> funcs, const ProgressFn& progress) {
+  return compile(module, std::move(funcs), CompileOptions{.interruptible = true, .progress = progress});
+}
+
+Result<CompiledCode> compile(const wasm::Module& module, std::vector<uint32_t> funcs, const CompileOptions& options) {
   const Library& lib = library();
   if (lib.compile == nullptr) return Error(ErrorCode::UsageError, Error::kNoOffset, lib.error);
   CompileRequest request;
   request.module = &module;
   request.funcs = std::move(funcs);
+  request.interruptible = options.interruptible;
+  const ProgressFn& progress = options.progress;
   ProgressForward forward{&progress};
   if (progress) {
     request.progress = &forward_progress;
@@ -428,10 +448,15 @@ Result<CompiledCode> compile(const wasm::Module& module, std::vector<uint32_t> f
   CompileOutput output;
   if (!lib.compile(&request, &output))
     return Error(ErrorCode::Internal, Error::kNoOffset, "tier 2 compilation failed: " + output.error);
-  return CompiledCode{std::move(output.objects), std::move(output.target)};
+  return CompiledCode{std::move(output.objects), std::move(output.target), options.interruptible};
 }
 
 Result<void> install(rt::CompiledModule& compiled, const std::vector<std::string>& objects) {
+  return install(compiled, CompiledCode{objects, {}, true});
+}
+
+Result<void> install(rt::CompiledModule& compiled, const CompiledCode& code) {
+  const std::vector<std::string>& objects = code.objects;
   std::vector<std::string_view> views(objects.begin(), objects.end());
   auto loaded = load_objects(views, resolve_runtime_symbol);
   if (!loaded.ok()) return loaded.error();
@@ -467,6 +492,7 @@ Result<void> install(rt::CompiledModule& compiled, const std::vector<std::string
     std::lock_guard lock(compiled.native_mutex);
     compiled.native_code.push_back(batch);
   }
+  if (!code.interruptible) compiled.native_uninterruptible.store(true, std::memory_order_release);
   for (auto [index, entry] : entries)
     compiled.funcs[index - module.num_imported_funcs].native_entry.store(entry, std::memory_order_release);
   return {};
@@ -476,7 +502,7 @@ Result<void> compile_module(rt::CompiledModule& compiled, const ProgressFn& prog
   if (compiled.module->num_defined_funcs() == 0) return {};
   auto code = compile(*compiled.module, {}, progress);
   if (!code.ok()) return code.error();
-  return install(compiled, code.value().objects);
+  return install(compiled, code.value());
 }
 
 namespace {
@@ -522,9 +548,7 @@ namespace {
 }  // namespace
 
 TrapKind execute(rt::Store& store, rt::FuncInst* func, rt::Slot* slots, rt::Trap* trap) {
-  void* entry = nullptr;
-  if (func->kind == rt::FuncInst::Kind::Wasm && func->compiled != nullptr)
-    entry = func->compiled->native_entry.load(std::memory_order_acquire);
+  void* entry = func->kind == rt::FuncInst::Kind::Wasm ? native_entry_for(store, func) : nullptr;
   if (entry == nullptr) return interp::execute(store, func, slots, trap);
   return run_native(store, func, reinterpret_cast<EntryFn>(entry), slots, trap);
 }

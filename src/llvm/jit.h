@@ -19,16 +19,27 @@ using ProgressFn = std::function<void(uint32_t done, uint32_t total)>;
 struct CompiledCode {
   std::vector<std::string> objects;
   std::string target;
+  bool interruptible = true;  // fuel and epoch checks compiled in (abi.h)
+};
+
+struct CompileOptions {
+  bool interruptible = true;
+  ProgressFn progress;
 };
 
 // Compiles the defined functions `funcs` of `module` (all of them when
 // empty) with LLVM. Loads libskiff_llvm.so on first use; a missing or
 // mismatched library is a UsageError naming the paths tried
 // ($SKIFF_LLVM_LIB, else next to the executable, else the build directory).
+Result<CompiledCode> compile(const wasm::Module& module, std::vector<uint32_t> funcs, const CompileOptions& options);
 Result<CompiledCode> compile(const wasm::Module& module, std::vector<uint32_t> funcs, const ProgressFn& progress = {});
 
 // Loads compiled objects (from compile() or an AOT file) and sets the
 // native_entry of every function they define; `compiled` keeps the code.
+// Code compiled without interrupt checks marks the module
+// (CompiledModule::native_uninterruptible): stores that set fuel or an epoch
+// deadline then run it in the interpreter, so limits always hold.
+Result<void> install(rt::CompiledModule& compiled, const CompiledCode& code);
 Result<void> install(rt::CompiledModule& compiled, const std::vector<std::string>& objects);
 
 // compile() every defined function, then install().
@@ -38,6 +49,10 @@ Result<void> compile_module(rt::CompiledModule& compiled, const ProgressFn& prog
 // machine code, otherwise in the interpreter. Same contract as
 // interp::execute, fuel and epoch deadlines included.
 TrapKind execute(rt::Store& store, rt::FuncInst* func, rt::Slot* slots, rt::Trap* trap);
+
+// The machine code to run `func` (a wasm function) with in `store`, or null
+// when it has none or lacks the fuel/epoch checks the store asks for.
+void* native_entry_for(const rt::Store& store, const rt::FuncInst* func);
 
 // Whether libskiff_llvm.so has been loaded into this process.
 bool library_loaded();

@@ -61,9 +61,10 @@ struct CompiledFunc {
   // Instance*, Slot* args_results)`, or null when not compiled.
   std::atomic<void*> native_entry{nullptr};
   // Tier::Auto (src/llvm/tierup.h): work left before the interpreter reports
-  // the function hot, in fuel units (calls and loop iterations). Counted only
-  // by code lowered for a module with a tier_up listener; racy decrements
-  // between threads may lose a count, which only delays the report.
+  // the function hot (each entry and loop iteration counts the size of its
+  // code). Counted only by code lowered for a module with a tier_up
+  // listener; racy decrements between threads may lose a count, which only
+  // delays the report.
   std::atomic<int32_t> hotness_countdown{INT32_MAX};
   std::atomic<bool> hot_reported{false};  // reported at most once
 };
@@ -71,12 +72,20 @@ struct CompiledFunc {
 struct CompiledModule;
 
 // Tier::Auto: told (on the interpreting thread) when a function of `module`
-// becomes hot. Implemented by src/llvm/tierup.cpp, which compiles it in the
-// background; must return quickly.
+// becomes hot. Implemented by src/llvm/tierup.cpp, which compiles in the
+// background; both calls must return quickly.
 class HotFunctionListener {
  public:
   virtual ~HotFunctionListener() = default;
   virtual void function_became_hot(std::shared_ptr<const CompiledModule> module, uint32_t defined_index) = 0;
+  // The function has machine code, yet its loop at byte `loop_offset` (of
+  // the `loop` instruction) is still hot in the interpreter: a frame that
+  // entered before the switch keeps looping. Returns machine code that
+  // continues such a frame at the loop's header (on-stack replacement,
+  // interp.h's HotCount), or null while it is not ready; the first call
+  // asks for it.
+  virtual const CompiledFunc* loop_is_hot(std::shared_ptr<const CompiledModule> module, uint32_t defined_index,
+                                          uint32_t loop_offset) = 0;
 };
 
 // A module ready to instantiate: decoded and validated, with per-function
@@ -91,6 +100,9 @@ struct CompiledModule {
   // one batch per compilation (tier-up adds batches while the module runs).
   std::mutex native_mutex;
   std::vector<std::shared_ptr<void>> native_code;
+  // Some of that code does not check fuel and epoch deadlines: a store that
+  // sets them runs this module's functions in the interpreter instead.
+  std::atomic<bool> native_uninterruptible{false};
   // Runs a function that has machine code (llvmjit::execute); set for
   // modules compiled for tier 2. The interpreter calls functions whose
   // native_entry is set through it; null: it interprets them.
@@ -98,6 +110,9 @@ struct CompiledModule {
   // Tier::Auto: where the interpreter reports hot functions. Null for other
   // modules, whose tier-0 code then has no hotness counters at all.
   std::shared_ptr<HotFunctionListener> tier_up;
+  // Tier::Auto: where each hotness countdown starts, and restarts after a
+  // report (so a loop still running in tier 0 is reported again).
+  int32_t hotness_threshold = INT32_MAX;
 };
 
 // Structurally equal function types get the same id, process wide, so

@@ -199,6 +199,42 @@ SKIFF_CACHE_DIR="$work/cache2" check "--no-cache" 0 "5" "" -- run --no-cache --t
   { failed=$((failed + 1)); echo "FAIL --no-cache wrote $work/cache2"; }
 SKIFF_LLVM_LIB=$nollvm check "jit without LLVM" 2 "" "~tier 2 (LLVM) is unavailable" -- run --no-cache --tier=jit --invoke add "$w/arith.wasm" 2 3
 
+# ---- tier-up: --tier=auto (the default) starts interpreted and moves hot
+# functions to machine code mid-run, with the interpreter's output and traps.
+# SKIFF_TIERUP_THRESHOLD=100 makes fib and check hot within microseconds;
+# sum_until's loop runs long after check is compiled, and its frame stays
+# interpreted (no on-stack replacement), so the trap crosses both tiers.
+tu=$w/tierup.wasm
+fib_out=$("$skiff" run --tier=interp --invoke fib "$tu" 30)
+sum_out=$("$skiff" run --tier=interp --invoke sum_until "$tu" 30000000 40000000)
+trap_err=$("$skiff" run --tier=interp --invoke sum_until "$tu" 30000000 20000000 2>&1 >/dev/null)
+export SKIFF_TIERUP_THRESHOLD=100
+check "auto is the default tier"  0 "~auto (default"  "" -- run --help
+check "auto fib as interp"        0 "$fib_out" ""           -- run --invoke fib "$tu" 30
+check "auto loop as interp"       0 "$sum_out" ""           -- run --tier=auto --invoke sum_until "$tu" 30000000 40000000
+check "auto trap as interp"       6 ""         "$trap_err"  -- run --tier=auto --invoke sum_until "$tu" 30000000 20000000
+SKIFF_TIERUP_LOG=1 check "auto logs its batches" 0 "$sum_out" "~tier-up: compiled 2 functions" \
+                                                            -- run --invoke sum_until "$tu" 30000000 40000000
+check "auto on a WASI program"    0 "hello, wasi" ""        -- run "$c/hello.wasm"
+# osr.wat: three functions, each called once and spending its time in one
+# loop, continue in machine code from that loop's header.
+osr_out=$("$skiff" run --tier=interp --invoke all "$w/osr.wasm" 10000000)
+check "auto loops as interp"      0 "$osr_out" ""           -- run --invoke all "$w/osr.wasm" 10000000
+err=$(SKIFF_TIERUP_LOG=1 "$skiff" run --invoke all "$w/osr.wasm" 10000000 2>&1 >/dev/null)
+n=$(grep -c "continues in machine code" <<<"$err")
+[ "$n" -eq 3 ] && { passed=$((passed + 1)); echo "ok   auto replaces 3 running loops"; } ||
+  { failed=$((failed + 1)); echo "FAIL auto replaces 3 running loops: $n: $err"; }
+# Without libskiff_llvm.so auto keeps interpreting; the log says why, once.
+SKIFF_LLVM_LIB=$nollvm check "auto without LLVM" 0 "$fib_out" "" -- run --invoke fib "$tu" 30
+err=$(SKIFF_LLVM_LIB=$nollvm SKIFF_TIERUP_LOG=1 "$skiff" run --invoke fib "$tu" 30 2>&1 >/dev/null)
+n=$(grep -c "tier 2 (LLVM) is unavailable" <<<"$err")
+[ "$n" -eq 1 ] && { passed=$((passed + 1)); echo "ok   auto without LLVM logs once"; } ||
+  { failed=$((failed + 1)); echo "FAIL auto without LLVM logs once: $n times: $err"; }
+SKIFF_TIERUP_THRESHOLD=x check "bad SKIFF_TIERUP_THRESHOLD" 0 "$fib_out" "~ignoring SKIFF_TIERUP_THRESHOLD" \
+                                                            -- run --invoke fib "$tu" 30
+unset SKIFF_TIERUP_THRESHOLD
+# ---- end tier-up
+
 # usage and I/O errors
 check "missing file"           3 ""  "~cannot read"        -- run "$w/does-not-exist.wasm"
 check "validate missing file"  3 ""  "~cannot read"        -- validate "$w/does-not-exist.wasm"

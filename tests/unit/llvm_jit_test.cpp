@@ -222,6 +222,34 @@ TEST(LlvmJit, FuelStopsAnEndlessLoopInMachineCode) {
   EXPECT_EQ(inst.func("count")->call({Val::make_i32(100)}).value()[0].of.i32, 100);
 }
 
+// Code compiled without the checks never runs under fuel: the store's
+// calls go to the interpreter, so the budget holds and is spent as there.
+TEST(LlvmJit, UninterruptibleCodeLeavesFuelToTheInterpreter) {
+  EngineConfig config{.tier = Tier::Jit};
+  config.interruptible = false;
+  Engine engine(config);
+  auto module = Module::compile(engine, test_wasm::plugin_module());
+  ASSERT_TRUE(module.ok());
+  EXPECT_TRUE(module.value().raw()->native_uninterruptible.load());
+  Store store(engine);
+  Linker linker(engine);
+  linker.func_wrap("env", "log", [](Caller&, int32_t, int32_t) {});
+  auto inst = linker.instantiate(store, module.value());
+  ASSERT_TRUE(inst.ok());
+  ASSERT_TRUE(has_machine_code(inst.value(), "nested_spin"));
+  EXPECT_EQ(inst->func("count")->call({Val::make_i32(100)}).value()[0].of.i32, 100);  // machine code
+  store.set_fuel(100000);
+  auto r = inst->func("nested_spin")->call({});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, TrapKind::OutOfFuel);
+  EXPECT_EQ(store.get_fuel().value(), 0u);
+  std::vector<FuelOutcome> interp = run_with_budgets(Tier::Interp, "count", 500);
+  store.set_fuel(499);
+  auto counted = inst->func("count")->call({Val::make_i32(500)});
+  EXPECT_FALSE(counted.ok());
+  EXPECT_EQ(store.get_fuel().value(), interp[9].fuel_left);  // budget 499, as the interpreter leaves it
+}
+
 // loop { call tick; br 0 } where tick advances the engine's epoch: the
 // back-edge after the first tick sees the deadline reached.
 TEST(LlvmJit, EpochDeadlineInterruptsALoopAfterAHostCall) {

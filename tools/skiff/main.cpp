@@ -177,7 +177,7 @@ struct RunOptions {
   std::vector<std::string> dirs, dirs_ro, envs;
   std::string argv0;
   std::string fuel, timeout, max_memory;  // resource limits; empty = none
-  std::string tier = "interp";             // interp | jit
+  std::string tier = "auto";               // auto | interp | jit
   bool no_cache = false;
 };
 
@@ -259,8 +259,13 @@ int link_error(const std::string& path, const skiff::Module& module, const skiff
 
 int cmd_run(const std::string& path, const RunOptions& options, const std::vector<std::string>& args) {
   skiff::EngineConfig engine_config;
-  engine_config.tier = options.tier == "jit" ? skiff::Tier::Jit : skiff::Tier::Interp;
+  engine_config.tier = options.tier == "jit"      ? skiff::Tier::Jit
+                       : options.tier == "interp" ? skiff::Tier::Interp
+                                                  : skiff::Tier::Auto;
   if (!options.no_cache) engine_config.cache_dir = default_cache_dir();
+  // Fuel and deadline checks cost compiled code a test per call and loop
+  // iteration: compile them in only when this run sets a limit.
+  engine_config.interruptible = !options.fuel.empty() || !options.timeout.empty();
   CompileProgress progress;
   progress.attach(engine_config);
   skiff::Engine engine(engine_config);
@@ -370,7 +375,7 @@ int cmd_run(const std::string& path, const RunOptions& options, const std::vecto
   return ec::kOk;
 }
 
-int cmd_compile(const std::string& path, std::string output) {
+int cmd_compile(const std::string& path, std::string output, bool interruptible) {
   if (output.empty()) {
     output = path.size() > 5 && path.ends_with(".wasm") ? path.substr(0, path.size() - 5) : path;
     output += ".skc";
@@ -380,6 +385,7 @@ int cmd_compile(const std::string& path, std::string output) {
   if (!read_file(path, bytes, error)) return fail(ec::kIo, error);
   skiff::EngineConfig config;
   config.tier = skiff::Tier::Jit;
+  config.interruptible = interruptible;
   CompileProgress progress;
   progress.attach(config);
   auto skc = skiff::Module::precompile(skiff::Engine(config), std::move(bytes));
@@ -484,8 +490,9 @@ int main(int argc, char** argv) {
                   "Cap the total size of linear memories in bytes (K/M/G suffixes); memory.grow past it fails")
       ->type_name("BYTES");
   run->add_option("--tier", run_options.tier,
-                  "Execution tier: interp (tier 0, instant start) or jit (LLVM-compile every function first)")
-      ->check(CLI::IsMember({"interp", "jit"}))
+                  "Execution tier: auto (default: start in the interpreter, compile hot functions with LLVM in "
+                  "the background), interp (tier 0 only) or jit (LLVM-compile every function first)")
+      ->check(CLI::IsMember({"auto", "interp", "jit"}))
       ->type_name("TIER");
   run->add_flag("--no-cache", run_options.no_cache,
                "Neither read nor write tier 2's compile cache ($SKIFF_CACHE_DIR, else ~/.cache/skiff)");
@@ -501,6 +508,10 @@ int main(int argc, char** argv) {
       "compile", "Compile a module ahead of time with tier 2 (LLVM) into a .skc file that `skiff run` starts "
                  "without compiling");
   compile->add_option("-o,--output", compile_output, "The .skc file to write (default: FILE with .skc for .wasm)");
+  bool compile_interruptible = false;
+  compile->add_flag("--interruptible", compile_interruptible,
+                    "Compile in fuel and deadline checks, for `skiff run --fuel/--timeout` (without them such runs "
+                    "interpret the module)");
   compile->add_option("file", file, "The .wasm file")->required();
 
   auto* validate = app.add_subcommand("validate", "Decode and validate a module; print `ok` or the error with its byte offset");
@@ -524,7 +535,7 @@ int main(int argc, char** argv) {
   }
 
   if (run->parsed()) return cmd_run(file, run_options, run_args);
-  if (compile->parsed()) return cmd_compile(file, compile_output);
+  if (compile->parsed()) return cmd_compile(file, compile_output, compile_interruptible);
   if (validate->parsed()) return cmd_validate(file);
   if (inspect->parsed()) return cmd_inspect(file);
   return fail(ec::kUsage, "no command given (see `skiff --help`)");

@@ -106,6 +106,18 @@ struct ModuleState {
   llvm::PointerType* ptr;
   std::vector<llvm::Function*> funcs;  // internal functions, by function index (null for imports)
   std::vector<bool> in_batch;          // by function index: compiled in this request
+  bool interruptible = true;           // fuel and epoch checks compiled in
+
+  // Wasm memory loads are volatile. A wasm load traps when out of bounds
+  // even if nothing uses its value, but LLVM deletes unused plain loads, in
+  // IR passes and in instruction selection alike (e.g. the magnitude operand
+  // of a copysign whose sign comes from elsewhere). Marking only the unused
+  // ones was not enough (skiff_diff found such loads); keeping all of them
+  // cost nothing measurable on bench/ (within noise; interp ~5%).
+  static llvm::LoadInst* wasm_load(llvm::LoadInst* load) {
+    load->setVolatile(true);
+    return load;
+  }
   std::unordered_map<std::string, llvm::FunctionCallee> decls;
 
   ModuleState(llvm::LLVMContext& c, llvm::Module& m, const wasm::Module& w)
@@ -130,8 +142,13 @@ struct ModuleState {
     }
   }
 
+  // Three or more results go through a slot buffer the caller passes last:
+  // as an LLVM aggregate the third float would come back in x87's ST0, and
+  // loading a signalling NaN there quiets it.
+  static bool results_in_memory(const FuncType& ft) { return ft.results.size() > 2; }
+
   llvm::Type* return_type(const FuncType& ft) {
-    if (ft.results.empty()) return b.getVoidTy();
+    if (ft.results.empty() || results_in_memory(ft)) return b.getVoidTy();
     if (ft.results.size() == 1) return type(ft.results[0]);
     std::vector<llvm::Type*> fields;
     for (ValType t : ft.results) fields.push_back(type(t));
@@ -141,6 +158,7 @@ struct ModuleState {
   llvm::FunctionType* internal_type(const FuncType& ft) {
     std::vector<llvm::Type*> params = {ptr, ptr, ptr};  // ctx, instance, memory 0 base
     for (ValType t : ft.params) params.push_back(type(t));
+    if (results_in_memory(ft)) params.push_back(ptr);
     return llvm::FunctionType::get(return_type(ft), params, false);
   }
 
@@ -213,6 +231,7 @@ class FunctionCompiler {
       llvm::Value* init = i < s.type.params.size() ? static_cast<llvm::Value*>(&*arg++) : llvm::Constant::getNullValue(t);
       b_.CreateStore(init, a);
     }
+    if (ModuleState::results_in_memory(s.type)) results_out_ = &*arg;
     prologue();
     return_bb_ = llvm::BasicBlock::Create(m_.ctx, "return", fn_);
     s.controls[0].data.label = return_bb_;
@@ -239,9 +258,7 @@ class FunctionCompiler {
     if (result != nullptr) {
       if (r == nullptr) r = llvm::Constant::getNullValue(m_.type(result->type));  // unreachable: never read
       put(*result, r);
-      if (info.cls == OpClass::Load && last_load_ != nullptr) load_on_stack_[result->slot] = last_load_;
     }
-    last_load_ = nullptr;
   }
 
   void constant(S&, Opcode op, const Immediates& imm, V& result) {
@@ -265,12 +282,8 @@ class FunctionCompiler {
     b_.CreateStore(v, locals_[index]);
     put(result, v);
   }
-  // A load whose value is dropped must still trap when out of bounds, and
-  // LLVM deletes unused plain loads: make it volatile.
-  void drop(S&, V& v) {
-    auto it = load_on_stack_.find(v.slot);
-    if (it != load_on_stack_.end()) it->second->setVolatile(true);
-  }
+  // Loads whose value nothing uses still trap: see ModuleState::wasm_load.
+  void drop(S&, V&) {}
   void select(S&, V* vs, V& result) {
     llvm::Value* cond = b_.CreateICmpNE(get(vs[2]), b_.getInt32(0));
     put(result, b_.CreateSelect(cond, get(vs[0]), get(vs[1])));
@@ -387,14 +400,25 @@ class FunctionCompiler {
     }
     std::vector<llvm::Value*> call_args = {ctx_, inst_, mem_};
     for (size_t i = 0; i < type.params.size(); ++i) call_args.push_back(get(args[i]));
+    llvm::AllocaInst* out = nullptr;
+    if (ModuleState::results_in_memory(type)) {
+      uint32_t n = 0;
+      for (ValType t : type.results) n += slot_count(t);
+      out = alloca(llvm::ArrayType::get(m_.i64, n));
+      out->setAlignment(llvm::Align(16));
+      call_args.push_back(out);
+    }
     llvm::Function* callee = m_.callee(func_index);
     llvm::Value* r = b_.CreateCall(callee, call_args);
     reload_checking();
-    uint32_t slot = s.next_slot();
+    uint32_t slot = s.next_slot(), out_slot = 0;
     for (size_t i = 0; i < type.results.size(); ++i) {
-      llvm::Value* v = type.results.size() == 1 ? r : b_.CreateExtractValue(r, {static_cast<unsigned>(i)});
+      llvm::Value* v = out != nullptr               ? load_slot(out, out_slot, type.results[i])
+                       : type.results.size() == 1 ? r
+                                                  : b_.CreateExtractValue(r, {static_cast<unsigned>(i)});
       store_to_slot(slot, type.results[i], v);
       slot += slot_count(type.results[i]);
+      out_slot += slot_count(type.results[i]);
     }
   }
 
@@ -439,7 +463,6 @@ class FunctionCompiler {
   llvm::Value* get(const V& v) { return b_.CreateLoad(m_.type(v.type), slot_alloca(v.slot, v.type)); }
   void put(const V& v, llvm::Value* x) { store_to_slot(v.slot, v.type, x); }
   void store_to_slot(uint32_t slot, ValType t, llvm::Value* x) {
-    load_on_stack_.erase(slot);
     b_.CreateStore(x, slot_alloca(slot, t));
   }
   llvm::Type* local_type(uint32_t index) { return locals_[index]->getAllocatedType(); }
@@ -487,19 +510,23 @@ class FunctionCompiler {
     llvm::Value* sp = b_.CreateIntrinsic(llvm::Intrinsic::frameaddress, {m_.ptr}, {b_.getInt32(0)});
     llvm::Value* limit = load_at(m_.i64, ctx_, kCtxStackLimit);
     trap_if(b_.CreateICmpULT(b_.CreatePtrToInt(sp, m_.i64), limit), TrapKind::StackExhausted);
+    // Fuel and epoch (when compiled in): the store's flag, read at entry and
+    // after every call (a host function may set fuel or a deadline), guards
+    // an out-of-line check, made after the stack check as tier 0 does.
+    if (!m_.interruptible) return;
     store_ = load_at(m_.ptr, ctx_, kCtxStore);
-    // Fuel and epoch: the store's flag, read at entry and after every call
-    // (a host function may set fuel or a deadline), guards an out-of-line
-    // check, made after the stack check as tier 0 does.
     checking_ = alloca(m_.i8);
     reload_checking();
     check_interrupts();
   }
 
-  void reload_checking() { b_.CreateStore(load_at(m_.i8, store_, kStoreCheckInterrupts), checking_); }
+  void reload_checking() {
+    if (m_.interruptible) b_.CreateStore(load_at(m_.i8, store_, kStoreCheckInterrupts), checking_);
+  }
 
   // One unit of fuel and an epoch check, when the store asks for them.
   void check_interrupts() {
+    if (!m_.interruptible) return;
     llvm::Value* on = b_.CreateICmpNE(b_.CreateLoad(m_.i8, checking_), b_.getInt8(0));
     llvm::BasicBlock* check = new_block("check_interrupts");
     llvm::BasicBlock* cont = new_block("checked");
@@ -519,7 +546,14 @@ class FunctionCompiler {
       results.push_back(b_.CreateLoad(m_.type(t), slot_alloca(slot, t)));
       slot += slot_count(t);
     }
-    if (results.empty()) b_.CreateRetVoid();
+    if (results_out_ != nullptr) {
+      slot = 0;
+      for (size_t i = 0; i < results.size(); ++i) {
+        store_slot(results_out_, slot, ft.results[i], results[i]);
+        slot += slot_count(ft.results[i]);
+      }
+      b_.CreateRetVoid();
+    } else if (results.empty()) b_.CreateRetVoid();
     else if (results.size() == 1) b_.CreateRet(results[0]);
     else b_.CreateAggregateRet(results.data(), static_cast<unsigned>(results.size()));
   }
@@ -608,8 +642,7 @@ class FunctionCompiler {
   llvm::Value* load(Opcode op, const OpInfo& info, const Immediates& imm, V* args) {
     llvm::Value* p = effective_address(args[0], imm.offset);
     auto ld = [&](llvm::Type* t) {
-      last_load_ = b_.CreateAlignedLoad(t, p, llvm::Align(1));
-      return last_load_;
+      return m_.wasm_load(b_.CreateAlignedLoad(t, p, llvm::Align(1)));
     };
     llvm::Type* i8 = m_.i8;
     llvm::Type* i16 = b_.getInt16Ty();
@@ -1274,12 +1307,11 @@ class FunctionCompiler {
   llvm::Value* inst_ = nullptr;
   llvm::Value* mem_ = nullptr;
   llvm::Value* store_ = nullptr;
-  llvm::AllocaInst* checking_ = nullptr;  // i8: the store's check_interrupts as last read
+  llvm::AllocaInst* checking_ = nullptr;
+  llvm::Value* results_out_ = nullptr;  // the slot buffer for 3+ results  // i8: the store's check_interrupts as last read
   std::vector<llvm::AllocaInst*> locals_;
   std::unordered_map<uint64_t, llvm::AllocaInst*> slots_;
   std::unordered_map<uint32_t, llvm::BasicBlock*> trap_blocks_;
-  llvm::LoadInst* last_load_ = nullptr;                        // of the op being emitted
-  std::unordered_map<uint32_t, llvm::LoadInst*> load_on_stack_;  // by slot: values that are plain loads
 };
 
 static_assert(wasm::BodyInterface<FunctionCompiler>);
@@ -1304,6 +1336,12 @@ void build_entry(ModuleState& m, uint32_t index, llvm::Function* entry) {
   for (ValType t : ft.params) {
     args.push_back(FunctionCompiler::load_slot_with(m, b, slots, slot, t));
     slot += slot_count(t);
+  }
+  if (ModuleState::results_in_memory(ft)) {  // written straight into the caller's slots
+    args.push_back(slots);
+    b.CreateCall(m.funcs[index], args);
+    b.CreateRetVoid();
+    return;
   }
   llvm::Value* r = b.CreateCall(m.funcs[index], args);
   slot = 0;
@@ -1345,6 +1383,7 @@ void optimize(llvm::Module& mod, llvm::TargetMachine& tm) {
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
+
   llvm::ModulePassManager mpm;
   if (const char* text = std::getenv("SKIFF_LLVM_PIPELINE"); text != nullptr && *text != 0) {
     if (auto err = pb.parsePassPipeline(mpm, text)) {
@@ -1411,11 +1450,13 @@ std::vector<std::vector<uint32_t>> partition_functions(const wasm::Module& wasm,
 }
 
 // Builds the IR of one partition; false with `error` set on failure.
-bool build_partition(const wasm::Module& wasm, const std::vector<bool>& in_batch, const std::vector<uint32_t>& members,
-                     bool alone, llvm::Module& mod, std::string& error) {
+bool build_partition(const CompileRequest& request, const std::vector<bool>& in_batch,
+                     const std::vector<uint32_t>& members, bool alone, llvm::Module& mod, std::string& error) {
+  const wasm::Module& wasm = *request.module;
   ModuleState m(mod.getContext(), mod, wasm);
   m.funcs.assign(wasm.funcs.size(), nullptr);
   m.in_batch = in_batch;
+  m.interruptible = request.interruptible;
   std::vector<llvm::Function*> entries;
   llvm::FunctionType* entry_type = llvm::FunctionType::get(m.b.getVoidTy(), {m.ptr, m.ptr, m.ptr}, false);
   for (uint32_t i : members) {
@@ -1541,7 +1582,7 @@ bool compile(const CompileRequest& request, CompileOutput& output) {
       llvm::Module mod(parts.size() == 1 ? "wasm" : "wasm." + std::to_string(p), context);
       mod.setDataLayout(data_layout);
       mod.setTargetTriple(host.triple);
-      if (!build_partition(wasm, in_batch, parts[p], parts.size() == 1, mod, errors[p])) continue;
+      if (!build_partition(request, in_batch, parts[p], parts.size() == 1, mod, errors[p])) continue;
       dump_partition(mod, "SKIFF_LLVM_DUMP_BEFORE");
       std::unique_ptr<llvm::TargetMachine> tm = host.machine();
       optimize(mod, *tm);

@@ -1,0 +1,680 @@
+// Tier::Auto's background compiler: see tierup.h.
+#include "llvm/tierup.h"
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "base/reader.h"
+#include "interp/interp.h"
+#include "llvm/jit.h"
+#include "wasm/body_decoder.h"
+
+namespace skiff::llvmjit {
+
+namespace {
+
+std::atomic<uint64_t> g_batches{0};
+std::atomic<uint64_t> g_functions{0};
+std::atomic<uint64_t> g_failed_functions{0};
+std::atomic<uint64_t> g_loops{0};
+std::atomic<uint64_t> g_loops_entered{0};
+
+// ---- on-stack replacement: a loop's code as a function ---------------------------
+//
+// The interpreter can hand over a frame that sits at the header of a hot
+// loop: its locals and operand stack are then all in their home slots, in
+// order. The loop's machine code is a function that takes exactly those as
+// parameters (so the frame's slots are its argument buffer) and returns the
+// original function's results. Its body is the original body with a flag
+// (a new local, set on entry): every block on the way to the loop skips,
+// while the flag is set, the code before the next block on the way, and
+// puts the values that code would have left on the stack from the
+// parameters instead (an `if` on the flag around that code); entering the
+// loop clears the flag, so outer loops run their code normally after that.
+// The function is appended to a copy of the module, which the compiler
+// takes like any module; calls to the original functions keep their
+// indices and go through the runtime, as calls from outside a batch do.
+
+using Bytes = std::vector<uint8_t>;
+
+void put_uleb(Bytes& out, uint64_t v) {
+  do {
+    uint8_t b = v & 0x7f;
+    v >>= 7;
+    out.push_back(v != 0 ? b | 0x80 : b);
+  } while (v != 0);
+}
+
+void put_sleb(Bytes& out, int64_t v) {
+  for (;;) {
+    uint8_t b = v & 0x7f;
+    v >>= 7;
+    if ((v == 0 && !(b & 0x40)) || (v == -1 && (b & 0x40))) {
+      out.push_back(b);
+      return;
+    }
+    out.push_back(b | 0x80);
+  }
+}
+
+// The control frames from the function to the loop, and the operand stack
+// at the loop's header, as the validation algorithm sees them.
+struct PathFrame {
+  wasm::BlockKind kind = wasm::BlockKind::Function;
+  uint64_t offset = 0;   // of the block instruction
+  uint32_t height = 0;   // stack entries below its params
+  std::vector<ValType> params;
+};
+struct LoopState {
+  bool found = false;
+  std::vector<ValType> locals;  // params, then declared locals
+  std::vector<ValType> stack;   // bottom first; the loop's params on top
+  std::vector<PathFrame> path;  // the function first, the loop last
+};
+
+class LoopProbe {
+ public:
+  struct ValueData {};
+  struct ControlData {};
+  using S = wasm::StateOf<LoopProbe>;
+  using V = S::Value;
+  using C = S::Control;
+
+  LoopProbe(uint64_t loop_offset, LoopState& out) : loop_offset_(loop_offset), out_(out) {}
+
+  void block(S& s, C& c) {
+    if (c.kind != wasm::BlockKind::Loop || c.offset != loop_offset_ || out_.found) return;
+    out_.found = true;
+    out_.locals = s.local_types;
+    for (const V& v : s.stack) out_.stack.push_back(v.type);
+    for (const C& frame : s.controls) {
+      auto params = frame.sig.param_types();
+      out_.path.push_back({frame.kind, frame.offset, frame.height, std::vector<ValType>(params.begin(), params.end())});
+    }
+  }
+  void start_function(S&) {}
+  void finish_function(S&) {}
+  void op(S&, wasm::Opcode, const wasm::Immediates&, V*, uint32_t, V*) {}
+  void constant(S&, wasm::Opcode, const wasm::Immediates&, V&) {}
+  void local_get(S&, uint32_t, V&) {}
+  void local_set(S&, uint32_t, V&) {}
+  void local_tee(S&, uint32_t, V&, V&) {}
+  void drop(S&, V&) {}
+  void select(S&, V*, V&) {}
+  void if_(S&, V&, C&) {}
+  void else_(S&, C&, V*) {}
+  void end(S&, C&, V*) {}
+  void br(S&, uint32_t, V*) {}
+  void br_if(S&, uint32_t, V&, V*) {}
+  void br_table(S&, const std::vector<uint32_t>&, V&, V*) {}
+  void return_(S&, V*) {}
+  void call(S&, uint32_t, const wasm::FuncType&, V*) {}
+  void call_indirect(S&, uint32_t, uint32_t, const wasm::FuncType&, V*, V&) {}
+
+ private:
+  uint64_t loop_offset_;
+  LoopState& out_;
+};
+static_assert(wasm::BodyInterface<LoopProbe>);
+
+// One instruction of a validated body: its opcode and where it ends.
+struct Instr {
+  wasm::Opcode op = wasm::Opcode::Nop;
+  size_t immediates = 0;  // offset of its first immediate byte
+  size_t end = 0;         // one past its last byte
+};
+
+bool decode_instr(const Bytes& bytes, size_t pos, size_t limit, Instr& out) {
+  if (pos >= limit) return false;
+  Reader r(bytes.data() + pos, limit - pos, pos);
+  auto first = r.u8();
+  if (!first) return false;
+  std::optional<wasm::Opcode> op;
+  if (*first == 0xfc || *first == 0xfd) {
+    auto code = r.u32();
+    if (!code) return false;
+    op = wasm::opcode_from(*first, *code);
+  } else {
+    op = wasm::opcode_from(0, *first);
+  }
+  if (!op) return false;
+  out.op = *op;
+  out.immediates = static_cast<size_t>(r.offset());
+  bool ok = true;
+  auto u32 = [&] { ok = ok && r.u32().ok(); };
+  auto u8 = [&] { ok = ok && r.u8().ok(); };
+  auto skip = [&](size_t n) { ok = ok && r.bytes(n).ok(); };
+  using wasm::Imm;
+  switch (wasm::op_info(*op).imm) {
+    case Imm::None: break;
+    case Imm::Block: ok = r.s33().ok(); break;
+    case Imm::Label: case Imm::Func: case Imm::Local: case Imm::Global: case Imm::Table: case Imm::Elem:
+    case Imm::Data: u32(); break;
+    case Imm::BrTable: {
+      auto count = r.u32();
+      if (!count) return false;
+      for (uint64_t i = 0; i <= *count && ok; ++i) u32();
+      break;
+    }
+    case Imm::CallIndirect: case Imm::TableInit: case Imm::TableCopy: u32(); u32(); break;
+    case Imm::Memory: case Imm::Lane: case Imm::RefType: u8(); break;
+    case Imm::MemArg: u32(); u32(); break;
+    case Imm::MemArgLane: u32(); u32(); u8(); break;
+    case Imm::I32: ok = r.s32().ok(); break;
+    case Imm::I64: ok = r.s64().ok(); break;
+    case Imm::F32: skip(4); break;
+    case Imm::F64: skip(8); break;
+    case Imm::V128: case Imm::Shuffle: skip(16); break;
+    case Imm::SelectT: {
+      auto count = r.u32();
+      if (!count) return false;
+      for (uint32_t i = 0; i < *count && ok; ++i) u8();
+      break;
+    }
+    case Imm::MemoryInit: u32(); u8(); break;
+    case Imm::MemoryCopy: u8(); u8(); break;
+  }
+  out.end = static_cast<size_t>(r.offset());
+  return ok;
+}
+
+uint32_t read_u32_at(const Bytes& bytes, size_t& pos) {
+  Reader r(bytes.data() + pos, bytes.size() - pos, pos);
+  uint32_t v = r.u32().value();  // the body was validated
+  pos = static_cast<size_t>(r.offset());
+  return v;
+}
+
+// Copies the instructions in [begin, end), which sit one block deeper in
+// the copy than in the original: branches out of the range get one more
+// label to cross.
+bool copy_one_level_deeper(const Bytes& bytes, size_t begin, size_t end, Bytes& out) {
+  uint32_t depth = 0;  // blocks opened inside the range
+  for (size_t pos = begin; pos < end;) {
+    Instr in;
+    if (!decode_instr(bytes, pos, end, in)) return false;
+    auto relabel = [&](uint32_t label) { return label >= depth ? label + 1 : label; };
+    switch (in.op) {
+      case wasm::Opcode::Block: case wasm::Opcode::Loop: case wasm::Opcode::If:
+        ++depth;
+        out.insert(out.end(), bytes.begin() + pos, bytes.begin() + in.end);
+        break;
+      case wasm::Opcode::End:
+        if (depth == 0) return false;  // not a sequence of whole instructions
+        --depth;
+        out.push_back(bytes[pos]);
+        break;
+      case wasm::Opcode::Br: case wasm::Opcode::BrIf: {
+        out.push_back(bytes[pos]);
+        size_t at = in.immediates;
+        put_uleb(out, relabel(read_u32_at(bytes, at)));
+        break;
+      }
+      case wasm::Opcode::BrTable: {
+        out.push_back(bytes[pos]);
+        size_t at = in.immediates;
+        uint32_t count = read_u32_at(bytes, at);
+        put_uleb(out, count);
+        for (uint64_t i = 0; i <= count; ++i) put_uleb(out, relabel(read_u32_at(bytes, at)));
+        break;
+      }
+      default:
+        out.insert(out.end(), bytes.begin() + pos, bytes.begin() + in.end);
+    }
+    pos = in.end;
+  }
+  return depth == 0;
+}
+
+void put_zero(Bytes& out, ValType type) {
+  switch (type) {
+    case ValType::I32: out.insert(out.end(), {0x41, 0x00}); break;
+    case ValType::I64: out.insert(out.end(), {0x42, 0x00}); break;
+    case ValType::F32: out.push_back(0x43); out.insert(out.end(), 4, 0); break;
+    case ValType::F64: out.push_back(0x44); out.insert(out.end(), 8, 0); break;
+    case ValType::V128: out.insert(out.end(), {0xfd, 0x0c}); out.insert(out.end(), 16, 0); break;
+    case ValType::FuncRef: case ValType::ExternRef: out.insert(out.end(), {0xd0, static_cast<uint8_t>(type)}); break;
+  }
+}
+
+// A copy of `module` with one more function: the rest of function
+// `func_index` from the header of its loop at `loop_offset` (see above).
+Result<std::shared_ptr<wasm::Module>> loop_variant(const wasm::Module& module, uint32_t func_index,
+                                                   uint32_t loop_offset) {
+  auto fail = [&](const char* why) {
+    return Error(ErrorCode::Internal, loop_offset, std::string("no on-stack replacement for this loop: ") + why);
+  };
+  LoopState state;
+  LoopProbe probe(loop_offset, state);
+  wasm::BodyDecoder<wasm::NoValidation, LoopProbe> decoder(module, func_index, probe);
+  SKIFF_TRY(decoder.decode());
+  if (!state.found || state.path.size() < 2) return fail("the interpreter named no reachable loop there");
+
+  auto variant = std::make_shared<wasm::Module>(module);
+  const Bytes& bytes = module.bytes;
+  const wasm::FunctionBody& body = module.body(func_index);
+  const auto num_locals = static_cast<uint32_t>(state.locals.size());
+  const auto flag = static_cast<uint32_t>(num_locals + state.stack.size());
+  auto put_local_get = [](Bytes& out, uint32_t index) {
+    out.push_back(0x20);
+    put_uleb(out, index);
+  };
+  auto put_flag_set = [&](Bytes& out, bool value) {
+    out.insert(out.end(), {0x41, static_cast<uint8_t>(value ? 1 : 0), 0x21});
+    put_uleb(out, flag);
+  };
+  auto type_index = [&](std::vector<ValType> params, std::vector<ValType> results) {
+    wasm::FuncType type{std::move(params), std::move(results)};
+    for (uint32_t i = 0; i < variant->types.size(); ++i)
+      if (variant->types[i].params == type.params && variant->types[i].results == type.results) return i;
+    variant->types.push_back(std::move(type));
+    return static_cast<uint32_t>(variant->types.size() - 1);
+  };
+
+  Bytes code;
+  put_flag_set(code, true);
+  size_t pos = body.body_offset;
+  for (size_t i = 0; i + 1 < state.path.size(); ++i) {
+    const PathFrame& outer = state.path[i];
+    const PathFrame& inner = state.path[i + 1];
+    const bool inner_is_loop = i + 2 == state.path.size();
+    // Where the code before `inner` starts: after the outer block's
+    // instruction, or after its `else`.
+    size_t start = body.body_offset;
+    if (i > 0) {
+      Instr head;
+      if (!decode_instr(bytes, outer.offset, body.body_end, head)) return fail("undecodable block");
+      start = head.end;
+      if (outer.kind == wasm::BlockKind::Else) {
+        uint32_t depth = 0;
+        for (;;) {
+          Instr in;
+          if (!decode_instr(bytes, start, body.body_end, in)) return fail("no else found");
+          start = in.end;
+          if (in.op == wasm::Opcode::Block || in.op == wasm::Opcode::Loop || in.op == wasm::Opcode::If) ++depth;
+          else if (in.op == wasm::Opcode::End) --depth;
+          else if (in.op == wasm::Opcode::Else && depth == 0) break;
+        }
+      }
+    }
+    if (start > inner.offset || inner.height < outer.height || inner.height > state.stack.size())
+      return fail("inconsistent block structure");
+    code.insert(code.end(), bytes.begin() + pos, bytes.begin() + start);
+    // if (flag) { values from the parameters } else { the original code }
+    std::vector<ValType> in = i == 0 ? std::vector<ValType>() : outer.params;
+    std::vector<ValType> out(state.stack.begin() + outer.height, state.stack.begin() + inner.height);
+    out.insert(out.end(), inner.params.begin(), inner.params.end());
+    const bool inner_is_if = inner.kind == wasm::BlockKind::If || inner.kind == wasm::BlockKind::Else;
+    if (inner_is_if) out.push_back(ValType::I32);
+    put_local_get(code, flag);
+    code.push_back(0x04);
+    if (in.empty() && out.size() <= 1) code.push_back(out.empty() ? 0x40 : static_cast<uint8_t>(out[0]));
+    else put_sleb(code, type_index(in, out));
+    code.insert(code.end(), in.size(), 0x1a);  // drop the block's params: their values come from the frame
+    for (uint32_t j = outer.height; j < inner.height; ++j) put_local_get(code, num_locals + j);
+    if (inner_is_loop) {
+      if (inner.height + inner.params.size() != state.stack.size()) return fail("inconsistent loop params");
+      for (uint32_t j = inner.height; j < state.stack.size(); ++j) put_local_get(code, num_locals + j);
+    } else {
+      for (ValType t : inner.params) put_zero(code, t);  // replaced inside `inner` in turn
+    }
+    if (inner_is_if) code.insert(code.end(), {0x41, static_cast<uint8_t>(inner.kind == wasm::BlockKind::If ? 1 : 0)});
+    code.push_back(0x05);
+    if (!copy_one_level_deeper(bytes, start, inner.offset, code)) return fail("undecodable code");
+    code.push_back(0x0b);
+    pos = inner.offset;
+  }
+  Instr loop;
+  if (!decode_instr(bytes, pos, body.body_end, loop) || loop.op != wasm::Opcode::Loop) return fail("no loop there");
+  code.insert(code.end(), bytes.begin() + pos, bytes.begin() + loop.end);
+  put_flag_set(code, false);
+  code.insert(code.end(), bytes.begin() + loop.end, bytes.begin() + body.body_end);
+
+  if (variant->bytes.size() + code.size() > UINT32_MAX) return fail("module too large");
+  std::vector<ValType> params = state.locals;
+  params.insert(params.end(), state.stack.begin(), state.stack.end());
+  wasm::FunctionBody function;
+  function.type_index = type_index(std::move(params), module.func_type(func_index).results);
+  function.locals = {ValType::I32};
+  function.body_offset = static_cast<uint32_t>(variant->bytes.size());
+  variant->bytes.insert(variant->bytes.end(), code.begin(), code.end());
+  function.body_end = static_cast<uint32_t>(variant->bytes.size());
+  const auto index = static_cast<uint32_t>(variant->funcs.size());
+  variant->funcs.push_back(function.type_index);
+  variant->bodies.push_back(std::move(function));
+  if (variant->declared_funcs.size() == index) variant->declared_funcs.push_back(false);
+  // Its frames in backtraces carry the original's name (and the
+  // interpreter gives them the original's index).
+  variant->names.functions.resize(index + 1);
+  variant->names.functions[index] = std::string(module.func_name(func_index));
+  return variant;
+}
+
+std::string describe(const wasm::Module& module, const std::vector<uint32_t>& defined) {
+  constexpr size_t kMaxNames = 4;
+  std::string out;
+  for (size_t i = 0; i < defined.size() && i < kMaxNames; ++i) {
+    uint32_t func_index = module.num_imported_funcs + defined[i];
+    std::string_view name = module.func_name(func_index);
+    if (!out.empty()) out += ", ";
+    out += name.empty() ? "func " + std::to_string(func_index) : std::string(name);
+  }
+  if (defined.size() > kMaxNames) out += ", ...";
+  return out;
+}
+
+}  // namespace
+
+// What a module that tiers up reports to, and the machine code of its loops
+// (on-stack replacement). Holds its compiler weakly: a module may outlive
+// the engine, and then simply keeps interpreting.
+class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
+ public:
+  ModuleListener(std::weak_ptr<TierUpCompiler> compiler, bool log) : compiler_(std::move(compiler)), log_(log) {}
+
+  // Both called from the interpreter's loop: nothing may propagate from here.
+  void function_became_hot(std::shared_ptr<const rt::CompiledModule> module, uint32_t defined_index) override {
+    try {
+      if (auto compiler = compiler_.lock()) compiler->submit(std::move(module), defined_index);
+    } catch (...) {
+      // Out of memory or no thread: the function stays interpreted.
+    }
+  }
+
+  const rt::CompiledFunc* loop_is_hot(std::shared_ptr<const rt::CompiledModule> module, uint32_t defined_index,
+                                      uint32_t loop_offset) override {
+    try {
+      {
+        std::lock_guard lock(mutex_);
+        auto found = loops_.find({defined_index, loop_offset});
+        if (found != loops_.end()) {
+          LoopCode& loop = found->second;
+          if (loop.entry != nullptr) {
+            g_loops_entered.fetch_add(1, std::memory_order_relaxed);
+            if (log_ && !loop.entered)
+              std::fprintf(stderr, "skiff: tier-up: a running frame of %s continues in machine code at its loop\n",
+                           describe(*module->module, {defined_index}).c_str());
+            loop.entered = true;
+          }
+          return loop.entry;  // null while compiling, or after a failure
+        }
+      }
+      auto compiler = compiler_.lock();
+      if (compiler == nullptr || !compiler->policy().on_stack_replacement) return nullptr;
+      {
+        std::lock_guard lock(mutex_);
+        if (!loops_.try_emplace({defined_index, loop_offset}).second) return nullptr;  // another thread asked
+      }
+      compiler->submit(std::move(module), defined_index, loop_offset);
+    } catch (...) {
+    }
+    return nullptr;
+  }
+
+  // From the compile thread. `code` owns the machine code `entry` is in.
+  void set_loop_code(uint32_t defined_index, uint32_t loop_offset, std::shared_ptr<rt::CompiledModule> code,
+                     const rt::CompiledFunc* entry) {
+    std::lock_guard lock(mutex_);
+    LoopCode& loop = loops_[{defined_index, loop_offset}];
+    loop.code = std::move(code);
+    loop.entry = entry;
+  }
+
+ private:
+  // An entry exists once the loop was asked for; `entry` stays null while
+  // it compiles, and for good if that failed.
+  struct LoopCode {
+    std::shared_ptr<rt::CompiledModule> code;  // the module copy the loop's code was installed in
+    const rt::CompiledFunc* entry = nullptr;
+    bool entered = false;  // logged
+  };
+  std::weak_ptr<TierUpCompiler> compiler_;
+  const bool log_;
+  std::mutex mutex_;
+  std::map<std::pair<uint32_t, uint32_t>, LoopCode> loops_;
+};
+
+TierUpPolicy tier_up_policy(uint32_t configured_threshold, bool interruptible) {
+  TierUpPolicy policy;
+  policy.interruptible = interruptible;
+  if (configured_threshold != 0) {
+    policy.threshold = configured_threshold;
+  } else if (const char* env = std::getenv("SKIFF_TIERUP_THRESHOLD"); env != nullptr && *env != 0) {
+    uint32_t value = 0;
+    std::string_view text(env);
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec == std::errc() && end == text.data() + text.size() && value > 0) policy.threshold = value;
+    else std::fprintf(stderr, "skiff: ignoring SKIFF_TIERUP_THRESHOLD=\"%s\" (expected a positive integer)\n", env);
+  }
+  // The countdown is an int32_t.
+  policy.threshold = std::min<uint32_t>(policy.threshold, INT32_MAX);
+  auto flag = [](const char* name, bool unset) {
+    const char* value = std::getenv(name);
+    return value == nullptr || *value == 0 ? unset : std::string_view(value) != "0";
+  };
+  policy.log = flag("SKIFF_TIERUP_LOG", false);
+  policy.on_stack_replacement = flag("SKIFF_TIERUP_OSR", true);
+  return policy;
+}
+
+TierUpStats tier_up_stats() {
+  return TierUpStats{g_batches.load(std::memory_order_relaxed), g_functions.load(std::memory_order_relaxed),
+                     g_failed_functions.load(std::memory_order_relaxed), g_loops.load(std::memory_order_relaxed),
+                     g_loops_entered.load(std::memory_order_relaxed)};
+}
+
+TierUpCompiler::TierUpCompiler(TierUpPolicy policy) : policy_(policy) {}
+
+TierUpCompiler::~TierUpCompiler() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  // Modules still queued are released here, outside the lock.
+  std::vector<Request> dropped;
+  {
+    std::lock_guard lock(mutex_);
+    dropped.swap(queue_);
+  }
+}
+
+void TierUpCompiler::attach(rt::CompiledModule& module) {
+  for (uint32_t i = 0; i < module.module->num_defined_funcs(); ++i)
+    module.funcs[i].hotness_countdown.store(static_cast<int32_t>(policy_.threshold), std::memory_order_relaxed);
+  module.native_executor = &execute;
+  module.hotness_threshold = static_cast<int32_t>(policy_.threshold);
+  module.tier_up = std::make_shared<ModuleListener>(weak_from_this(), policy_.log);
+}
+
+void TierUpCompiler::submit(std::shared_ptr<const rt::CompiledModule> module, uint32_t defined_index,
+                            uint32_t loop_offset) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || unavailable_) return;
+    queue_.push_back(Request{std::move(module), defined_index, loop_offset});
+    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+  }
+  wake_.notify_one();
+}
+
+bool TierUpCompiler::wait_idle(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return idle_.wait_for(lock, timeout, [&] { return (queue_.empty() && !busy_) || stopping_; });
+}
+
+void TierUpCompiler::run() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (stopping_) break;
+    busy_ = true;
+    // Functions that turn hot right after this one join its batch.
+    wake_.wait_for(lock, library_loaded() ? policy_.batch_window : policy_.first_batch_delay,
+                   [&] { return stopping_; });
+    if (stopping_) break;
+    std::vector<Request> batch;
+    batch.swap(queue_);
+    lock.unlock();
+    compile_batch(std::move(batch));  // releases the batch's modules when done
+    lock.lock();
+    busy_ = !queue_.empty();
+    if (!busy_) idle_.notify_all();
+  }
+  busy_ = false;
+  idle_.notify_all();
+}
+
+void TierUpCompiler::compile_batch(std::vector<Request> requests) {
+  // Loops on their own (each is a function of its own module copy), after
+  // the functions, which serve every new call.
+  std::vector<Request> loops;
+  std::erase_if(requests, [&](Request& r) {
+    if (r.loop_offset == kWholeFunction) return false;
+    loops.push_back(std::move(r));
+    return true;
+  });
+  // One compile() per module, in the order the modules first turned hot.
+  while (!requests.empty()) {
+    std::shared_ptr<const rt::CompiledModule> module = requests.front().module;
+    std::vector<uint32_t> defined;
+    std::erase_if(requests, [&](const Request& r) {
+      if (r.module != module) return false;
+      defined.push_back(r.defined_index);
+      return true;
+    });
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_ || unavailable_) return;
+    }
+    // Only this batch (and maybe a loop request) still holds the module:
+    // nobody can call it any more.
+    if (module.use_count() == 1 + std::count_if(loops.begin(), loops.end(), [&](const Request& r) {
+          return r.module == module;
+        }))
+      continue;
+    std::sort(defined.begin(), defined.end());
+    defined.erase(std::unique(defined.begin(), defined.end()), defined.end());
+    std::erase_if(defined, [&](uint32_t d) {
+      return module->funcs[d].native_entry.load(std::memory_order_acquire) != nullptr;
+    });
+    if (!defined.empty()) compile_module_batch(module, std::move(defined));
+  }
+  for (Request& loop : loops) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_ || unavailable_) return;
+    }
+    if (loop.module.use_count() > 1) compile_loop(loop.module, loop.defined_index, loop.loop_offset);
+    loop.module.reset();
+  }
+}
+
+void TierUpCompiler::compile_loop(const std::shared_ptr<const rt::CompiledModule>& module, uint32_t defined_index,
+                                  uint32_t loop_offset) {
+  const wasm::Module& wasm_module = *module->module;
+  const uint32_t func_index = wasm_module.num_imported_funcs + defined_index;
+  const auto start = std::chrono::steady_clock::now();
+  auto variant = loop_variant(wasm_module, func_index, loop_offset);
+  if (!variant.ok()) {
+    log_error(describe(wasm_module, {defined_index}) + ": " + variant.error().to_string());
+    return;
+  }
+  const auto variant_index = static_cast<uint32_t>(variant.value()->funcs.size() - 1);
+  auto code = compile(*variant.value(), {variant_index}, compile_options());
+  if (!code.ok()) {
+    log_error(describe(wasm_module, {defined_index}) + " (loop at " + std::to_string(loop_offset) +
+              "): " + code.error().to_string());
+    return;
+  }
+  // A container for the machine code: install() keeps it and names its
+  // frames after the module copy, whose names are the original's.
+  auto holder = std::make_shared<rt::CompiledModule>();
+  holder->module = variant.value();
+  holder->funcs = std::make_unique<rt::CompiledFunc[]>(variant.value()->num_defined_funcs());
+  auto installed = install(*holder, code.value());
+  const rt::CompiledFunc* entry = &holder->funcs[variant_index - wasm_module.num_imported_funcs];
+  if (!installed.ok() || entry->native_entry.load(std::memory_order_acquire) == nullptr) {
+    log_error(describe(wasm_module, {defined_index}) + ": " +
+              (installed.ok() ? std::string("no entry for the loop's code") : installed.error().to_string()));
+    return;
+  }
+  g_loops.fetch_add(1, std::memory_order_relaxed);
+  if (policy_.log) {
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    std::fprintf(stderr, "skiff: tier-up: compiled the loop at offset %u of %s in %.1f ms (on-stack replacement)\n",
+                 loop_offset, describe(wasm_module, {defined_index}).c_str(), ms);
+  }
+  static_cast<ModuleListener*>(module->tier_up.get())->set_loop_code(defined_index, loop_offset, holder, entry);
+}
+
+void TierUpCompiler::compile_module_batch(const std::shared_ptr<const rt::CompiledModule>& module,
+                                          std::vector<uint32_t> defined) {
+  const wasm::Module& wasm_module = *module->module;
+  std::vector<uint32_t> func_indices;
+  for (uint32_t d : defined) func_indices.push_back(wasm_module.num_imported_funcs + d);
+  const auto start = std::chrono::steady_clock::now();
+  auto code = compile(wasm_module, func_indices, compile_options());
+  if (!code.ok()) {
+    const Error& error = code.error();
+    if (error.code == ErrorCode::UsageError) {  // libskiff_llvm.so cannot be loaded: stop trying
+      {
+        std::lock_guard lock(mutex_);
+        unavailable_ = true;
+      }
+      g_failed_functions.fetch_add(defined.size(), std::memory_order_relaxed);
+      log_error(error.to_string());
+      return;
+    }
+    // Find the function at fault: the others still deserve machine code.
+    if (defined.size() > 1) {
+      for (uint32_t d : defined) compile_module_batch(module, {d});
+      return;
+    }
+    g_failed_functions.fetch_add(1, std::memory_order_relaxed);
+    log_error(describe(wasm_module, defined) + ": " + error.to_string());
+    return;
+  }
+  // A CompiledModule is shared as const because only its lazily filled
+  // parts change; install() adds machine code under native_mutex and sets
+  // the atomic native_entry of each function.
+  auto installed = install(const_cast<rt::CompiledModule&>(*module), code.value());
+  if (!installed.ok()) {
+    g_failed_functions.fetch_add(defined.size(), std::memory_order_relaxed);
+    log_error(describe(wasm_module, defined) + ": " + installed.error().to_string());
+    return;
+  }
+  for (uint32_t d : defined) interp::use_native_code(*module, d);
+  g_batches.fetch_add(1, std::memory_order_relaxed);
+  g_functions.fetch_add(defined.size(), std::memory_order_relaxed);
+  if (policy_.log) {
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    std::fprintf(stderr, "skiff: tier-up: compiled %zu function%s in %.1f ms (%s)\n", defined.size(),
+                 defined.size() == 1 ? "" : "s", ms, describe(wasm_module, defined).c_str());
+  }
+}
+
+CompileOptions TierUpCompiler::compile_options() const {
+  CompileOptions options;
+  options.interruptible = policy_.interruptible;
+  return options;
+}
+
+void TierUpCompiler::log_error(const std::string& message) {
+  if (!policy_.log) return;
+  {
+    std::lock_guard lock(mutex_);
+    if (error_logged_) return;
+    error_logged_ = true;
+  }
+  std::fprintf(stderr, "skiff: tier-up failed, the functions stay interpreted: %s\n", message.c_str());
+}
+
+}  // namespace skiff::llvmjit

@@ -1,0 +1,141 @@
+// Tier::Auto: start in the interpreter, compile the functions that turn out
+// hot with LLVM on a background thread, switch them to machine code.
+//
+//  - Hotness: code lowered for a module that tiers up (CompiledModule::tier_up
+//    set) counts down CompiledFunc::hotness_countdown by one at every
+//    function entry and every loop iteration (interp.h's HotCount), the
+//    same unit as fuel. At zero the function is reported once and queued.
+//    Modules of other tiers have no counters at all.
+//  - Compiling: one thread per TierUpCompiler (one per Engine), started on
+//    the first report. It waits a short window after a report so that
+//    functions turning hot together (a loop and its callees) compile in one
+//    batch, one llvmjit::compile() call per module: they then call each
+//    other directly, and LLVM's set-up is paid once.
+//  - Switching: install() sets native_entry, then interp::use_native_code
+//    makes the interpreter run the machine code on its next call of the
+//    function. A frame already running in tier 0 keeps counting; when one
+//    of its loops expires the countdown again after the switch, the loop
+//    gets compiled on its own (on-stack replacement, see tierup.cpp) and
+//    the frame continues in machine code at that loop's header.
+//  - Failure (no libskiff_llvm.so, a compile or load error) never traps:
+//    the functions keep running in the interpreter. $SKIFF_TIERUP_LOG=1
+//    reports every batch and the first error on stderr.
+//  - Lifetime: queued requests hold the module (shared_ptr), so a module
+//    dropped meanwhile stays valid until its batch is done; destroying the
+//    compiler finishes the batch in progress, drops the rest and joins the
+//    thread. Modules that outlive it keep interpreting.
+#pragma once
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "llvm/jit.h"
+#include "runtime/objects.h"
+
+namespace skiff::llvmjit {
+
+// The policy, in one place. The numbers come from bench/ workloads on
+// x86-64 (tier 0 runs roughly 1-2 code words per ns); see the measurements
+// in the tier-up section of docs/architecture.md.
+//
+// Threshold, in tier-0 code words run by one function (each entry counts
+// the function's size, each loop iteration the loop body's): 1M words is
+// about 1 ms of that function's interpretation. Lower thresholds flood the
+// single compile thread with lukewarm start-up functions (a 1000-word
+// threshold made `sort` 2x slower than 300k-3M), higher ones keep hot code
+// interpreted for longer.
+//
+// Batch window: after a report the thread waits 1 ms, so that callees
+// turning hot at the same moment join the batch (one LLVM set-up, direct
+// calls between them).
+//
+// First batch: the first compile also loads libLLVM (~30 ms before any
+// code), and a process cannot exit while a compile is running (the thread
+// is joined: LLVM cannot be interrupted). The first batch therefore waits
+// 20 ms for more evidence that the program runs long: scripts that finish
+// sooner never load LLVM and never wait for it.
+inline constexpr uint32_t kDefaultTierUpThreshold = 1'000'000;
+inline constexpr std::chrono::microseconds kTierUpBatchWindow{1000};
+inline constexpr std::chrono::microseconds kTierUpFirstBatchDelay{20000};
+
+struct TierUpPolicy {
+  uint32_t threshold = kDefaultTierUpThreshold;
+  std::chrono::microseconds batch_window = kTierUpBatchWindow;
+  std::chrono::microseconds first_batch_delay = kTierUpFirstBatchDelay;  // while libLLVM is not loaded
+  bool interruptible = true;         // EngineConfig::interruptible
+  bool on_stack_replacement = true;  // compile hot loops of frames stuck in tier 0
+  bool log = false;                  // one line per batch and the first error, on stderr
+};
+
+// The policy for an engine: `configured_threshold` (EngineConfig) when not
+// 0, else $SKIFF_TIERUP_THRESHOLD when set to a positive number, else the
+// default; `log` from $SKIFF_TIERUP_LOG, and $SKIFF_TIERUP_OSR=0 turns
+// on-stack replacement off (both: set and not "0").
+TierUpPolicy tier_up_policy(uint32_t configured_threshold, bool interruptible = true);
+
+// Process-wide counters, for tests and logs.
+struct TierUpStats {
+  uint64_t batches = 0;            // compile() calls of functions that succeeded
+  uint64_t functions = 0;          // functions switched to machine code
+  uint64_t failed_functions = 0;   // left in the interpreter after an error
+  uint64_t loops = 0;              // loops compiled for on-stack replacement
+  uint64_t loops_entered = 0;      // interpreter frames moved into such code
+};
+TierUpStats tier_up_stats();
+
+class TierUpCompiler : public std::enable_shared_from_this<TierUpCompiler> {
+ public:
+  explicit TierUpCompiler(TierUpPolicy policy);
+  ~TierUpCompiler();
+  TierUpCompiler(const TierUpCompiler&) = delete;
+  TierUpCompiler& operator=(const TierUpCompiler&) = delete;
+
+  // Makes `module` (not yet lowered or instantiated) count hotness and
+  // report hot functions here. Its functions with machine code run it.
+  void attach(rt::CompiledModule& module);
+
+  // Queues defined function `defined_index` of `module` or, with
+  // `loop_offset`, that function's code from the header of the loop at that
+  // byte offset (on-stack replacement); any thread.
+  static constexpr uint32_t kWholeFunction = UINT32_MAX;
+  void submit(std::shared_ptr<const rt::CompiledModule> module, uint32_t defined_index,
+              uint32_t loop_offset = kWholeFunction);
+
+  // Waits until nothing is queued or compiling (tests); false on timeout.
+  bool wait_idle(std::chrono::milliseconds timeout);
+
+  const TierUpPolicy& policy() const { return policy_; }
+
+ private:
+  class ModuleListener;
+  struct Request {
+    std::shared_ptr<const rt::CompiledModule> module;
+    uint32_t defined_index;
+    uint32_t loop_offset;
+  };
+  void run();
+  void compile_batch(std::vector<Request> requests);
+  void compile_module_batch(const std::shared_ptr<const rt::CompiledModule>& module, std::vector<uint32_t> defined);
+  void compile_loop(const std::shared_ptr<const rt::CompiledModule>& module, uint32_t defined_index,
+                    uint32_t loop_offset);
+  void log_error(const std::string& message);
+  CompileOptions compile_options() const;
+
+  const TierUpPolicy policy_;
+  std::mutex mutex_;
+  std::condition_variable wake_;  // requests arrived, or stopping
+  std::condition_variable idle_;  // queue drained and no batch running
+  std::vector<Request> queue_;
+  bool busy_ = false;
+  bool stopping_ = false;
+  bool unavailable_ = false;  // tier 2 cannot load: drop every request
+  bool error_logged_ = false;
+  std::thread thread_;        // started by the first submit()
+};
+
+}  // namespace skiff::llvmjit

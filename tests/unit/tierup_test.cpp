@@ -1,0 +1,546 @@
+// Tier::Auto (src/llvm/tierup.*): hot functions move from the interpreter to
+// machine code while the program runs, with the same results, traps,
+// backtraces and fuel as either tier alone, and without lifetime hazards
+// when modules or engines go away while a compile is pending.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <ostream>
+#include <optional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api_builder.h"
+#include "interp/interp.h"
+#include "llvm/jit.h"
+#include "llvm/tierup.h"
+#include "runtime/objects.h"
+#include "skiff/skiff.hh"
+
+namespace skiff {
+namespace {
+
+using namespace test_wasm::op;
+using test_wasm::Bytes;
+using test_wasm::kI32;
+using test_wasm::ModuleBuilder;
+using test_wasm::seq;
+
+// Compiles take tens of milliseconds; a loaded machine may be much slower.
+constexpr auto kPatience = std::chrono::seconds(60);
+
+const Bytes i32_eq{0x46};
+const Bytes i32_lt_s{0x48};
+Bytes local_tee(uint32_t i) { Bytes b{0x22}; test_wasm::uleb(b, i); return b; }
+const Bytes if_i32{0x04, kI32};
+const Bytes else_{0x05};
+
+// Function indices of tierup_module().
+constexpr uint32_t kSync = 0, kLeaf = 1, kCallee = 2, kCaller = 3;
+constexpr int32_t kTrapAt = 1000;
+
+enum class TrapIn { Callee, Leaf };
+
+// env.sync(i) is called before every iteration of caller's loop.
+//   leaf(x)    = 100 / x
+//   callee(i)  = i + 1; at i == kTrapAt: unreachable, or leaf(0) (divide by zero)
+//   caller(n)  = sum of callee(i) for i in [0, n)       (n >= 1)
+Bytes tierup_module(TrapIn trap_in) {
+  ModuleBuilder m;
+  uint32_t t_i_v = m.type({kI32}, {});
+  uint32_t t_i_i = m.type({kI32}, {kI32});
+  m.import_func("env", "sync", t_i_v);
+  m.export_func("leaf", m.func(t_i_i, seq({i32_const(100), local_get(0), i32_div_s})));
+  Bytes at_trap = trap_in == TrapIn::Callee ? unreachable : seq({i32_const(0), call(kLeaf)});
+  m.export_func("callee", m.func(t_i_i, seq({local_get(0), i32_const(kTrapAt), i32_eq, if_i32, at_trap, else_,
+                                             local_get(0), i32_const(1), i32_add, end})));
+  m.export_func("caller",
+                m.func(t_i_i,
+                       seq({loop_void, local_get(1), call(kSync), local_get(2), local_get(1), call(kCallee), i32_add,
+                            local_set(2), local_get(1), i32_const(1), i32_add, local_tee(1), local_get(0), i32_lt_s,
+                            br_if(0), end, local_get(2)}),
+                       {{2, kI32}}));
+  return m.build();
+}
+
+const rt::CompiledFunc& compiled_func(const Module& module, uint32_t func_index) {
+  return module.raw()->funcs[func_index - module.raw()->module->num_imported_funcs];
+}
+
+bool has_machine_code(const Module& module, uint32_t func_index) {
+  return compiled_func(module, func_index).native_entry.load() != nullptr;
+}
+
+// Whether the interpreter now enters the function's machine code.
+bool interpreter_runs_machine_code(const Module& module, uint32_t func_index) {
+  const uint64_t* code = compiled_func(module, func_index).code.load();
+  return code != nullptr && code[0] == interp::tier_up_handler(interp::TierUpOp::EnterNative);
+}
+
+template <typename Pred>
+bool eventually(Pred pred) {
+  auto deadline = std::chrono::steady_clock::now() + kPatience;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+Engine engine_for(Tier tier, uint32_t tier_up_threshold = 0) {
+  EngineConfig config;
+  config.tier = tier;
+  config.tier_up_threshold = tier_up_threshold;
+  return Engine(config);
+}
+Engine auto_engine(uint32_t threshold) { return engine_for(Tier::Auto, threshold); }
+
+llvmjit::TierUpPolicy test_policy(bool on_stack_replacement) {
+  llvmjit::TierUpPolicy policy;
+  policy.threshold = 100;
+  policy.on_stack_replacement = on_stack_replacement;
+  return policy;
+}
+
+// tierup_module() tiering up through a compiler of its own (so the test
+// picks the policy); the store is an interpreter engine's, whose executor
+// runs machine code wherever a function has some. `on_sync(i)` runs at
+// every iteration of caller's loop and may hold it there.
+struct MixedRun {
+  Engine engine;
+  Module module;
+  std::shared_ptr<llvmjit::TierUpCompiler> compiler;
+  Store store{engine};
+  Linker linker{engine};
+  std::function<void(int32_t)> on_sync = [](int32_t) {};
+  std::optional<Instance> instance;
+
+  MixedRun(TrapIn trap_in, bool on_stack_replacement)
+      : module(Module::compile(engine, tierup_module(trap_in)).value()),
+        compiler(std::make_shared<llvmjit::TierUpCompiler>(test_policy(on_stack_replacement))) {
+    compiler->attach(const_cast<rt::CompiledModule&>(*module.raw()));  // before anything is lowered
+    linker.func_wrap("env", "sync", [this](Caller&, int32_t i) { on_sync(i); });
+    auto inst = linker.instantiate(store, module);
+    EXPECT_TRUE(inst.ok()) << (inst.ok() ? "" : inst.error().to_string());
+    instance = inst.value();
+  }
+  // Holds caller's loop at iteration `i` until `ready()`; `held` says whether it came true.
+  void hold_at(int32_t i, std::function<bool()> ready, bool& held) {
+    auto previous = on_sync;
+    on_sync = [=, &held](int32_t at) {
+      previous(at);
+      if (at == i) held = eventually(ready);
+    };
+  }
+  Result<std::vector<Val>, Trap> call(const char* name, int32_t arg) { return instance->func(name)->call({Val::make_i32(arg)}); }
+};
+
+int32_t expected_sum(int32_t n) { return n * (n + 1) / 2; }
+
+std::vector<uint32_t> frames_of(const Trap& trap) {
+  std::vector<uint32_t> frames;
+  for (const BacktraceFrame& f : trap.backtrace) frames.push_back(f.func_index);
+  return frames;
+}
+
+TEST(TierUp, CodeCountsHotnessOnlyInAutoModules) {
+  for (Tier tier : {Tier::Interp, Tier::Auto}) {
+    Engine engine = engine_for(tier, 1000);
+    Module module = Module::compile(engine, tierup_module(TrapIn::Callee)).value();
+    Store store(engine);
+    Linker linker(engine);
+    linker.func_wrap("env", "sync", [](Caller&, int32_t) {});
+    Instance inst = linker.instantiate(store, module).value();
+    ASSERT_EQ(inst.func("callee")->call({Val::make_i32(1)}).value()[0].of.i32, 2);
+    const uint64_t* code = compiled_func(module, kCallee).code.load();
+    ASSERT_NE(code, nullptr);
+    const rt::CompiledFunc& callee = compiled_func(module, kCallee);
+    if (tier == Tier::Interp) {
+      EXPECT_NE(code[0], interp::tier_up_handler(interp::TierUpOp::HotCount));
+      EXPECT_EQ(callee.hotness_countdown.load(), INT32_MAX);
+      continue;
+    }
+    // One entry counted, weighing the whole function (it has no loop).
+    ASSERT_EQ(code[0], interp::tier_up_handler(interp::TierUpOp::HotCount));
+    EXPECT_EQ(code[2], callee.storage.size());
+    EXPECT_EQ(callee.hotness_countdown.load(), 1000 - static_cast<int32_t>(callee.storage.size()));
+  }
+}
+
+TEST(TierUp, HotFunctionSwitchesToMachineCodeMidRun) {
+  MixedRun run(TrapIn::Callee, /*on_stack_replacement=*/false);
+  bool switched = false;
+  run.hold_at(300, [&] { return interpreter_runs_machine_code(run.module, kCallee); }, switched);
+  EXPECT_FALSE(has_machine_code(run.module, kCallee));
+  auto first = run.call("caller", 900);
+  ASSERT_TRUE(first.ok()) << first.error().to_string();
+  ASSERT_TRUE(switched) << "callee did not get machine code within " << kPatience.count() << " s";
+  EXPECT_EQ(first.value()[0].of.i32, expected_sum(900));
+  // caller's loop made it hot too: once compiled, the host enters it natively.
+  EXPECT_TRUE(eventually([&] { return has_machine_code(run.module, kCaller); }));
+  for (int32_t n : {1, 2, 500, 900}) EXPECT_EQ(run.call("caller", n).value()[0].of.i32, expected_sum(n)) << n;
+  EXPECT_EQ(run.call("callee", 41).value()[0].of.i32, 42);
+  // leaf never ran: no counting, no compile.
+  EXPECT_FALSE(has_machine_code(run.module, kLeaf));
+}
+
+// caller stays interpreted (no on-stack replacement) and calls callee's
+// machine code after iteration 300; callee traps at kTrapAt.
+TEST(TierUp, TrapInMachineCodeCalledFromTheInterpreter) {
+  for (TrapIn trap_in : {TrapIn::Callee, TrapIn::Leaf}) {
+    MixedRun run(trap_in, /*on_stack_replacement=*/false);
+    bool switched = false;
+    run.hold_at(300, [&] { return interpreter_runs_machine_code(run.module, kCallee); }, switched);
+    auto r = run.call("caller", 2000);
+    ASSERT_TRUE(switched);
+    ASSERT_FALSE(r.ok());
+    // Innermost first: [leaf, interpreted under machine code,] callee's
+    // machine code, caller's interpreted frame.
+    if (trap_in == TrapIn::Callee) {
+      EXPECT_EQ(r.error().kind, TrapKind::Unreachable);
+      EXPECT_EQ(frames_of(r.error()), (std::vector<uint32_t>{kCallee, kCaller}));
+    } else {
+      EXPECT_EQ(r.error().kind, TrapKind::IntDivideByZero);
+      EXPECT_EQ(frames_of(r.error()), (std::vector<uint32_t>{kLeaf, kCallee, kCaller}));
+      EXPECT_FALSE(has_machine_code(run.module, kLeaf));
+    }
+    // The store is usable afterwards.
+    EXPECT_EQ(run.call("caller", 10).value()[0].of.i32, expected_sum(10));
+  }
+}
+
+// caller(n) is called once and loops: after it has machine code, its
+// running frame moves into the compiled loop (on-stack replacement).
+struct OnStackReplacement {
+  MixedRun run;
+  bool compiled = false, loop_compiled = false;
+  llvmjit::TierUpStats before = llvmjit::tier_up_stats();
+  explicit OnStackReplacement(TrapIn trap_in) : run(trap_in, /*on_stack_replacement=*/true) {
+    run.hold_at(300, [&] { return has_machine_code(run.module, kCaller); }, compiled);
+    run.hold_at(600, [&] { return llvmjit::tier_up_stats().loops > before.loops; }, loop_compiled);
+  }
+  uint64_t loops_entered() const { return llvmjit::tier_up_stats().loops_entered - before.loops_entered; }
+};
+
+TEST(TierUp, RunningLoopMovesToMachineCode) {
+  OnStackReplacement osr(TrapIn::Callee);
+  auto r = osr.run.call("caller", 900);
+  ASSERT_TRUE(osr.compiled);
+  ASSERT_TRUE(osr.loop_compiled);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r.value()[0].of.i32, expected_sum(900));
+  EXPECT_GE(osr.loops_entered(), 1u);
+  // New calls run the whole function's machine code.
+  EXPECT_EQ(osr.run.call("caller", 1000).value()[0].of.i32, expected_sum(1000));
+}
+
+TEST(TierUp, TrapAfterOnStackReplacement) {
+  for (TrapIn trap_in : {TrapIn::Callee, TrapIn::Leaf}) {
+    OnStackReplacement osr(trap_in);
+    auto r = osr.run.call("caller", 2000);
+    ASSERT_TRUE(osr.loop_compiled);
+    EXPECT_GE(osr.loops_entered(), 1u);
+    ASSERT_FALSE(r.ok());
+    // caller's frame is the loop's machine code now, under its own index.
+    if (trap_in == TrapIn::Callee) {
+      EXPECT_EQ(r.error().kind, TrapKind::Unreachable);
+      EXPECT_EQ(frames_of(r.error()), (std::vector<uint32_t>{kCallee, kCaller}));
+    } else {
+      EXPECT_EQ(r.error().kind, TrapKind::IntDivideByZero);
+      EXPECT_EQ(frames_of(r.error()), (std::vector<uint32_t>{kLeaf, kCallee, kCaller}));
+    }
+    EXPECT_EQ(osr.run.call("caller", 10).value()[0].of.i32, expected_sum(10));
+  }
+}
+
+// Fuel under on-stack replacement: caller(900) costs 1 + 2 per iteration
+// (a back-edge and callee's entry); the budgets run out before, during and
+// after the loop moves to machine code (around iteration 600).
+TEST(TierUp, FuelAcrossOnStackReplacement) {
+  struct Outcome {
+    TrapKind trap = TrapKind::None;
+    int32_t value = 0;
+    uint64_t fuel_left = 0;
+    int32_t last_iteration = -1;
+    bool operator==(const Outcome&) const = default;
+  };
+  for (uint64_t budget : {500, 1300, 1700, 1800, 1801, 1802, 5000}) {
+    Outcome interp, mixed;
+    {
+      Engine engine;
+      Store store(engine);
+      Linker linker(engine);
+      linker.func_wrap("env", "sync", [&](Caller&, int32_t i) { interp.last_iteration = i; });
+      Instance inst = linker.instantiate(store, Module::compile(engine, tierup_module(TrapIn::Callee)).value()).value();
+      store.set_fuel(budget);
+      auto r = inst.func("caller")->call({Val::make_i32(900)});
+      if (r.ok()) interp.value = r.value()[0].of.i32;
+      else interp.trap = r.error().kind;
+      interp.fuel_left = store.get_fuel().value();
+    }
+    OnStackReplacement osr(TrapIn::Callee);
+    auto record = osr.run.on_sync;
+    osr.run.on_sync = [&](int32_t i) {
+      mixed.last_iteration = i;
+      record(i);
+    };
+    osr.run.store.set_fuel(budget);
+    auto r = osr.run.call("caller", 900);
+    if (r.ok()) mixed.value = r.value()[0].of.i32;
+    else mixed.trap = r.error().kind;
+    mixed.fuel_left = osr.run.store.get_fuel().value();
+    EXPECT_EQ(interp.trap, mixed.trap) << budget;
+    EXPECT_EQ(interp.value, mixed.value) << budget;
+    EXPECT_EQ(interp.fuel_left, mixed.fuel_left) << budget;
+    EXPECT_EQ(interp.last_iteration, mixed.last_iteration) << budget;
+    if (mixed.last_iteration > 600) {
+      EXPECT_GE(osr.loops_entered(), 1u) << budget;
+    }
+  }
+}
+
+// ---- fuel and deadlines ------------------------------------------------------
+
+// progress(i) stores i at address 0 and spins k = i % 4 times;
+// drive(n) calls progress(i) for i in [0, n) and returns the sum of i.
+Bytes fuel_module() {
+  ModuleBuilder m;
+  uint32_t t_i_i = m.type({kI32}, {kI32});
+  m.memory(1);
+  m.export_memory("memory");
+  // progress(i): mem[0] = i; k = i & 3; while (k != 0) k -= 1; return i
+  uint32_t progress = m.func(t_i_i,
+                             seq({i32_const(0), local_get(0), i32_store(), local_get(0), i32_const(3), Bytes{0x71},
+                                  local_set(1), block_void, loop_void, local_get(1), i32_eqz, br_if(1), local_get(1),
+                                  i32_const(1), i32_sub, local_set(1), br(0), end, end, local_get(0)}),
+                             {{1, kI32}});
+  m.export_func("progress", progress);
+  m.export_func("drive", m.func(t_i_i,
+                                seq({loop_void, local_get(2), local_get(1), call(progress), i32_add, local_set(2),
+                                     local_get(1), i32_const(1), i32_add, local_tee(1), local_get(0), i32_lt_s,
+                                     br_if(0), end, local_get(2)}),
+                                {{2, kI32}}));
+  return m.build();
+}
+
+struct FuelOutcome {
+  TrapKind trap = TrapKind::None;
+  int32_t value = 0;
+  uint64_t fuel_left = 0;
+  uint32_t progress = 0;  // the last i progress() stored
+  bool operator==(const FuelOutcome&) const = default;
+};
+
+std::string describe(const FuelOutcome& o) {
+  return "trap " + std::to_string(static_cast<int>(o.trap)) + " value " + std::to_string(o.value) + " fuel " +
+         std::to_string(o.fuel_left) + " progress " + std::to_string(o.progress);
+}
+
+void PrintTo(const FuelOutcome& o, std::ostream* os) { *os << describe(o); }
+
+// Budgets around where drive(30) runs out and finishes.
+const std::vector<uint64_t> kBudgets = {0, 1, 2, 3, 4, 5, 10, 20, 33, 34, 35, 50, 100, 101, 102, 103, 1000};
+
+std::vector<FuelOutcome> run_with_budgets(Tier tier) {
+  Engine engine = engine_for(tier, 50);
+  Module module = Module::compile(engine, fuel_module()).value();
+  const uint32_t progress = 0, drive = 1;
+  if (tier == Tier::Auto) {
+    // Make progress() hot from the host, so drive() (cold, interpreted)
+    // calls its machine code during the measured runs.
+    Store store(engine);
+    Instance inst = Linker(engine).instantiate(store, module).value();
+    for (int32_t i = 0; i < 100; ++i) inst.func("progress")->call({Val::make_i32(i)}).value();
+    EXPECT_TRUE(eventually([&] { return interpreter_runs_machine_code(module, progress); }));
+    EXPECT_FALSE(has_machine_code(module, drive));
+  }
+  std::vector<FuelOutcome> out;
+  for (uint64_t budget : kBudgets) {
+    Store store(engine);
+    Instance inst = Linker(engine).instantiate(store, module).value();
+    store.set_fuel(budget);
+    FuelOutcome o;
+    auto r = inst.func("drive")->call({Val::make_i32(30)});
+    if (r.ok()) o.value = r.value()[0].of.i32;
+    else o.trap = r.error().kind;
+    o.fuel_left = store.get_fuel().value();
+    std::memcpy(&o.progress, inst.memory("memory")->data(), 4);
+    out.push_back(o);
+  }
+  return out;
+}
+
+TEST(TierUp, FuelRunsOutAtTheSamePointInEveryTier) {
+  std::vector<FuelOutcome> interp = run_with_budgets(Tier::Interp);
+  std::vector<FuelOutcome> jit = run_with_budgets(Tier::Jit);
+  std::vector<FuelOutcome> mixed = run_with_budgets(Tier::Auto);
+  ASSERT_EQ(interp.size(), mixed.size());
+  ASSERT_EQ(interp.size(), jit.size());
+  bool some_ran_out = false, some_finished = false;
+  for (size_t i = 0; i < interp.size(); ++i) {
+    EXPECT_EQ(interp[i], jit[i]) << "budget #" << i;
+    EXPECT_EQ(interp[i], mixed[i]) << "budget #" << i;
+    some_ran_out |= interp[i].trap == TrapKind::OutOfFuel && interp[i].progress > 0;
+    some_finished |= interp[i].trap == TrapKind::None && interp[i].value == 29 * 30 / 2;
+  }
+  EXPECT_TRUE(some_ran_out);
+  EXPECT_TRUE(some_finished);
+}
+
+// loop { progress(1) (machine code); tick (advances the epoch) }: the
+// back-edge after the first tick sees the deadline, in every tier.
+TEST(TierUp, EpochDeadlineStopsAtTheSamePoint) {
+  for (Tier tier : {Tier::Interp, Tier::Jit, Tier::Auto}) {
+    ModuleBuilder m;
+    uint32_t t_v_v = m.type({}, {});
+    uint32_t t_i_i = m.type({kI32}, {kI32});
+    uint32_t tick = m.import_func("env", "tick", t_v_v);
+    uint32_t work = m.func(t_i_i, seq({local_get(0), i32_const(1), i32_add}));
+    m.export_func("work", work);
+    m.export_func("run", m.func(t_v_v, seq({loop_void, i32_const(1), call(work), drop, call(tick), br(0), end})));
+    Engine engine = engine_for(tier, 20);
+    Module module = Module::compile(engine, m.build()).value();
+    Store store(engine);
+    Linker linker(engine);
+    int ticks = 0;
+    linker.func_wrap("env", "tick", [&](Caller&) {
+      ++ticks;
+      engine.increment_epoch();
+    });
+    Instance inst = linker.instantiate(store, module).value();
+    if (tier == Tier::Auto) {
+      for (int32_t i = 0; i < 50; ++i) inst.func("work")->call({Val::make_i32(i)}).value();
+      ASSERT_TRUE(eventually([&] { return interpreter_runs_machine_code(module, work); }));
+    }
+    store.set_epoch_deadline(1);
+    auto r = inst.func("run")->call({});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, TrapKind::Interrupted);
+    EXPECT_EQ(ticks, 1) << "tier " << static_cast<int>(tier);
+  }
+}
+
+// ---- lifetimes ------------------------------------------------------------------
+
+// Calls callee often enough to queue it (threshold 10), then returns.
+void make_callee_hot(const Engine& engine, const Module& module) {
+  Store store(engine);
+  Linker linker(engine);
+  linker.func_wrap("env", "sync", [](Caller&, int32_t) {});
+  Instance inst = linker.instantiate(store, module).value();
+  for (int32_t i = 0; i < 20; ++i) ASSERT_EQ(inst.func("callee")->call({Val::make_i32(i)}).value()[0].of.i32, i + 1);
+}
+
+TEST(TierUp, EngineDestroyedWhileCompiling) {
+  for (int delay_ms : {0, 1, 5, 30}) {
+    std::optional<Module> module;
+    {
+      Engine engine = auto_engine(10);
+      module = Module::compile(engine, tierup_module(TrapIn::Callee)).value();
+      make_callee_hot(engine, *module);
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    }  // the engine goes: its compiler finishes or drops the batch and joins
+    // The module outlives its engine and keeps working, in whatever tier it reached.
+    Engine other;
+    Store store(other);
+    Linker linker(other);
+    linker.func_wrap("env", "sync", [](Caller&, int32_t) {});
+    Instance inst = linker.instantiate(store, *module).value();
+    EXPECT_EQ(inst.func("caller")->call({Val::make_i32(50)}).value()[0].of.i32, expected_sum(50)) << delay_ms;
+    EXPECT_EQ(inst.func("callee")->call({Val::make_i32(7)}).value()[0].of.i32, 8);
+  }
+}
+
+TEST(TierUp, ModuleDestroyedWhileCompiling) {
+  Engine engine = auto_engine(10);
+  for (int delay_ms : {0, 1, 5, 30}) {
+    {
+      Module module = Module::compile(engine, tierup_module(TrapIn::Callee)).value();
+      make_callee_hot(engine, module);
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    }  // the only reference left is the pending request's
+  }
+  // The engine's compiler still serves new modules.
+  Module module = Module::compile(engine, tierup_module(TrapIn::Callee)).value();
+  make_callee_hot(engine, module);
+  EXPECT_TRUE(eventually([&] { return interpreter_runs_machine_code(module, kCallee); }));
+}
+
+// ---- batching ---------------------------------------------------------------------
+
+TEST(TierUp, FunctionsThatTurnHotTogetherCompileInOneBatch) {
+  Engine interp_engine;
+  Module module = Module::compile(interp_engine, tierup_module(TrapIn::Leaf)).value();
+  auto& compiled = const_cast<rt::CompiledModule&>(*module.raw());
+  llvmjit::TierUpPolicy policy;
+  policy.batch_window = std::chrono::milliseconds(300);
+  auto compiler = std::make_shared<llvmjit::TierUpCompiler>(policy);
+  compiler->attach(compiled);  // before anything is lowered or instantiated
+  const llvmjit::TierUpStats before = llvmjit::tier_up_stats();
+  for (uint32_t f : {kLeaf, kCallee, kCaller}) compiler->submit(module.raw(), f - 1);
+  ASSERT_TRUE(compiler->wait_idle(std::chrono::duration_cast<std::chrono::milliseconds>(kPatience)));
+  const llvmjit::TierUpStats after = llvmjit::tier_up_stats();
+  EXPECT_EQ(after.batches - before.batches, 1u);
+  EXPECT_EQ(after.functions - before.functions, 3u);
+  EXPECT_EQ(after.failed_functions, before.failed_functions);
+  for (uint32_t f : {kLeaf, kCallee, kCaller}) EXPECT_TRUE(interpreter_runs_machine_code(module, f)) << f;
+  // Submitting a compiled function again compiles nothing.
+  compiler->submit(module.raw(), kCallee - 1);
+  ASSERT_TRUE(compiler->wait_idle(std::chrono::duration_cast<std::chrono::milliseconds>(kPatience)));
+  EXPECT_EQ(llvmjit::tier_up_stats().batches, after.batches);
+
+  Store store(interp_engine);
+  Linker linker(interp_engine);
+  linker.func_wrap("env", "sync", [](Caller&, int32_t) {});
+  Instance inst = linker.instantiate(store, module).value();
+  EXPECT_EQ(inst.func("caller")->call({Val::make_i32(100)}).value()[0].of.i32, expected_sum(100));
+  auto r = inst.func("caller")->call({Val::make_i32(kTrapAt + 1)});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, TrapKind::IntDivideByZero);
+  std::vector<uint32_t> frames;
+  for (const BacktraceFrame& f : r.error().backtrace) frames.push_back(f.func_index);
+  EXPECT_EQ(frames, (std::vector<uint32_t>{kLeaf, kCallee, kCaller}));
+}
+
+// Machine code compiled without interrupt checks cannot serve a store with
+// fuel: the interpreter's calls of it fall back to its tier-0 code.
+TEST(TierUp, CodeWithoutInterruptChecksIsInterpretedUnderFuel) {
+  Engine interp_engine;
+  Module module = Module::compile(interp_engine, fuel_module()).value();
+  auto& compiled = const_cast<rt::CompiledModule&>(*module.raw());
+  auto compiler = std::make_shared<llvmjit::TierUpCompiler>(llvmjit::TierUpPolicy{});
+  compiler->attach(compiled);
+  const uint32_t progress = 0;
+  llvmjit::CompileOptions options;
+  options.interruptible = false;
+  auto code = llvmjit::compile(*compiled.module, {progress}, options);
+  ASSERT_TRUE(code.ok()) << code.error().to_string();
+  ASSERT_TRUE(llvmjit::install(compiled, code.value()).ok());
+  interp::use_native_code(compiled, progress);
+  ASSERT_TRUE(interpreter_runs_machine_code(module, progress));
+
+  Store store(interp_engine);
+  Instance inst = Linker(interp_engine).instantiate(store, module).value();
+  EXPECT_EQ(inst.func("drive")->call({Val::make_i32(30)}).value()[0].of.i32, 29 * 30 / 2);  // machine code
+  std::vector<FuelOutcome> interp = run_with_budgets(Tier::Interp);
+  ASSERT_EQ(kBudgets.size(), interp.size());
+  for (size_t i = 0; i < kBudgets.size(); ++i) {
+    Store limited(interp_engine);
+    Instance limited_inst = Linker(interp_engine).instantiate(limited, module).value();
+    limited.set_fuel(kBudgets[i]);
+    FuelOutcome o;
+    auto r = limited_inst.func("drive")->call({Val::make_i32(30)});
+    if (r.ok()) o.value = r.value()[0].of.i32;
+    else o.trap = r.error().kind;
+    o.fuel_left = limited.get_fuel().value();
+    std::memcpy(&o.progress, limited_inst.memory("memory")->data(), 4);
+    EXPECT_EQ(o, interp[i]) << "budget " << kBudgets[i];
+  }
+}
+
+}  // namespace
+}  // namespace skiff
