@@ -108,6 +108,7 @@ Result<Module> Module::deserialize(const Engine& engine, std::span<const uint8_t
   auto compiled = decode_and_validate(std::move(contents.value().wasm));
   if (!compiled.ok()) return compiled.error();
   SKIFF_TRY(llvmjit::install(*compiled.value(), contents.value().code));
+  compiled.value()->native_executor = &llvmjit::execute;  // the interpreter's calls into it run machine code
   (void)engine;  // code is per process; the engine's tier does not matter for precompiled modules
   Module out;
   out.impl_ = std::move(compiled.value());

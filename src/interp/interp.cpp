@@ -18,6 +18,13 @@
 // Fuel and epoch deadlines (rt::Store) are checked at function entry and on
 // loop back-edges (taken branches with a non-positive offset) only when the
 // store asks for it: the test of one cached flag otherwise.
+//
+// Tier-up (Tier::Auto): code of modules that tier up also counts hotness
+// (HotCount), and a function with machine code gets the EnterNative stub as
+// its code (interp.h). Both run machine code through the module's
+// native_executor inside the interpreter's frame, keep fuel to one unit per
+// call, and on a trap leave the machine code's frames in the backtrace
+// above this activation's.
 #include "interp/interp.h"
 
 #include <algorithm>
@@ -339,7 +346,7 @@ uint32_t slots_of(const std::vector<ValType>& types) {
   }
   if (loop == kFunctionEntry || func->native_entry.load(std::memory_order_acquire) == nullptr) return nullptr;
   // The same rule as EnterNative's for code without interrupt checks.
-  if (store.check_interrupts && module->native_uninterruptible.load(std::memory_order_acquire)) return nullptr;
+  if (!rt::machine_code_serves(store, *module)) return nullptr;
   return tier_up->loop_is_hot(module, defined_index, static_cast<uint32_t>(loop));
 }
 
@@ -1004,9 +1011,9 @@ L_HotCount: {
   NEXT();
 }
 L_EnterNative: {
-  if (store.check_interrupts && inst->compiled->native_uninterruptible.load(std::memory_order_acquire)) [[unlikely]] {
-    // The machine code lacks the fuel/deadline checks this store needs
-    // (the rule of llvmjit::native_entry_for): run the tier-0 code, which
+  if (!rt::machine_code_serves(store, *inst->compiled)) [[unlikely]] {
+    // The machine code lacks the fuel/deadline checks this store needs:
+    // run the tier-0 code, which
     // use_native_code kept, in the frame call_wasm set up for it.
     pc = store.frames[store.frame_depth - 1].func->compiled->storage.data();
     NEXT();

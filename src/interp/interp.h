@@ -28,8 +28,9 @@ TrapKind execute(rt::Store& store, rt::FuncInst* func, rt::Slot* slots, rt::Trap
 // From now on every call of defined function `defined_index` that reaches
 // the interpreter runs the function's machine code (its native_entry, which
 // must be set) through module.native_executor, in the frame the call set up.
-// Frames already running its tier-0 code finish there: there is no
-// on-stack replacement. Thread-safe; no effect without native code.
+// Frames already running its tier-0 code stay there, unless one of their
+// loops moves them to machine code (HotCount below). Thread-safe; no effect
+// without native code.
 void use_native_code(const rt::CompiledModule& module, uint32_t defined_index);
 
 // Instructions that exist only in code lowered for a module that tiers up

@@ -161,10 +161,7 @@ uintptr_t stack_limit() {
 void* native_entry_for(const rt::Store& store, const rt::FuncInst* func) {
   if (func->compiled == nullptr) return nullptr;
   void* entry = func->compiled->native_entry.load(std::memory_order_acquire);
-  if (entry != nullptr && store.check_interrupts &&
-      func->instance->compiled->native_uninterruptible.load(std::memory_order_acquire))
-    return nullptr;
-  return entry;
+  return entry != nullptr && rt::machine_code_serves(store, *func->instance->compiled) ? entry : nullptr;
 }
 
 namespace {

@@ -536,9 +536,9 @@ void TierUpCompiler::compile_batch(std::vector<Request> requests) {
   // Loops on their own (each is a function of its own module copy), after
   // the functions, which serve every new call.
   std::vector<Request> loops;
-  std::erase_if(requests, [&](Request& r) {
+  std::erase_if(requests, [&](const Request& r) {
     if (r.loop_offset == kWholeFunction) return false;
-    loops.push_back(std::move(r));
+    loops.push_back(r);
     return true;
   });
   // One compile() per module, in the order the modules first turned hot.

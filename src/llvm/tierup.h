@@ -2,10 +2,11 @@
 // hot with LLVM on a background thread, switch them to machine code.
 //
 //  - Hotness: code lowered for a module that tiers up (CompiledModule::tier_up
-//    set) counts down CompiledFunc::hotness_countdown by one at every
-//    function entry and every loop iteration (interp.h's HotCount), the
-//    same unit as fuel. At zero the function is reported once and queued.
-//    Modules of other tiers have no counters at all.
+//    set) counts down CompiledFunc::hotness_countdown at every function
+//    entry (by the function's size in tier-0 words) and every loop
+//    iteration (by the loop body's size): an estimate of the time spent
+//    interpreting it (interp.h's HotCount). At zero the function is
+//    reported once and queued. Modules of other tiers have no counters.
 //  - Compiling: one thread per TierUpCompiler (one per Engine), started on
 //    the first report. It waits a short window after a report so that
 //    functions turning hot together (a loop and its callees) compile in one
@@ -30,6 +31,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -40,8 +42,7 @@
 namespace skiff::llvmjit {
 
 // The policy, in one place. The numbers come from bench/ workloads on
-// x86-64 (tier 0 runs roughly 1-2 code words per ns); see the measurements
-// in the tier-up section of docs/architecture.md.
+// x86-64 (tier 0 runs roughly 1-2 code words per ns).
 //
 // Threshold, in tier-0 code words run by one function (each entry counts
 // the function's size, each loop iteration the loop body's): 1M words is

@@ -238,6 +238,13 @@ struct Store {
   Store& operator=(const Store&) = delete;
 };
 
+// Whether `store` may run `module`'s machine code: not while the store
+// checks fuel or a deadline and some of that code was compiled without the
+// checks (the interpreter serves such calls; see EngineConfig::interruptible).
+inline bool machine_code_serves(const Store& store, const CompiledModule& module) {
+  return !store.check_interrupts || !module.native_uninterruptible.load(std::memory_order_acquire);
+}
+
 // After `memory.grow(delta)` returned -1: whether the store asked for a trap
 // because the grow would have taken its memories past max_memory_bytes. Both
 // tiers ask this, so they fail the same way.

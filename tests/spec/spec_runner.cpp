@@ -1,7 +1,7 @@
 // skiff_spec: runs the JSON that wast2json writes for the WebAssembly spec
 // testsuite (see ../shared/testsuite/FORMAT.md) against the public API.
 //
-//   skiff_spec [--tier=interp|jit|aot] [--verbose] [--skip-list=FILE] [--max-details=N]
+//   skiff_spec [--tier=interp|jit|aot|auto] [--verbose] [--skip-list=FILE] [--max-details=N]
 //              [--not-converted=FILE] [--timeout=SECONDS] [--no-fork] JSON...
 //
 // Each JSON file runs in a forked child so that an engine crash, a hang or a
@@ -806,7 +806,7 @@ FileOutcome run_forked(const Options& opts, const std::vector<SkipRule>& rules, 
 
 int usage(const char* error) {
   std::fprintf(stderr,
-               "skiff_spec: %s\nusage: skiff_spec [--tier=interp|jit|aot] [--verbose] [--skip-list=FILE] "
+               "skiff_spec: %s\nusage: skiff_spec [--tier=interp|jit|aot|auto] [--verbose] [--skip-list=FILE] "
                "[--max-details=N] [--not-converted=FILE] [--timeout=SECONDS] [--no-fork] JSON...\n",
                error);
   return 2;
@@ -828,13 +828,14 @@ int main(int argc, char** argv) {
       if (*v == "interp") opts.tier = skiff::Tier::Interp;
       else if (*v == "jit") opts.tier = skiff::Tier::Jit;
       else if (*v == "aot") opts.tier = skiff::Tier::Jit, opts.aot = true;
-      else return usage(("unknown tier " + *v + " (available: interp, jit, aot)").c_str());
+      else if (*v == "auto") opts.tier = skiff::Tier::Auto;
+      else return usage(("unknown tier " + *v + " (available: interp, jit, aot, auto)").c_str());
     } else if (auto v = value_of("--skip-list")) opts.skip_list_path = *v;
     else if (auto v = value_of("--not-converted")) opts.not_converted_path = *v;
     else if (auto v = value_of("--max-details")) opts.max_details = std::atoi(v->c_str());
     else if (auto v = value_of("--timeout")) opts.timeout_seconds = static_cast<unsigned>(std::atoi(v->c_str()));
     else if (arg == "--help" || arg == "-h") {
-      std::printf("usage: skiff_spec [--tier=interp|jit|aot] [--verbose] [--skip-list=FILE] [--max-details=N] "
+      std::printf("usage: skiff_spec [--tier=interp|jit|aot|auto] [--verbose] [--skip-list=FILE] [--max-details=N] "
                   "[--not-converted=FILE] [--timeout=SECONDS] [--no-fork] JSON...\n");
       return 0;
     }

@@ -266,9 +266,11 @@ int cmd_run(const std::string& path, const RunOptions& options, const std::vecto
   // Fuel and deadline checks cost compiled code a test per call and loop
   // iteration: compile them in only when this run sets a limit.
   engine_config.interruptible = !options.fuel.empty() || !options.timeout.empty();
-  CompileProgress progress;
+  static CompileProgress progress;  // outlives every compile
   progress.attach(engine_config);
-  skiff::Engine engine(engine_config);
+  // Never destroyed: that would wait for a tier-up compile in progress
+  // (LLVM cannot be interrupted); main() ends `run` with _exit instead.
+  const skiff::Engine& engine = *new skiff::Engine(engine_config);
   int exit = 0;
   auto module = load(engine, path, exit);
   if (!module) return exit;
@@ -534,7 +536,13 @@ int main(int argc, char** argv) {
     return fail(ec::kUsage, what + " (see `skiff --help`)");
   }
 
-  if (run->parsed()) return cmd_run(file, run_options, run_args);
+  if (run->parsed()) {
+    int code = cmd_run(file, run_options, run_args);
+    // Without waiting for a background compile (see cmd_run) or running
+    // static destructors while it may still use LLVM.
+    std::fflush(nullptr);
+    _exit(code);
+  }
   if (compile->parsed()) return cmd_compile(file, compile_output, compile_interruptible);
   if (validate->parsed()) return cmd_validate(file);
   if (inspect->parsed()) return cmd_inspect(file);
