@@ -217,10 +217,11 @@ SKIFF_TIERUP_LOG=1 check "auto logs its batches" 0 "$sum_out" "~tier-up: compile
                                                             -- run --invoke sum_until "$tu" 30000000 40000000
 check "auto on a WASI program"    0 "hello, wasi" ""        -- run "$c/hello.wasm"
 # osr.wat: three functions, each called once and spending its time in one
-# loop, continue in machine code from that loop's header.
-osr_out=$("$skiff" run --tier=interp --invoke all "$w/osr.wasm" 10000000)
-check "auto loops as interp"      0 "$osr_out" ""           -- run --invoke all "$w/osr.wasm" 10000000
-err=$(SKIFF_TIERUP_LOG=1 "$skiff" run --invoke all "$w/osr.wasm" 10000000 2>&1 >/dev/null)
+# loop (long enough that the first batch, which loads LLVM, lands in time),
+# continue in machine code from that loop's header.
+osr_out=$("$skiff" run --tier=interp --invoke all "$w/osr.wasm" 40000000)
+check "auto loops as interp"      0 "$osr_out" ""           -- run --invoke all "$w/osr.wasm" 40000000
+err=$(SKIFF_TIERUP_LOG=1 "$skiff" run --invoke all "$w/osr.wasm" 40000000 2>&1 >/dev/null)
 n=$(grep -c "continues in machine code" <<<"$err")
 [ "$n" -eq 3 ] && { passed=$((passed + 1)); echo "ok   auto replaces 3 running loops"; } ||
   { failed=$((failed + 1)); echo "FAIL auto replaces 3 running loops: $n: $err"; }
