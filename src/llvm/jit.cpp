@@ -21,13 +21,12 @@
 
 #include <algorithm>
 #include <charconv>
-#include <optional>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
-#include <string>
-
 #include <map>
+#include <mutex>
+#include <optional>
+#include <string>
 
 #include "interp/interp.h"
 #include "llvm/abi.h"
@@ -425,10 +424,6 @@ void forward_progress(void* user, uint32_t done, uint32_t total) {
 
 bool library_loaded() { return g_loaded.load(std::memory_order_acquire); }
 
-Result<CompiledCode> compile(const wasm::Module& module, std::vector<uint32_t> funcs, const ProgressFn& progress) {
-  return compile(module, std::move(funcs), CompileOptions{.interruptible = true, .progress = progress});
-}
-
 Result<CompiledCode> compile(const wasm::Module& module, std::vector<uint32_t> funcs, const CompileOptions& options) {
   const Library& lib = library();
   if (lib.compile == nullptr) return Error(ErrorCode::UsageError, Error::kNoOffset, lib.error);
@@ -446,10 +441,6 @@ Result<CompiledCode> compile(const wasm::Module& module, std::vector<uint32_t> f
   if (!lib.compile(&request, &output))
     return Error(ErrorCode::Internal, Error::kNoOffset, "tier 2 compilation failed: " + output.error);
   return CompiledCode{std::move(output.objects), std::move(output.target), options.interruptible};
-}
-
-Result<void> install(rt::CompiledModule& compiled, const std::vector<std::string>& objects) {
-  return install(compiled, CompiledCode{objects, {}, true});
 }
 
 Result<void> install(rt::CompiledModule& compiled, const CompiledCode& code) {
@@ -493,13 +484,6 @@ Result<void> install(rt::CompiledModule& compiled, const CompiledCode& code) {
   for (auto [index, entry] : entries)
     compiled.funcs[index - module.num_imported_funcs].native_entry.store(entry, std::memory_order_release);
   return {};
-}
-
-Result<void> compile_module(rt::CompiledModule& compiled, const ProgressFn& progress) {
-  if (compiled.module->num_defined_funcs() == 0) return {};
-  auto code = compile(*compiled.module, {}, progress);
-  if (!code.ok()) return code.error();
-  return install(compiled, code.value());
 }
 
 namespace {

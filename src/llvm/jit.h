@@ -32,7 +32,6 @@ struct CompileOptions {
 // mismatched library is a UsageError naming the paths tried
 // ($SKIFF_LLVM_LIB, else next to the executable, else the build directory).
 Result<CompiledCode> compile(const wasm::Module& module, std::vector<uint32_t> funcs, const CompileOptions& options);
-Result<CompiledCode> compile(const wasm::Module& module, std::vector<uint32_t> funcs, const ProgressFn& progress = {});
 
 // Loads compiled objects (from compile() or an AOT file) and sets the
 // native_entry of every function they define; `compiled` keeps the code.
@@ -40,10 +39,6 @@ Result<CompiledCode> compile(const wasm::Module& module, std::vector<uint32_t> f
 // (CompiledModule::native_uninterruptible): stores that set fuel or an epoch
 // deadline then run it in the interpreter, so limits always hold.
 Result<void> install(rt::CompiledModule& compiled, const CompiledCode& code);
-Result<void> install(rt::CompiledModule& compiled, const std::vector<std::string>& objects);
-
-// compile() every defined function, then install().
-Result<void> compile_module(rt::CompiledModule& compiled, const ProgressFn& progress = {});
 
 // The executor behind rt::call_guarded: runs `func` natively when it has
 // machine code, otherwise in the interpreter. Same contract as
