@@ -14,6 +14,8 @@ enum class ErrorCode : uint16_t {
 };
 
 enum class Phase : uint8_t { Decode, Validate, Link, Instantiate, Runtime, Io, Usage };
+// "decode", "validate", ...
+const char* to_string(Phase phase);
 
 struct ErrorInfo {
   Phase phase;

@@ -13,6 +13,19 @@ constexpr ErrorInfo kErrorTable[] = {
 
 const ErrorInfo& error_info(ErrorCode code) { return kErrorTable[static_cast<size_t>(code)]; }
 
+const char* to_string(Phase phase) {
+  switch (phase) {
+    case Phase::Decode: return "decode";
+    case Phase::Validate: return "validate";
+    case Phase::Link: return "link";
+    case Phase::Instantiate: return "instantiate";
+    case Phase::Runtime: return "runtime";
+    case Phase::Io: return "io";
+    case Phase::Usage: return "usage";
+  }
+  return "?";
+}
+
 std::string Error::to_string() const {
   std::string out;
   if (offset != kNoOffset) {

@@ -143,21 +143,8 @@ const char* trap_kind_name(skiff::TrapKind kind) {
   return "?";
 }
 
-const char* phase_name(skiff::Phase p) {
-  switch (p) {
-    case skiff::Phase::Decode: return "decode";
-    case skiff::Phase::Validate: return "validate";
-    case skiff::Phase::Link: return "link";
-    case skiff::Phase::Instantiate: return "instantiate";
-    case skiff::Phase::Runtime: return "runtime";
-    case skiff::Phase::Io: return "io";
-    case skiff::Phase::Usage: return "usage";
-  }
-  return "?";
-}
-
 std::string error_outcome(const skiff::Error& e) {
-  return std::string("error ") + phase_name(e.phase()) + " " + escape(e.to_string());
+  return std::string("error ") + skiff::to_string(e.phase()) + " " + escape(e.to_string());
 }
 
 // Funcrefs are engine pointers, different in each worker: they are shown as

@@ -353,21 +353,8 @@ bool text_agrees(const std::string& expected, const std::string& got) {
   return g.find(e) != std::string::npos || e.find(g) != std::string::npos;
 }
 
-const char* phase_name(skiff::Phase p) {
-  switch (p) {
-    case skiff::Phase::Decode: return "decode";
-    case skiff::Phase::Validate: return "validate";
-    case skiff::Phase::Link: return "link";
-    case skiff::Phase::Instantiate: return "instantiate";
-    case skiff::Phase::Runtime: return "runtime";
-    case skiff::Phase::Io: return "io";
-    case skiff::Phase::Usage: return "usage";
-  }
-  return "?";
-}
-
 std::string show_error(const skiff::Error& e) {
-  return std::string(phase_name(e.phase())) + " error: " + e.to_string();
+  return std::string(skiff::to_string(e.phase())) + " error: " + e.to_string();
 }
 
 // ---------------------------------------------------------------- one file
@@ -675,10 +662,10 @@ class FileRunner {
     if (module_type != "binary") return fail(line, what, "text modules are not supported");
     const skiff::Phase want = type == "assert_invalid" ? skiff::Phase::Validate : skiff::Phase::Decode;
     auto module = compile(cmd);
-    if (module) return fail(line, what, "expected " + std::string(phase_name(want)) + " error \"" + text + "\", module compiled");
+    if (module) return fail(line, what, "expected " + std::string(skiff::to_string(want)) + " error \"" + text + "\", module compiled");
     const skiff::Error& err = module.error();
     if (err.phase() != want)
-      return fail(line, what, "expected " + std::string(phase_name(want)) + " error \"" + text + "\", got " + show_error(err));
+      return fail(line, what, "expected " + std::string(skiff::to_string(want)) + " error \"" + text + "\", got " + show_error(err));
     if (!text_agrees(text, err.message())) note_text_mismatch(line, type, text, err.message());
     pass();
   }
@@ -688,12 +675,12 @@ class FileRunner {
     std::string what = type + " " + cmd.value("filename", std::string());
     const skiff::Phase want = type == "assert_unlinkable" ? skiff::Phase::Link : skiff::Phase::Instantiate;
     auto module = compile(cmd);
-    if (!module) return fail(line, what, "expected " + std::string(phase_name(want)) + " error, got " + show_error(module.error()));
+    if (!module) return fail(line, what, "expected " + std::string(skiff::to_string(want)) + " error, got " + show_error(module.error()));
     auto instance = linker_.instantiate(store_, *module);
-    if (instance) return fail(line, what, "expected " + std::string(phase_name(want)) + " error \"" + text + "\", instantiated");
+    if (instance) return fail(line, what, "expected " + std::string(skiff::to_string(want)) + " error \"" + text + "\", instantiated");
     const skiff::Error& err = instance.error();
     if (err.phase() != want)
-      return fail(line, what, "expected " + std::string(phase_name(want)) + " error \"" + text + "\", got " + show_error(err));
+      return fail(line, what, "expected " + std::string(skiff::to_string(want)) + " error \"" + text + "\", got " + show_error(err));
     std::string got = err.message() + (err.detail.empty() ? "" : " " + err.detail);
     if (!text_agrees(text, got)) note_text_mismatch(line, type, text, got);
     pass();
