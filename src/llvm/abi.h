@@ -13,7 +13,8 @@
 //    arguments in slots[0..], results written to slots[0..] (4-byte values
 //    zero-extended to their slot, v128 over two slots), as in tier 0.
 //  - Between functions compiled together: direct native calls to wasm_func_N
-//      R f(JitContext*, rt::Instance*, uint8_t* memory0_base, params...)
+//      R f(JitContext*, rt::Instance*, params...)
+//    (memory 0's base is loaded from the instance where a function needs it)
 //    R is void, the one result, or a struct of the results. Calls to
 //    functions outside the batch go through skiff_rt_call.
 //  - Every function keeps a frame pointer, and its prologue checks the
@@ -39,7 +40,7 @@
 
 namespace skiff::llvmjit {
 
-inline constexpr uint32_t kAbiVersion = 4;
+inline constexpr uint32_t kAbiVersion = 5;
 
 // Per entry from the host: what every compiled frame can see.
 struct JitContext {
@@ -60,11 +61,12 @@ inline constexpr uint64_t kStoreCheckInterrupts = offsetof(rt::Store, check_inte
 inline constexpr uint64_t kInstanceFuncs = offsetof(rt::Instance, funcs);
 inline constexpr uint64_t kInstanceMemories = offsetof(rt::Instance, memories);
 inline constexpr uint64_t kInstanceGlobals = offsetof(rt::Instance, globals);
+inline constexpr uint64_t kInstanceMem0 = offsetof(rt::Instance, mem0);
 inline constexpr uint64_t kMemoryBase = offsetof(rt::MemoryInst, base);
 inline constexpr uint64_t kGlobalValue = offsetof(rt::GlobalInst, value);
 #pragma GCC diagnostic pop
 inline constexpr uint64_t kAll[] = {kCtxStore,        kCtxStackLimit,    kStoreCheckInterrupts, kInstanceFuncs,
-                                    kInstanceMemories, kInstanceGlobals, kMemoryBase,           kGlobalValue,
+                                    kInstanceMemories, kInstanceGlobals, kInstanceMem0, kMemoryBase, kGlobalValue,
                                     sizeof(rt::Slot),  static_cast<uint64_t>(TrapKind::Exit)};
 }  // namespace layout
 

@@ -180,6 +180,7 @@ Result<Instance*> instantiate(Store& store, std::shared_ptr<const CompiledModule
     if (!memory) return memory.error();
     instance.memories.push_back(*memory);
   }
+  instance.mem0 = instance.mem0_base();
   for (size_t i = module.num_imported_globals; i < module.globals.size(); ++i) {
     size_t defined = i - module.num_imported_globals;
     Value128 init = defined < module.global_inits.size() ? eval_const(module.global_inits[defined], instance) : Value128{};

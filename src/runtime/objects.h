@@ -171,6 +171,9 @@ struct Instance {
   std::vector<std::vector<Ref>> elem_segments;
   std::vector<bool> data_dropped;
 
+  // memories[0]->base, for machine code: a memory's base never moves.
+  uint8_t* mem0 = nullptr;
+
   uint8_t* mem0_base() const { return memories.empty() ? nullptr : memories[0]->base; }
 };
 

@@ -156,7 +156,7 @@ struct ModuleState {
   }
 
   llvm::FunctionType* internal_type(const FuncType& ft) {
-    std::vector<llvm::Type*> params = {ptr, ptr, ptr};  // ctx, instance, memory 0 base
+    std::vector<llvm::Type*> params = {ptr, ptr};  // ctx, instance
     for (ValType t : ft.params) params.push_back(type(t));
     if (results_in_memory(ft)) params.push_back(ptr);
     return llvm::FunctionType::get(return_type(ft), params, false);
@@ -223,7 +223,9 @@ class FunctionCompiler {
     auto arg = fn_->arg_begin();
     ctx_ = &*arg++;
     inst_ = &*arg++;
-    mem_ = &*arg++;
+    // Loaded once here; functions that touch no memory lose the load.
+    mem_ = m_.wasm.memories.empty() ? static_cast<llvm::Value*>(llvm::ConstantPointerNull::get(m_.ptr))
+                                    : load_at(m_.ptr, inst_, kInstanceMem0);
     for (size_t i = 0; i < s.local_types.size(); ++i) {
       llvm::Type* t = m_.type(s.local_types[i]);
       llvm::AllocaInst* a = alloca(t);
@@ -398,7 +400,7 @@ class FunctionCompiler {
       });
       return;
     }
-    std::vector<llvm::Value*> call_args = {ctx_, inst_, mem_};
+    std::vector<llvm::Value*> call_args = {ctx_, inst_};
     for (size_t i = 0; i < type.params.size(); ++i) call_args.push_back(get(args[i]));
     llvm::AllocaInst* out = nullptr;
     if (ModuleState::results_in_memory(type)) {
@@ -1325,13 +1327,7 @@ void build_entry(ModuleState& m, uint32_t index, llvm::Function* entry) {
   llvm::Value* ctx = &*arg++;
   llvm::Value* inst = &*arg++;
   llvm::Value* slots = &*arg++;
-  llvm::Value* mem = llvm::ConstantPointerNull::get(m.ptr);
-  if (!m.wasm.memories.empty()) {
-    llvm::Value* memories = b.CreateLoad(m.ptr, b.CreateConstInBoundsGEP1_64(m.i8, inst, kInstanceMemories));
-    llvm::Value* memory = b.CreateLoad(m.ptr, memories);
-    mem = b.CreateLoad(m.ptr, b.CreateConstInBoundsGEP1_64(m.i8, memory, kMemoryBase));
-  }
-  std::vector<llvm::Value*> args = {ctx, inst, mem};
+  std::vector<llvm::Value*> args = {ctx, inst};
   uint32_t slot = 0;
   for (ValType t : ft.params) {
     args.push_back(FunctionCompiler::load_slot_with(m, b, slots, slot, t));
