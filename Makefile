@@ -23,7 +23,7 @@ run: build
 test: build
 	@cd $(BUILD) && ctest --output-on-failure
 
-# TIER=interp|jit|aot runs one tier; without TIER every tier runs (aot: each module through a .skc round trip).
+# TIER=interp|jit|aot|auto runs one tier; without TIER: interp, jit and aot (aot: each module through a .skc round trip).
 SPEC_TIERS = $(if $(TIER),$(TIER),interp jit aot)
 spec: build
 	@set -e; for tier in $(SPEC_TIERS); do \
