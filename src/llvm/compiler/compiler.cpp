@@ -14,14 +14,14 @@
 // store results into theirs. Control-flow joins therefore need no phis of
 // our own: SROA/mem2reg in the pipeline turns the allocas into SSA values.
 //
-// Semantics. Integer and float instructions with an exact LLVM counterpart
-// are expanded inline (no fast-math flags, no fmuladd, so no contraction);
-// division, remainder and float→int truncation branch to a trap block
-// first; everything else (SIMD, mostly) calls the interpreter's ops::
-// function through the uniform wrapper of fallback_ops.h. Loads and stores
-// compute base + zext(address) + offset with no bounds check: 32-bit
-// memories are guard-page reservations and the engine turns the fault into
-// a trap.
+// Semantics. Integer, float and most SIMD instructions with an exact LLVM
+// counterpart are expanded inline (no fast-math flags, no fmuladd, so no
+// contraction); division, remainder and float→int truncation branch to a
+// trap block first; the rest (swizzle, q15mulr, ...) calls the
+// interpreter's ops:: function through the uniform wrapper of
+// fallback_ops.h. Loads and stores compute base + zext(address) + offset
+// with no bounds check: 32-bit memories are guard-page reservations and the
+// engine turns the fault into a trap. Loads are volatile (see wasm_load).
 #include <llvm/ADT/StringMap.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/MC/TargetRegistry.h>
