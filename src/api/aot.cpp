@@ -18,15 +18,15 @@
 
 namespace skiff {
 
-namespace {
-
-Result<std::shared_ptr<rt::CompiledModule>> decode_and_validate(std::vector<uint8_t> bytes) {
+Result<std::shared_ptr<rt::CompiledModule>> detail::decode_and_validate(std::vector<uint8_t> bytes) {
   auto decoded = wasm::decode_module(std::move(bytes));
   if (!decoded) return decoded.error();
   std::unique_ptr<wasm::Module> module = std::move(decoded.value());
   SKIFF_TRY(wasm::validate_module(*module));
   return rt::make_compiled_module(std::shared_ptr<const wasm::Module>(std::move(module)));
 }
+
+namespace {
 
 std::string cache_path(const Engine& engine, const wasm::Module& module) {
   std::string config = llvmjit::code_config_id() + (engine.config().interruptible ? " interruptible" : "");
@@ -50,7 +50,8 @@ void store_in_cache(const std::string& path, const std::vector<uint8_t>& bytes) 
     if (n <= 0) break;
     done += static_cast<size_t>(n);
   }
-  bool ok = done == bytes.size() && close(fd) == 0;
+  bool ok = done == bytes.size();
+  if (close(fd) != 0) ok = false;
   if (!ok || std::rename(temp.c_str(), path.c_str()) != 0) unlink(temp.c_str());
 }
 
@@ -89,7 +90,7 @@ Result<void> compile_all(const Engine& engine, rt::CompiledModule& compiled) {
 }  // namespace detail
 
 Result<std::vector<uint8_t>> Module::precompile(const Engine& engine, std::vector<uint8_t> wasm) {
-  auto compiled = decode_and_validate(std::move(wasm));
+  auto compiled = detail::decode_and_validate(std::move(wasm));
   if (!compiled.ok()) return compiled.error();
   const wasm::Module& module = *compiled.value()->module;
   llvmjit::CompiledCode code;
@@ -105,7 +106,7 @@ Result<std::vector<uint8_t>> Module::precompile(const Engine& engine, std::vecto
 Result<Module> Module::deserialize(const Engine& engine, std::span<const uint8_t> skc) {
   auto contents = llvmjit::read_aot(skc);
   if (!contents.ok()) return contents.error();
-  auto compiled = decode_and_validate(std::move(contents.value().wasm));
+  auto compiled = detail::decode_and_validate(std::move(contents.value().wasm));
   if (!compiled.ok()) return compiled.error();
   SKIFF_TRY(llvmjit::install(*compiled.value(), contents.value().code));
   compiled.value()->native_executor = &llvmjit::execute;  // the interpreter's calls into it run machine code

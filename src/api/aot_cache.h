@@ -1,9 +1,13 @@
-// Tier 2's on-disk cache, used by Module::compile (src/api/aot.cpp).
+// Tier 2's on-disk cache, used by Module::compile, and the decoding both
+// Module::compile and Module::deserialize start with (src/api/aot.cpp).
 #pragma once
 #include "runtime/objects.h"
 #include "skiff/skiff.hh"
 
 namespace skiff::detail {
+
+// Decoded and validated, ready for a tier (Module::compile, deserialize).
+Result<std::shared_ptr<rt::CompiledModule>> decode_and_validate(std::vector<uint8_t> bytes);
 
 // Installs machine code for every function of `compiled` from the engine's
 // cache; false when there is no cache, no entry, or an unusable one.

@@ -58,12 +58,10 @@ uint64_t Engine::current_epoch() const { return state_->epoch.load(std::memory_o
 const std::atomic<uint64_t>* Engine::epoch_counter() const { return &state_->epoch; }
 
 Result<Module> Module::compile(const Engine& engine, std::vector<uint8_t> bytes) {
-  auto decoded = wasm::decode_module(std::move(bytes));
+  auto decoded = detail::decode_and_validate(std::move(bytes));
   if (!decoded) return decoded.error();
-  std::unique_ptr<wasm::Module> module = std::move(decoded.value());
-  SKIFF_TRY(wasm::validate_module(*module));
+  std::shared_ptr<rt::CompiledModule> compiled = std::move(decoded.value());
   Module out;
-  auto compiled = rt::make_compiled_module(std::shared_ptr<const wasm::Module>(std::move(module)));
   switch (engine.config().tier) {
     case Tier::Interp:
       break;
