@@ -24,6 +24,13 @@ constexpr bool is_valtype_byte(uint8_t b) {
 }
 // Interpreter frames are arrays of 8-byte slots; a v128 takes two.
 constexpr uint32_t slot_count(ValType t) { return t == ValType::V128 ? 2 : 1; }
+// Slots a sequence of values takes (parameters, results).
+template <typename Types>
+constexpr uint32_t slots_of(const Types& types) {
+  uint32_t n = 0;
+  for (ValType t : types) n += slot_count(t);
+  return n;
+}
 const char* to_string(ValType t);
 
 struct FuncType {

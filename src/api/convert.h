@@ -41,11 +41,6 @@ inline Val slots_to_val(ValType type, const rt::Slot* slots) {
   return Val{};
 }
 
-inline uint32_t slots_of(const std::vector<ValType>& types) {
-  uint32_t n = 0;
-  for (ValType t : types) n += slot_count(t);
-  return n;
-}
 
 // Adapts a public host callback to the engine's slot convention.
 rt::HostFunc wrap_host_callback(FuncType type, HostCallback callback);

@@ -251,7 +251,7 @@ Result<std::vector<Val>, Trap> Func::call(std::span<const Val> args) const {
   }
   rt::Store& store = *store_;
   rt::Slot* const slots = store.stack_top;
-  uint32_t in_slots = api::slots_of(t.params), out_slots = api::slots_of(t.results);
+  uint32_t in_slots = slots_of(t.params), out_slots = slots_of(t.results);
   if (slots + std::max(in_slots, out_slots) > store.value_stack_end) return Trap(TrapKind::StackExhausted);
   rt::Slot* p = slots;
   for (const Val& v : args) p += api::val_to_slots(v, p);

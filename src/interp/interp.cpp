@@ -305,11 +305,6 @@ struct UpdateOp<F, R (*)(A, B)> {
 
 // ---- cold paths, kept out of the loop -------------------------------------------
 
-uint32_t slots_of(const std::vector<ValType>& types) {
-  uint32_t n = 0;
-  for (ValType t : types) n += slot_count(t);
-  return n;
-}
 
 // Lowers a wasm function on its first call; null if lowering failed (only
 // possible for a module that should not have validated). A function that

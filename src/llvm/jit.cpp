@@ -119,7 +119,7 @@ thread_local JitState* t_state = nullptr;
 // Records the return addresses of every frame between the caller and
 // run_native, then unwinds to run_native. Only frames with a frame pointer
 // may lie in between: compiled code and this file's functions.
-[[noreturn, gnu::noinline]] void walk_and_jump() {
+[[noreturn, gnu::noinline]] void jump_to_entry() {
   JitState* state = t_state;
   auto fp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
   state->return_addresses.clear();
@@ -132,7 +132,6 @@ thread_local JitState* t_state = nullptr;
   siglongjmp(state->activation.jump, 1);
 }
 
-[[noreturn]] void jump_to_entry() { walk_and_jump(); }
 
 // Lowest native stack pointer compiled prologues accept on this thread: the
 // margin is left for host functions called from wasm and for the runtime.
@@ -165,11 +164,6 @@ void* native_entry_for(const rt::Store& store, const rt::FuncInst* func) {
 
 namespace {
 
-uint32_t slots_of(const std::vector<ValType>& types) {
-  uint32_t n = 0;
-  for (ValType t : types) n += slot_count(t);
-  return n;
-}
 
 // ---- calls through the runtime objects ---------------------------------------------
 

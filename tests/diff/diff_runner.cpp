@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "skiff/skiff.hh"
+#include "../spec/spectest.h"
 
 namespace {
 
@@ -507,40 +508,10 @@ class Worker {
                        return std::nullopt;
                      });
       }
-      // The spec's host module, as tests/spec/spec_runner.cpp defines it; prints are logged too.
-      const std::pair<const char*, std::vector<ValType>> prints[] = {
-          {"print", {}},
-          {"print_i32", {ValType::I32}},
-          {"print_i64", {ValType::I64}},
-          {"print_f32", {ValType::F32}},
-          {"print_f64", {ValType::F64}},
-          {"print_i32_f32", {ValType::I32, ValType::F32}},
-          {"print_f64_f64", {ValType::F64, ValType::F64}},
-      };
-      for (const auto& [name, params] : prints) {
-        std::string tag = name;
-        size_t count = params.size();
-        linker_.func("spectest", name, FuncType{params, {}},
-                     [this, tag, count](skiff::Caller&, const Val* args, Val*) -> std::optional<skiff::Trap> {
-                       log(tag, args, count);
-                       return std::nullopt;
-                     });
-      }
-      auto global = [&](const char* name, ValType type, Val init) {
-        linker_.define("spectest", name,
-                       skiff::Extern::of(skiff::Global::create(store_, skiff::GlobalType{type, false}, init)));
-      };
-      global("global_i32", ValType::I32, Val::make_i32(666));
-      global("global_i64", ValType::I64, Val::make_i64(666));
-      global("global_f32", ValType::F32, Val::make_f32(666.6f));
-      global("global_f64", ValType::F64, Val::make_f64(666.6));
-      auto table = skiff::Table::create(store_, skiff::TableType{ValType::FuncRef, skiff::Limits{10, 20}},
-                                        Val::null_of(ValType::FuncRef));
-      if (!table) throw std::runtime_error("spectest table: " + table.error().to_string());
-      linker_.define("spectest", "table", skiff::Extern::of(*table));
-      auto memory = skiff::Memory::create(store_, skiff::MemoryType{skiff::Limits{1, 2}});
-      if (!memory) throw std::runtime_error("spectest memory: " + memory.error().to_string());
-      linker_.define("spectest", "memory", skiff::Extern::of(*memory));
+      // The spec's host module; prints are logged too.
+      std::string missing = spectest::define(linker_, store_, [this](const std::string& name, const Val* args,
+                                                                     size_t count) { log(name, args, count); });
+      if (!missing.empty()) throw std::runtime_error("spectest: " + missing);
     }
 
     static constexpr size_t kMaxLogEntries = 2000;  // kept per call; the total is always counted

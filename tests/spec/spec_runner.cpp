@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "skiff/skiff.hh"
+#include "spectest.h"
 
 namespace {
 
@@ -445,40 +446,7 @@ class FileRunner {
            "\", got \"" + got + "\"\n");
   }
 
-  void define_spectest() {
-    using skiff::FuncType;
-    using skiff::Val;
-    using skiff::ValType;
-    auto nop = [](skiff::Caller&, const Val*, Val*) -> std::optional<skiff::Trap> { return std::nullopt; };
-    const std::pair<const char*, std::vector<ValType>> prints[] = {
-        {"print", {}},
-        {"print_i32", {ValType::I32}},
-        {"print_i64", {ValType::I64}},
-        {"print_f32", {ValType::F32}},
-        {"print_f64", {ValType::F64}},
-        {"print_i32_f32", {ValType::I32, ValType::F32}},
-        {"print_f64_f64", {ValType::F64, ValType::F64}},
-    };
-    for (const auto& [name, params] : prints) linker_.func("spectest", name, FuncType{params, {}}, nop);
-
-    auto global = [&](const char* name, ValType type, Val init) {
-      linker_.define("spectest", name,
-                     skiff::Extern::of(skiff::Global::create(store_, skiff::GlobalType{type, false}, init)));
-    };
-    global("global_i32", ValType::I32, Val::make_i32(666));
-    global("global_i64", ValType::I64, Val::make_i64(666));
-    global("global_f32", ValType::F32, Val::make_f32(666.6f));
-    global("global_f64", ValType::F64, Val::make_f64(666.6));
-
-    skiff::TableType table_type{ValType::FuncRef, skiff::Limits{10, 20}};
-    auto table = skiff::Table::create(store_, table_type, Val::null_of(ValType::FuncRef));
-    if (table) linker_.define("spectest", "table", skiff::Extern::of(*table));
-    else spectest_error_ += "table: " + table.error().to_string() + "; ";
-
-    auto memory = skiff::Memory::create(store_, skiff::MemoryType{skiff::Limits{1, 2}});
-    if (memory) linker_.define("spectest", "memory", skiff::Extern::of(*memory));
-    else spectest_error_ += "memory: " + memory.error().to_string() + "; ";
-  }
+  void define_spectest() { spectest_error_ = spectest::define(linker_, store_, nullptr); }
 
   std::optional<SkipRule const*> skip_rule(const std::string& type, const std::string& module_type, long line) {
     for (size_t i = 0; i < rules_.size(); ++i) {
