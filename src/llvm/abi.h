@@ -40,7 +40,7 @@
 
 namespace skiff::llvmjit {
 
-inline constexpr uint32_t kAbiVersion = 5;
+inline constexpr uint32_t kAbiVersion = 6;
 
 // Per entry from the host: what every compiled frame can see.
 struct JitContext {
@@ -63,11 +63,12 @@ inline constexpr uint64_t kInstanceMemories = offsetof(rt::Instance, memories);
 inline constexpr uint64_t kInstanceGlobals = offsetof(rt::Instance, globals);
 inline constexpr uint64_t kInstanceMem0 = offsetof(rt::Instance, mem0);
 inline constexpr uint64_t kMemoryBase = offsetof(rt::MemoryInst, base);
+inline constexpr uint64_t kMemorySize = offsetof(rt::MemoryInst, size);
 inline constexpr uint64_t kGlobalValue = offsetof(rt::GlobalInst, value);
 #pragma GCC diagnostic pop
-inline constexpr uint64_t kAll[] = {kCtxStore,        kCtxStackLimit,    kStoreCheckInterrupts, kInstanceFuncs,
-                                    kInstanceMemories, kInstanceGlobals, kInstanceMem0, kMemoryBase, kGlobalValue,
-                                    sizeof(rt::Slot),  static_cast<uint64_t>(TrapKind::Exit)};
+inline constexpr uint64_t kAll[] = {kCtxStore,      kCtxStackLimit, kStoreCheckInterrupts, kInstanceFuncs,
+                                    kInstanceMemories, kInstanceGlobals, kInstanceMem0,         kMemoryBase,
+                                    kMemorySize,    kGlobalValue,   sizeof(rt::Slot),      static_cast<uint64_t>(TrapKind::Exit)};
 }  // namespace layout
 
 // Runtime helpers compiled code calls, by symbol name. Every one is defined

@@ -20,6 +20,8 @@
 // two transcripts event by event. Values compare bit for bit, except that two
 // quiet NaNs of different payload or sign only make a "NaN note": the spec
 // lets an operation producing NaN return any arithmetic NaN.
+// --fuel=0 runs without fuel, tier 2 code then has no interrupt checks
+// (as with `skiff run`); only for units that terminate by themselves.
 // --strict-nan makes those fail too (to reduce one); --allow-stack-depth
 // counts apart the differences where one tier ran out of call stack after
 // deep recursion (tier 2 is bounded by the native stack, not max_call_depth).
@@ -62,7 +64,10 @@ struct Options {
   uint32_t fuzz_bytes = 8000;  // upper bound of the random input per module
   std::string work_dir;
   std::string wasm_opt = "wasm-opt";
-  uint64_t fuel = 1'000'000;            // per call and per instantiation
+  // Per call and per instantiation. 0: no fuel, and tier 2 compiles its
+  // code without interrupt checks, as `skiff run` does (only for modules
+  // that end by themselves: binaryen's count their loops down).
+  uint64_t fuel = 1'000'000;
   uint64_t max_memory = 128ull << 20;   // per store
   uint32_t arg_sets = 3;                // set 0 is all zeros, the rest seeded
   unsigned timeout_seconds = 300;       // per unit and tier
@@ -416,7 +421,11 @@ class Worker {
   class Session {
    public:
     Session(Worker& w, const Unit& unit)
-        : w_(w), unit_(unit), engine_(skiff::EngineConfig{.tier = w.tier_}), store_(engine_), linker_(engine_) {
+        : w_(w),
+          unit_(unit),
+          engine_(skiff::EngineConfig{.tier = w.tier_, .interruptible = w.opts_.fuel != 0}),
+          store_(engine_),
+          linker_(engine_) {
       skiff::StoreLimits limits;
       limits.max_memory_bytes = w.opts_.max_memory;
       limits.max_table_elements = 1u << 20;
@@ -531,7 +540,7 @@ class Worker {
     void begin_call() {
       log_.clear();
       log_total_ = 0;
-      store_.set_fuel(w_.opts_.fuel);
+      if (w_.opts_.fuel != 0) store_.set_fuel(w_.opts_.fuel);
     }
 
     // The common tail of an outcome: host log, fuel left, observable state.
@@ -625,7 +634,7 @@ class Worker {
           std::string key = prefix + " " + escape(name) + show_args(args, names);
           std::string prelude;
           if (reset && name != "hangLimitInitializer" && reset->type().params.empty()) {
-            store_.set_fuel(w_.opts_.fuel);
+            if (w_.opts_.fuel != 0) store_.set_fuel(w_.opts_.fuel);
             auto r = reset->call({});
             if (!r) prelude = std::string("[reset trapped: ") + trap_kind_name(r.error().kind) + "] ";
           }

@@ -10,6 +10,8 @@
 # into OUT_DIR/spec-json (reused while newer than its .wast). Generated
 # modules stay in OUT_DIR/fuzz so a difference can be replayed:
 # `skiff_diff OUT_DIR/fuzz/fuzz-N.wasm` (see tests/diff/README.md).
+# Unless --fuel=N is given, a second pass runs the random modules and the
+# reproducers without fuel (tier 2 code without interrupt checks).
 set -uo pipefail
 
 usage() {
@@ -76,4 +78,14 @@ repros=("$here"/repro/*.wat)
 # Tier 2 bounds recursion by the native stack, not max_call_depth
 # (docs/architecture.md, Tier 2): the tiers stop deep recursion at different
 # depths by design. Such differences are counted and shown, not failed.
-exec "$driver" --allow-stack-depth "${fuzz_flags[@]}" "${driver_flags[@]}" "${repros[@]}" "${jsons[@]}"
+"$driver" --allow-stack-depth "${fuzz_flags[@]}" "${driver_flags[@]}" "${repros[@]}" "${jsons[@]}"
+status=$?
+# Again without fuel, the random modules and reproducers only (they end by
+# themselves): tier 2 code then has no interrupt checks, as `skiff run`
+# compiles it, and its bounds-versioned loops run (they take no checks).
+case " ${driver_flags[*]} " in *" --fuel="*) exit $status ;; esac
+echo "== again without fuel (tier 2 code without interrupt checks): random modules and reproducers"
+"$driver" --allow-stack-depth --fuel=0 "${fuzz_flags[@]}" "${driver_flags[@]}" "${repros[@]}"
+second=$?
+[ $status -ne 0 ] && exit $status
+exit $second

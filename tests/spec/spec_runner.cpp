@@ -377,7 +377,12 @@ class FileRunner {
  public:
   FileRunner(const Options& opts, const std::vector<SkipRule>& rules, FileCounters& counters, int detail_fd)
       : opts_(opts), rules_(rules), counters_(counters), detail_fd_(detail_fd),
-        engine_(skiff::EngineConfig{.tier = opts.tier}), store_(engine_), linker_(engine_), aot_(opts.aot) {}
+        // Tier 2 code without interrupt checks, as `skiff run` compiles it
+        // (nothing here sets fuel; skiff_diff covers the checked variant).
+        engine_(skiff::EngineConfig{.tier = opts.tier, .interruptible = false}),
+        store_(engine_),
+        linker_(engine_),
+        aot_(opts.aot) {}
 
   // Runs every command; counters and details record the outcome.
   void run(const std::string& json_path) {

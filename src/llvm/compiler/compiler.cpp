@@ -21,7 +21,7 @@
 // interpreter's ops:: function through the uniform wrapper of
 // fallback_ops.h. Loads and stores compute base + zext(address) + offset
 // with no bounds check: 32-bit memories are guard-page reservations and the
-// engine turns the fault into a trap. Loads are volatile (see wasm_load).
+// engine turns the fault into a trap. Accesses are volatile (see wasm_access).
 #include <llvm/ADT/StringMap.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/MC/TargetRegistry.h>
@@ -57,6 +57,7 @@
 #include <unordered_map>
 
 #include "llvm/abi.h"
+#include "llvm/compiler/bounds_versioning.h"
 #include "llvm/fallback_ops.h"
 #include "wasm/body_decoder.h"
 
@@ -108,15 +109,18 @@ struct ModuleState {
   std::vector<bool> in_batch;          // by function index: compiled in this request
   bool interruptible = true;           // fuel and epoch checks compiled in
 
-  // Wasm memory loads are volatile. A wasm load traps when out of bounds
-  // even if nothing uses its value, but LLVM deletes unused plain loads, in
-  // IR passes and in instruction selection alike (e.g. the magnitude operand
-  // of a copysign whose sign comes from elsewhere). Marking only the unused
-  // ones was not enough (skiff_diff found such loads); keeping all of them
-  // cost nothing measurable on bench/ (within noise; interp ~5%).
-  static llvm::LoadInst* wasm_load(llvm::LoadInst* load) {
-    load->setVolatile(true);
-    return load;
+  // Wasm memory accesses are volatile. A wasm load traps when out of
+  // bounds even if nothing uses its value, but LLVM deletes unused plain
+  // loads, in IR passes and in instruction selection alike (e.g. the
+  // magnitude operand of a copysign whose sign comes from elsewhere);
+  // marking only the unused ones was not enough (skiff_diff found such
+  // loads). Stores likewise: instruction selection merges adjacent ones, and
+  // a merged store that faults loses the part that was in bounds. Loops
+  // proven in bounds get a copy with plain accesses (bounds_versioning.cpp).
+  template <typename Access>
+  static Access* wasm_access(Access* access) {
+    access->setVolatile(true);
+    return access;
   }
   std::unordered_map<std::string, llvm::FunctionCallee> decls;
 
@@ -223,9 +227,14 @@ class FunctionCompiler {
     auto arg = fn_->arg_begin();
     ctx_ = &*arg++;
     inst_ = &*arg++;
-    // Loaded once here; functions that touch no memory lose the load.
-    mem_ = m_.wasm.memories.empty() ? static_cast<llvm::Value*>(llvm::ConstantPointerNull::get(m_.ptr))
-                                    : load_at(m_.ptr, inst_, kInstanceMem0);
+    // Loaded once here; functions that touch no memory lose the load. The
+    // tag lets bounds versioning recognise wasm memory accesses.
+    mem_ = llvm::ConstantPointerNull::get(m_.ptr);
+    if (!m_.wasm.memories.empty()) {
+      auto* base = llvm::cast<llvm::Instruction>(load_at(m_.ptr, inst_, kInstanceMem0));
+      base->setMetadata(kMem0BaseMetadata, llvm::MDNode::get(m_.ctx, {}));
+      mem_ = base;
+    }
     for (size_t i = 0; i < s.local_types.size(); ++i) {
       llvm::Type* t = m_.type(s.local_types[i]);
       llvm::AllocaInst* a = alloca(t);
@@ -284,7 +293,7 @@ class FunctionCompiler {
     b_.CreateStore(v, locals_[index]);
     put(result, v);
   }
-  // Loads whose value nothing uses still trap: see ModuleState::wasm_load.
+  // Loads whose value nothing uses still trap: see ModuleState::wasm_access.
   void drop(S&, V&) {}
   void select(S&, V* vs, V& result) {
     llvm::Value* cond = b_.CreateICmpNE(get(vs[2]), b_.getInt32(0));
@@ -644,7 +653,7 @@ class FunctionCompiler {
   llvm::Value* load(Opcode op, const OpInfo& info, const Immediates& imm, V* args) {
     llvm::Value* p = effective_address(args[0], imm.offset);
     auto ld = [&](llvm::Type* t) {
-      return m_.wasm_load(b_.CreateAlignedLoad(t, p, llvm::Align(1)));
+      return m_.wasm_access(b_.CreateAlignedLoad(t, p, llvm::Align(1)));
     };
     llvm::Type* i8 = m_.i8;
     llvm::Type* i16 = b_.getInt16Ty();
@@ -699,7 +708,7 @@ class FunctionCompiler {
 
   void store(Opcode op, const OpInfo& info, const Immediates& imm, V* args) {
     llvm::Value* p = effective_address(args[0], imm.offset);
-    auto st = [&](llvm::Value* v) { b_.CreateAlignedStore(v, p, llvm::Align(1)); };
+    auto st = [&](llvm::Value* v) { m_.wasm_access(b_.CreateAlignedStore(v, p, llvm::Align(1))); };
     switch (op) {
       case Opcode::I32Store:
       case Opcode::I64Store:
@@ -819,7 +828,13 @@ class FunctionCompiler {
     const char* constraint = triple.isAArch64() ? "=w,0" : "=x,0";
     auto* asm_fn = llvm::InlineAsm::get(llvm::FunctionType::get(x->getType(), {x->getType()}, false), "",
                                         constraint, /*hasSideEffects=*/false);
-    return b_.CreateCall(asm_fn, {x});
+    // Touches no memory: LICM may hoist it out of loops (and then the loop
+    // vectoriser, which takes no calls, may take the loop).
+    llvm::CallInst* call = b_.CreateCall(asm_fn, {x});
+    call->setDoesNotAccessMemory();
+    call->setDoesNotThrow();
+    call->addFnAttr(llvm::Attribute::WillReturn);
+    return call;
   }
   static bool is_identity_constant(const V& v) {
     if (!v.data.is_const) return false;
@@ -1353,12 +1368,16 @@ std::string entry_name(uint32_t index) { return "skiff_entry_" + std::to_string(
 
 // Function passes suited to wasm, instead of the whole -O2 module pipeline:
 // SROA turns our slot allocas into SSA, then cleanup, loop-invariant code
-// motion and GVN. No inliner, unroller or vectoriser: on fib, nbody and
-// sha256 the -O2 pipeline cost ~0.4 s more per run (optimisation and the
-// larger code it hands to codegen) without making the code faster.
+// motion and GVN. Then innermost loops proven in bounds get a copy with
+// plain memory accesses (bounds_versioning.cpp), which the loop vectoriser
+// may vectorise; every other loop keeps volatile accesses, which it leaves
+// alone. No inliner or unroller: on fib, nbody and sha256 the -O2 pipeline
+// cost ~0.4 s more per run (optimisation and the larger code it hands to
+// codegen) without making the code faster.
 constexpr const char* kWasmPipeline =
     "function(sroa<modify-cfg>,early-cse<memssa>,simplifycfg,instcombine<no-verify-fixpoint>,loop(loop-rotate),"
-    "loop-mssa(licm),gvn,instcombine<no-verify-fixpoint>,simplifycfg)";
+    "loop-mssa(licm),gvn,instcombine<no-verify-fixpoint>,simplifycfg,loop-simplify,skiff-bounds-versioning,loop-vectorize,"
+    "vector-combine,instcombine<no-verify-fixpoint>,simplifycfg)";
 
 void optimize(llvm::Module& mod, llvm::TargetMachine& tm) {
   llvm::LoopAnalysisManager lam;
@@ -1379,6 +1398,12 @@ void optimize(llvm::Module& mod, llvm::TargetMachine& tm) {
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
+  pb.registerPipelineParsingCallback([](llvm::StringRef name, llvm::FunctionPassManager& fpm,
+                                        llvm::ArrayRef<llvm::PassBuilder::PipelineElement>) {
+    if (name != kBoundsVersioningPassName) return false;
+    fpm.addPass(BoundsVersioningPass({kInstanceMemories, kMemorySize}));
+    return true;
+  });
 
   llvm::ModulePassManager mpm;
   if (const char* text = std::getenv("SKIFF_LLVM_PIPELINE"); text != nullptr && *text != 0) {

@@ -1,0 +1,425 @@
+// Bounds versioning of innermost loops.
+//
+// Wasm loads and stores are volatile in our IR (compiler.cpp,
+// ModuleState::wasm_access) because an out-of-bounds access must trap
+// exactly where the program makes it: LLVM may neither delete, merge nor
+// reorder one. That also keeps the loop vectoriser and load optimisations
+// out of the loops that matter most.
+//
+// An innermost loop whose every wasm memory address is an affine function
+// of the iteration number gets a second copy, entered only when a check in
+// the preheader proves that every access of every iteration up to the
+// loop's maximal trip count lies inside memory 0's current size. In that
+// copy no access can trap, so its accesses become ordinary ones that LLVM
+// may reorder, combine or vectorise; the original copy runs otherwise.
+// Memories never shrink, and the loops taken have no calls, so a size
+// checked at loop entry holds for the whole loop.
+//
+// Address arithmetic is checked exactly: a wasm address is an i32 that
+// wraps, so SCEV sees zext({start,+,step}) of a 32-bit recurrence; the
+// check evaluates each recurrence at both ends in 128-bit arithmetic and
+// requires it to stay in [0, 2^32) (then it never wrapped, and being
+// linear it lies between its ends), and the sum of the terms to stay in
+// [0, size - access bytes]. In the copy such an address becomes a 64-bit
+// recurrence, so LLVM sees that a[i] and a[i+1] are neighbours.
+//
+// All of a module's data is one wasm memory, so LLVM cannot tell arrays
+// apart and would guard a vectorised loop with overlap checks between every
+// pair of accesses, which always fail for the interleaved a[2i], a[2i+1] of
+// a loop the wasm producer unrolled. So accesses that differ only by a
+// constant form a region; the check also proves each region that is
+// written disjoint from every other region, and the copy tells LLVM so with
+// alias scopes.
+#include "llvm/compiler/bounds_versioning.h"
+
+#include <llvm/Analysis/LoopInfo.h>
+#include <llvm/Analysis/ScalarEvolution.h>
+#include <llvm/Analysis/ScalarEvolutionExpressions.h>
+#include <llvm/Analysis/ValueTracking.h>
+#include <llvm/IR/Dominators.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Instructions.h>
+#include <llvm/IR/IntrinsicInst.h>
+#include <llvm/IR/MDBuilder.h>
+#include <llvm/Transforms/Utils/BasicBlockUtils.h>
+#include <llvm/Transforms/Utils/Cloning.h>
+#include <llvm/Transforms/Utils/LoopUtils.h>
+#include <llvm/Transforms/Utils/ScalarEvolutionExpander.h>
+#include <llvm/Transforms/Utils/ValueMapper.h>
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+#include <vector>
+
+namespace skiff::llvmjit {
+
+namespace {
+
+// Bigger loops are left alone: the copy doubles their code, and loops this
+// large rarely vectorise. The check grows with the square of the regions.
+constexpr unsigned kMaxLoopInstructions = 400;
+constexpr size_t kMaxAccessGroups = 24;
+constexpr size_t kMaxRegions = 8;
+
+// One linear part of a memory offset: start + bias + k * step at iteration
+// k (the bias split off, so that a[i] and a[i+1] share start and step).
+// `wrap32`: an i32 recurrence seen through zext, which must not wrap.
+struct Term {
+  const llvm::SCEV* start;
+  const llvm::SCEV* step;
+  bool wrap32;
+  int64_t bias;
+  auto key() const { return std::make_tuple(start, step, wrap32); }
+};
+
+// What a group's offset is without its constants: accesses with equal
+// shapes walk the same array.
+struct Shape {
+  std::vector<const llvm::SCEV*> invariant;  // loop-invariant, non-constant parts
+  std::vector<std::tuple<const llvm::SCEV*, const llvm::SCEV*, bool>> terms;
+  bool operator<(const Shape& other) const {
+    return std::tie(invariant, terms) < std::tie(other.invariant, other.terms);
+  }
+};
+
+// The accesses at one byte offset from memory 0's base (an i64 SCEV):
+// constant + invariant parts + linear terms.
+struct AccessGroup {
+  int64_t constant = 0;
+  std::vector<const llvm::SCEV*> invariant;
+  std::vector<Term> terms;
+  uint64_t bytes = 0;  // the widest access
+  size_t region = 0;
+};
+
+struct Region {
+  bool written = false;
+  llvm::MDNode* scope = nullptr;
+};
+
+struct Access {
+  llvm::Instruction* inst;
+  const llvm::SCEV* offset;  // key of its group
+};
+
+class LoopVersioner {
+ public:
+  LoopVersioner(llvm::Function& fn, llvm::Value* mem0_base, llvm::LoopInfo& li, llvm::DominatorTree& dt,
+                llvm::ScalarEvolution& se, BoundsVersioningOffsets offsets)
+      : fn_(fn), base_(mem0_base), li_(li), dt_(dt), se_(se), offsets_(offsets), dl_(fn.getDataLayout()) {}
+
+  bool run(llvm::Loop* loop) {
+    groups_.clear();
+    regions_.clear();
+    accesses_.clear();
+    if (!loop->isLoopSimplifyForm() || loop->getExitBlock() == nullptr) return false;
+    const llvm::SCEV* max_backedges = se_.getSymbolicMaxBackedgeTakenCount(loop);
+    if (llvm::isa<llvm::SCEVCouldNotCompute>(max_backedges)) return false;
+    if (!collect_accesses(loop) || groups_.empty() || groups_.size() > kMaxAccessGroups) return false;
+    if (!form_regions()) return false;
+
+    llvm::BasicBlock* check_bb = loop->getLoopPreheader();
+    llvm::Instruction* at = check_bb->getTerminator();
+    llvm::SCEVExpander expander(se_, dl_, "bounds");
+    if (!expander.isSafeToExpandAt(max_backedges, at)) return false;
+    for (auto& [offset, group] : groups_) {
+      for (const llvm::SCEV* s : group.invariant)
+        if (!expander.isSafeToExpandAt(s, at)) return false;
+      for (const Term& t : group.terms)
+        if (!expander.isSafeToExpandAt(t.start, at) || !expander.isSafeToExpandAt(t.step, at)) return false;
+    }
+
+    // Values used after the loop reach their users through exit phis, to
+    // which the copy adds its own incoming values.
+    llvm::formLCSSA(*loop, dt_, &li_, &se_);
+    llvm::Value* in_bounds = emit_check(expander, at, max_backedges);
+
+    llvm::BasicBlock* exit = loop->getExitBlock();
+    llvm::BasicBlock* preheader = llvm::SplitBlock(check_bb, check_bb->getTerminator(), &dt_, &li_, nullptr,
+                                                   loop->getHeader()->getName() + ".checked");
+    llvm::ValueToValueMapTy vmap;
+    llvm::SmallVector<llvm::BasicBlock*, 16> copy_blocks;
+    llvm::Loop* copy =
+        llvm::cloneLoopWithPreheader(preheader, check_bb, loop, vmap, ".inbounds", &li_, &dt_, copy_blocks);
+    llvm::remapInstructionsInBlocks(copy_blocks, vmap);
+    for (llvm::PHINode& phi : exit->phis()) {
+      for (unsigned i = 0, n = phi.getNumIncomingValues(); i < n; ++i) {
+        llvm::BasicBlock* from = phi.getIncomingBlock(i);
+        if (!loop->contains(from)) continue;
+        llvm::Value* v = phi.getIncomingValue(i);
+        auto mapped = vmap.find(v);
+        phi.addIncoming(mapped != vmap.end() ? static_cast<llvm::Value*>(mapped->second) : v,
+                        llvm::cast<llvm::BasicBlock>(vmap[from]));
+      }
+    }
+    llvm::Instruction* old_branch = check_bb->getTerminator();
+    llvm::BranchInst::Create(copy->getLoopPreheader(), preheader, in_bounds, old_branch->getIterator());
+    old_branch->eraseFromParent();
+    dt_.changeImmediateDominator(exit, check_bb);
+    llvm::formDedicatedExitBlocks(loop, &dt_, &li_, nullptr, true);
+    llvm::formDedicatedExitBlocks(copy, &dt_, &li_, nullptr, true);
+
+    rewrite_copy(copy, vmap);
+    se_.forgetLoop(loop);
+    return true;
+  }
+
+ private:
+  // Every instruction of the loop that touches memory: wasm accesses go to
+  // groups; other memory (allocas, runtime objects) cannot trap. Calls, and
+  // pointers of unknown origin, disqualify the loop.
+  bool collect_accesses(llvm::Loop* loop) {
+    unsigned count = 0;
+    const llvm::SCEV* base = se_.getSCEV(base_);
+    for (llvm::BasicBlock* bb : loop->blocks()) {
+      for (llvm::Instruction& inst : *bb) {
+        if (++count > kMaxLoopInstructions) return false;
+        if (auto* call = llvm::dyn_cast<llvm::CallBase>(&inst)) {
+          bool pure = (llvm::isa<llvm::IntrinsicInst>(call) || call->isInlineAsm()) && !call->mayReadOrWriteMemory() &&
+                      !call->mayHaveSideEffects();
+          if (!pure) return false;
+          continue;
+        }
+        if (!inst.mayReadOrWriteMemory()) continue;
+        llvm::Value* pointer = llvm::getLoadStorePointerOperand(&inst);
+        if (pointer == nullptr) return false;  // atomics, fences
+        const llvm::Value* object = llvm::getUnderlyingObject(pointer, 0);
+        if (object != base_) {
+          if (llvm::isa<llvm::AllocaInst>(object) || llvm::isa<llvm::Argument>(object) ||
+              llvm::isa<llvm::LoadInst>(object))
+            continue;
+          return false;
+        }
+        const llvm::SCEV* offset = se_.getMinusSCEV(se_.getSCEV(pointer), base);
+        auto [it, added] = groups_.try_emplace(offset);
+        if (added && !decompose(offset, loop, it->second)) return false;
+        it->second.bytes = std::max<uint64_t>(it->second.bytes, dl_.getTypeStoreSize(llvm::getLoadStoreType(&inst)));
+        if (llvm::isa<llvm::StoreInst>(inst)) written_offsets_.push_back(offset);
+        accesses_.push_back({&inst, offset});
+      }
+    }
+    return true;
+  }
+
+  bool form_regions() {
+    std::map<Shape, size_t> by_shape;
+    for (auto& [offset, group] : groups_) {
+      Shape shape;
+      shape.invariant = group.invariant;
+      std::sort(shape.invariant.begin(), shape.invariant.end());
+      for (const Term& t : group.terms) shape.terms.push_back(t.key());
+      std::sort(shape.terms.begin(), shape.terms.end());
+      auto [it, added] = by_shape.try_emplace(std::move(shape), regions_.size());
+      if (added) regions_.emplace_back();
+      group.region = it->second;
+    }
+    for (const llvm::SCEV* offset : written_offsets_) regions_[groups_.at(offset).region].written = true;
+    written_offsets_.clear();
+    return regions_.size() <= kMaxRegions;
+  }
+
+  bool invariant(const llvm::SCEV* s, const llvm::Loop* loop) { return se_.isLoopInvariant(s, loop); }
+
+  bool affine_in(const llvm::SCEV* s, const llvm::Loop* loop, Term& term) {
+    auto* rec = llvm::dyn_cast<llvm::SCEVAddRecExpr>(s);
+    if (rec == nullptr || rec->getLoop() != loop || !rec->isAffine()) return false;
+    term.start = rec->getStart();
+    term.step = rec->getStepRecurrence(se_);
+    return invariant(term.start, loop) && invariant(term.step, loop);
+  }
+
+  bool decompose(const llvm::SCEV* s, const llvm::Loop* loop, AccessGroup& group) {
+    if (auto* c = llvm::dyn_cast<llvm::SCEVConstant>(s)) {
+      group.constant += c->getAPInt().getSExtValue();
+      return true;
+    }
+    if (invariant(s, loop)) {
+      group.invariant.push_back(s);
+      return true;
+    }
+    if (auto* sum = llvm::dyn_cast<llvm::SCEVAddExpr>(s)) {
+      for (const llvm::SCEV* op : sum->operands())
+        if (!decompose(op, loop, group)) return false;
+      return true;
+    }
+    Term term{};
+    if (affine_in(s, loop, term)) {
+      term.start = split_constant(term.start, term.bias);
+      group.terms.push_back(term);
+      return true;
+    }
+    if (auto* zext = llvm::dyn_cast<llvm::SCEVZeroExtendExpr>(s)) {
+      const llvm::SCEV* narrow = zext->getOperand();
+      if (se_.getTypeSizeInBits(narrow->getType()) == 32 && affine_in(narrow, loop, term)) {
+        term.wrap32 = true;
+        term.start = split_constant(term.start, term.bias);
+        group.terms.push_back(term);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // s == result + bias (modulo its width), the constant taken from a sum
+  // or from the start of an outer loop's recurrence. For a wrap32 term the
+  // check proves that start + bias did not wrap either.
+  const llvm::SCEV* split_constant(const llvm::SCEV* s, int64_t& bias) {
+    if (auto* sum = llvm::dyn_cast<llvm::SCEVAddExpr>(s)) {
+      if (auto* c = llvm::dyn_cast<llvm::SCEVConstant>(sum->getOperand(0))) {
+        bias += c->getAPInt().getSExtValue();
+        return se_.getMinusSCEV(s, c);
+      }
+    }
+    if (auto* rec = llvm::dyn_cast<llvm::SCEVAddRecExpr>(s); rec != nullptr && rec->isAffine()) {
+      const llvm::SCEV* start = split_constant(rec->getStart(), bias);
+      return se_.getAddRecExpr(start, rec->getStepRecurrence(se_), rec->getLoop(), llvm::SCEV::FlagAnyWrap);
+    }
+    return s;
+  }
+
+  // i1: every access of every iteration is inside memory 0, and regions
+  // written do not overlap other regions.
+  llvm::Value* emit_check(llvm::SCEVExpander& expander, llvm::Instruction* at, const llvm::SCEV* max_backedges) {
+    llvm::IRBuilder<> b(at);
+    llvm::Type* i128 = b.getInt128Ty();
+    auto wide = [&](const llvm::SCEV* s, bool is_signed) {
+      llvm::Value* v = expander.expandCodeFor(s, s->getType(), at);
+      b.SetInsertPoint(at);
+      return is_signed ? b.CreateSExt(v, i128) : b.CreateZExt(v, i128);
+    };
+    auto constant = [&](int64_t v) { return llvm::ConstantInt::get(i128, v, true); };
+    llvm::Value* k_max = wide(max_backedges, false);
+    llvm::Value* vector_data = b.CreateLoad(
+        b.getPtrTy(), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), fn_.getArg(1), offsets_.instance_memories));
+    llvm::Value* memory = b.CreateLoad(b.getPtrTy(), vector_data);
+    llvm::Value* size = b.CreateZExt(
+        b.CreateLoad(b.getInt64Ty(), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), memory, offsets_.memory_size)), i128);
+    llvm::Value* zero = constant(0);
+    llvm::Value* ok = b.getTrue();
+    std::vector<llvm::Value*> region_lo(regions_.size()), region_end(regions_.size());
+    for (const auto& [offset, group] : groups_) {
+      llvm::Value* lo = constant(group.constant);
+      for (const llvm::SCEV* s : group.invariant) lo = b.CreateAdd(lo, wide(s, true));
+      llvm::Value* hi = lo;
+      for (const Term& t : group.terms) {
+        llvm::Value* first = b.CreateAdd(wide(t.start, !t.wrap32), constant(t.bias));
+        llvm::Value* last = b.CreateAdd(first, b.CreateMul(wide(t.step, true), k_max));
+        llvm::Value* low = b.CreateBinaryIntrinsic(llvm::Intrinsic::smin, first, last);
+        llvm::Value* high = b.CreateBinaryIntrinsic(llvm::Intrinsic::smax, first, last);
+        if (t.wrap32) {
+          ok = b.CreateAnd(ok, b.CreateICmpSGE(low, zero));
+          ok = b.CreateAnd(ok, b.CreateICmpSLE(high, constant(0xFFFFFFFFll)));
+        }
+        lo = b.CreateAdd(lo, low);
+        hi = b.CreateAdd(hi, high);
+      }
+      llvm::Value* end = b.CreateAdd(hi, constant(static_cast<int64_t>(group.bytes)));
+      ok = b.CreateAnd(ok, b.CreateICmpSGE(lo, zero));
+      ok = b.CreateAnd(ok, b.CreateICmpSLE(end, size));
+      llvm::Value*& r_lo = region_lo[group.region];
+      llvm::Value*& r_end = region_end[group.region];
+      r_lo = r_lo == nullptr ? lo : b.CreateBinaryIntrinsic(llvm::Intrinsic::smin, r_lo, lo);
+      r_end = r_end == nullptr ? end : b.CreateBinaryIntrinsic(llvm::Intrinsic::smax, r_end, end);
+    }
+    for (size_t x = 0; x < regions_.size(); ++x) {
+      for (size_t y = x + 1; y < regions_.size(); ++y) {
+        if (!regions_[x].written && !regions_[y].written) continue;
+        llvm::Value* apart =
+            b.CreateOr(b.CreateICmpSLE(region_end[x], region_lo[y]), b.CreateICmpSLE(region_end[y], region_lo[x]));
+        ok = b.CreateAnd(ok, apart);
+      }
+    }
+    return ok;
+  }
+
+  // In the copy every access is in bounds: plain, addressed by a 64-bit
+  // recurrence where the wasm address was a 32-bit one, and scoped by
+  // region.
+  void rewrite_copy(llvm::Loop* copy, llvm::ValueToValueMapTy& vmap) {
+    llvm::LLVMContext& ctx = fn_.getContext();
+    llvm::MDBuilder md(ctx);
+    llvm::MDNode* domain = md.createAnonymousAliasScopeDomain("skiff.regions");
+    for (Region& r : regions_) r.scope = md.createAnonymousAliasScope(domain);
+    std::vector<llvm::MDNode*> scope_of(regions_.size()), noalias_of(regions_.size());
+    for (size_t x = 0; x < regions_.size(); ++x) {
+      std::vector<llvm::Metadata*> apart;
+      for (size_t y = 0; y < regions_.size(); ++y)
+        if (y != x && (regions_[x].written || regions_[y].written)) apart.push_back(regions_[y].scope);
+      scope_of[x] = llvm::MDNode::get(ctx, {regions_[x].scope});
+      noalias_of[x] = apart.empty() ? nullptr : llvm::MDNode::get(ctx, apart);
+    }
+
+    llvm::SCEVExpander expander(se_, dl_, "inbounds");
+    llvm::Type* i64 = llvm::Type::getInt64Ty(ctx);
+    llvm::Type* i8 = llvm::Type::getInt8Ty(ctx);
+    for (const Access& access : accesses_) {
+      auto* inst = llvm::cast<llvm::Instruction>(vmap[access.inst]);
+      if (auto* load = llvm::dyn_cast<llvm::LoadInst>(inst)) load->setVolatile(false);
+      else llvm::cast<llvm::StoreInst>(inst)->setVolatile(false);
+      const AccessGroup& group = groups_.at(access.offset);
+      inst->setMetadata(llvm::LLVMContext::MD_alias_scope, scope_of[group.region]);
+      if (noalias_of[group.region] != nullptr)
+        inst->setMetadata(llvm::LLVMContext::MD_noalias, noalias_of[group.region]);
+      if (std::none_of(group.terms.begin(), group.terms.end(), [](const Term& t) { return t.wrap32; })) continue;
+      llvm::SmallVector<const llvm::SCEV*, 4> parts(group.invariant.begin(), group.invariant.end());
+      parts.push_back(se_.getConstant(i64, group.constant, true));
+      for (const Term& t : group.terms) {
+        const llvm::SCEV* bias = se_.getConstant(i64, t.bias, true);
+        if (t.wrap32)
+          parts.push_back(se_.getAddRecExpr(se_.getAddExpr(se_.getZeroExtendExpr(t.start, i64), bias),
+                                            se_.getSignExtendExpr(t.step, i64), copy, llvm::SCEV::FlagNSW));
+        else
+          parts.push_back(se_.getAddRecExpr(se_.getAddExpr(t.start, bias), t.step, copy, llvm::SCEV::FlagAnyWrap));
+      }
+      llvm::Value* offset = expander.expandCodeFor(se_.getAddExpr(parts), i64, inst);
+      // In bounds of the memory's reservation: the check proved it.
+      llvm::Value* pointer = llvm::GetElementPtrInst::CreateInBounds(i8, base_, {offset}, "", inst->getIterator());
+      inst->setOperand(llvm::isa<llvm::LoadInst>(inst) ? 0 : 1, pointer);
+    }
+  }
+
+  llvm::Function& fn_;
+  llvm::Value* base_;
+  llvm::LoopInfo& li_;
+  llvm::DominatorTree& dt_;
+  llvm::ScalarEvolution& se_;
+  BoundsVersioningOffsets offsets_;
+  const llvm::DataLayout& dl_;
+  std::map<const llvm::SCEV*, AccessGroup> groups_;  // by offset expression
+  std::vector<Region> regions_;
+  std::vector<Access> accesses_;
+  std::vector<const llvm::SCEV*> written_offsets_;
+};
+
+// Loaded in the entry block, but passes may sink it towards its users.
+llvm::Instruction* find_mem0_base(llvm::Function& fn) {
+  unsigned kind = fn.getContext().getMDKindID(kMem0BaseMetadata);
+  for (llvm::BasicBlock& bb : fn)
+    for (llvm::Instruction& inst : bb)
+      if (llvm::isa<llvm::LoadInst>(inst) && inst.getMetadata(kind) != nullptr) return &inst;
+  return nullptr;
+}
+
+}  // namespace
+
+llvm::PreservedAnalyses BoundsVersioningPass::run(llvm::Function& fn, llvm::FunctionAnalysisManager& fam) {
+  llvm::Instruction* base = find_mem0_base(fn);
+  if (base == nullptr || fn.arg_size() < 2) return llvm::PreservedAnalyses::all();
+  auto& li = fam.getResult<llvm::LoopAnalysis>(fn);
+  auto& dt = fam.getResult<llvm::DominatorTreeAnalysis>(fn);
+  auto& se = fam.getResult<llvm::ScalarEvolutionAnalysis>(fn);
+  std::vector<llvm::Loop*> innermost;
+  for (llvm::Loop* loop : li.getLoopsInPreorder())
+    if (loop->isInnermost()) innermost.push_back(loop);
+  LoopVersioner versioner(fn, base, li, dt, se, offsets_);
+  bool changed = false;
+  for (llvm::Loop* loop : innermost) changed |= versioner.run(loop);
+  if (!changed) return llvm::PreservedAnalyses::all();
+  llvm::PreservedAnalyses kept;
+  kept.preserve<llvm::LoopAnalysis>();
+  kept.preserve<llvm::DominatorTreeAnalysis>();
+  return kept;
+}
+
+}  // namespace skiff::llvmjit
