@@ -109,6 +109,7 @@ struct CompileRequest {
 struct CompileOutput {
   std::vector<std::string> objects;  // ELF relocatable objects, loaded together
   std::string target;                // triple, CPU and features the code needs
+  uint32_t versioned_loops = 0;      // loops given an in-bounds copy (compiler/bounds_versioning.cpp)
   std::string error;                 // set when compilation fails
 };
 

@@ -434,7 +434,8 @@ Result<CompiledCode> compile(const wasm::Module& module, std::vector<uint32_t> f
   CompileOutput output;
   if (!lib.compile(&request, &output))
     return Error(ErrorCode::Internal, Error::kNoOffset, "tier 2 compilation failed: " + output.error);
-  return CompiledCode{std::move(output.objects), std::move(output.target), options.interruptible};
+  return CompiledCode{std::move(output.objects), std::move(output.target), options.interruptible,
+                      output.versioned_loops};
 }
 
 Result<void> install(rt::CompiledModule& compiled, const CompiledCode& code) {

@@ -20,6 +20,7 @@ struct CompiledCode {
   std::vector<std::string> objects;
   std::string target;
   bool interruptible = true;  // fuel and epoch checks compiled in (abi.h)
+  uint32_t versioned_loops = 0;  // loops given an in-bounds copy (diagnosis, tests)
 };
 
 struct CompileOptions {

@@ -3,6 +3,7 @@
 // functions, host imports, and mixing with interpreted modules.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -275,6 +276,62 @@ TEST(LlvmJit, EpochDeadlineInterruptsALoopAfterAHostCall) {
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().kind, TrapKind::Interrupted);
     EXPECT_EQ(ticks, 1) << "tier " << static_cast<int>(tier);
+  }
+}
+
+// store32(1024 + 4i, load32(4i) + 1) for i < n: affine addresses, no calls.
+Bytes array_loop_module() {
+  ModuleBuilder m;
+  m.memory(1, 1);
+  m.export_memory("memory");
+  const Bytes i32_shl{0x74}, i32_lt_u{0x49}, tee_i{0x22, 0x01};
+  const Bytes address = seq({local_get(1), i32_const(2), i32_shl});
+  Bytes body = seq({loop_void, address, address, i32_load(), i32_const(1), i32_add, i32_store(1024), local_get(1),
+                    i32_const(1), i32_add, tee_i, local_get(0), i32_lt_u, br_if(0), end});
+  m.export_func("run", m.func(m.type({kI32}, {}), body, {{1, kI32}}));
+  return m.build();
+}
+
+uint32_t load32(const Instance& inst, uint32_t address) {
+  uint32_t v = 0;
+  std::memcpy(&v, inst.memory("memory")->data() + address, 4);
+  return v;
+}
+
+// Such a loop gets a copy with plain accesses behind a bounds check
+// (compiler/bounds_versioning.cpp), but only in code without interrupt
+// checks (a back-edge check calls the runtime). Whichever copy runs, the
+// results and the stores before an out-of-bounds trap are the interpreter's.
+TEST(LlvmJit, AffineLoopsGetAnInBoundsCopyWithoutInterruptChecks) {
+  Engine interp_engine;
+  Module module = Module::compile(interp_engine, array_loop_module()).value();
+  for (bool interruptible : {false, true}) {
+    llvmjit::CompileOptions options;
+    options.interruptible = interruptible;
+    auto code = llvmjit::compile(*module.raw()->module, {}, options);
+    ASSERT_TRUE(code.ok()) << code.error().to_string();
+    EXPECT_EQ(code->versioned_loops, interruptible ? 0u : 1u);
+  }
+
+  for (Tier tier : {Tier::Interp, Tier::Jit}) {
+    Engine engine(EngineConfig{.tier = tier, .interruptible = false});
+    Store store(engine);
+    Instance inst = Linker(engine).instantiate(store, Module::compile(engine, array_loop_module()).value()).value();
+    SCOPED_TRACE(tier == Tier::Jit ? "jit" : "interp");
+    ASSERT_TRUE(inst.func("run")->call({Val::make_i32(100)}).ok());
+    EXPECT_EQ(load32(inst, 1024 + 4 * 99), 1u);
+    EXPECT_EQ(load32(inst, 1024 + 4 * 100), 0u);
+    // From i = 256 on, iteration i reads what iteration i - 256 stored:
+    // element i ends up floor(i / 256) + 1, in bounds (the checked copy).
+    ASSERT_TRUE(inst.func("run")->call({Val::make_i32(300)}).ok());
+    EXPECT_EQ(load32(inst, 1024 + 4 * 255), 1u);
+    EXPECT_EQ(load32(inst, 1024 + 4 * 299), 2u);
+    // The store of i = 16128 is the first out of bounds: every earlier one
+    // happened (the original copy), the last one at 65532.
+    auto r = inst.func("run")->call({Val::make_i32(20000)});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, TrapKind::MemoryOutOfBounds);
+    EXPECT_EQ(load32(inst, 65532), 16127u / 256 + 1);
   }
 }
 

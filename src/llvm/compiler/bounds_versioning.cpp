@@ -413,9 +413,10 @@ llvm::PreservedAnalyses BoundsVersioningPass::run(llvm::Function& fn, llvm::Func
   for (llvm::Loop* loop : li.getLoopsInPreorder())
     if (loop->isInnermost()) innermost.push_back(loop);
   LoopVersioner versioner(fn, base, li, dt, se, offsets_);
-  bool changed = false;
-  for (llvm::Loop* loop : innermost) changed |= versioner.run(loop);
-  if (!changed) return llvm::PreservedAnalyses::all();
+  uint32_t count = 0;
+  for (llvm::Loop* loop : innermost) count += versioner.run(loop) ? 1 : 0;
+  if (count == 0) return llvm::PreservedAnalyses::all();
+  if (versioned_ != nullptr) *versioned_ += count;
   llvm::PreservedAnalyses kept;
   kept.preserve<llvm::LoopAnalysis>();
   kept.preserve<llvm::DominatorTreeAnalysis>();

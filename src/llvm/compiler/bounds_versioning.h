@@ -4,6 +4,7 @@
 
 #include <llvm/IR/PassManager.h>
 
+#include <atomic>
 #include <cstdint>
 
 namespace skiff::llvmjit {
@@ -21,11 +22,14 @@ struct BoundsVersioningOffsets {
 
 class BoundsVersioningPass : public llvm::PassInfoMixin<BoundsVersioningPass> {
  public:
-  explicit BoundsVersioningPass(BoundsVersioningOffsets offsets) : offsets_(offsets) {}
+  // `versioned` (may be null) counts the loops given a copy.
+  BoundsVersioningPass(BoundsVersioningOffsets offsets, std::atomic<uint32_t>* versioned)
+      : offsets_(offsets), versioned_(versioned) {}
   llvm::PreservedAnalyses run(llvm::Function& fn, llvm::FunctionAnalysisManager& fam);
 
  private:
   BoundsVersioningOffsets offsets_;
+  std::atomic<uint32_t>* versioned_;
 };
 
 }  // namespace skiff::llvmjit

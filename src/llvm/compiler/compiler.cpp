@@ -1379,7 +1379,7 @@ constexpr const char* kWasmPipeline =
     "loop-mssa(licm),gvn,instcombine<no-verify-fixpoint>,simplifycfg,loop-simplify,skiff-bounds-versioning,loop-vectorize,"
     "vector-combine,instcombine<no-verify-fixpoint>,simplifycfg)";
 
-void optimize(llvm::Module& mod, llvm::TargetMachine& tm) {
+void optimize(llvm::Module& mod, llvm::TargetMachine& tm, std::atomic<uint32_t>& versioned_loops) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
@@ -1398,10 +1398,10 @@ void optimize(llvm::Module& mod, llvm::TargetMachine& tm) {
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
-  pb.registerPipelineParsingCallback([](llvm::StringRef name, llvm::FunctionPassManager& fpm,
-                                        llvm::ArrayRef<llvm::PassBuilder::PipelineElement>) {
+  pb.registerPipelineParsingCallback([&](llvm::StringRef name, llvm::FunctionPassManager& fpm,
+                                         llvm::ArrayRef<llvm::PassBuilder::PipelineElement>) {
     if (name != kBoundsVersioningPassName) return false;
-    fpm.addPass(BoundsVersioningPass({kInstanceMemories, kMemorySize}));
+    fpm.addPass(BoundsVersioningPass({kInstanceMemories, kMemorySize}, &versioned_loops));
     return true;
   });
 
@@ -1595,6 +1595,7 @@ bool compile(const CompileRequest& request, CompileOutput& output) {
   std::vector<std::string> errors(parts.size());
   std::atomic<size_t> next{0};
   std::atomic<uint32_t> done{0};
+  std::atomic<uint32_t> versioned_loops{0};
   std::mutex progress_mutex;
   const uint32_t total = static_cast<uint32_t>(funcs.size());
   auto work = [&] {
@@ -1606,7 +1607,7 @@ bool compile(const CompileRequest& request, CompileOutput& output) {
       if (!build_partition(request, in_batch, parts[p], parts.size() == 1, mod, errors[p])) continue;
       dump_partition(mod, "SKIFF_LLVM_DUMP_BEFORE");
       std::unique_ptr<llvm::TargetMachine> tm = host.machine();
-      optimize(mod, *tm);
+      optimize(mod, *tm, versioned_loops);
       dump_partition(mod, "SKIFF_LLVM_DUMP_AFTER");
       llvm::SmallVector<char, 0> buffer;
       llvm::raw_svector_ostream stream(buffer);
@@ -1629,6 +1630,7 @@ bool compile(const CompileRequest& request, CompileOutput& output) {
   work();
   for (std::thread& t : threads) t.join();
   timer.lap("compile");
+  if (timer.on) std::fprintf(stderr, "skiff-llvm: %u loops bounds-versioned\n", versioned_loops.load());
   if (llvm::TimePassesIsEnabled) llvm::reportAndResetTimings(&llvm::errs());
   for (const std::string& error : errors) {
     if (!error.empty()) {
@@ -1638,6 +1640,7 @@ bool compile(const CompileRequest& request, CompileOutput& output) {
   }
   output.objects = std::move(objects);
   output.target = host.id();
+  output.versioned_loops = versioned_loops;
   return true;
 }
 
