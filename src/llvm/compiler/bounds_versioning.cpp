@@ -107,7 +107,14 @@ class LoopVersioner {
  public:
   LoopVersioner(llvm::Function& fn, llvm::Value* mem0_base, llvm::LoopInfo& li, llvm::DominatorTree& dt,
                 llvm::ScalarEvolution& se, BoundsVersioningOffsets offsets)
-      : fn_(fn), base_(mem0_base), li_(li), dt_(dt), se_(se), offsets_(offsets), dl_(fn.getDataLayout()) {}
+      : fn_(fn),
+        base_(mem0_base),
+        li_(li),
+        dt_(dt),
+        se_(se),
+        offsets_(offsets),
+        dl_(fn.getDataLayout()),
+        mem0_kind_(fn.getContext().getMDKindID(kMem0BaseMetadata)) {}
 
   bool run(llvm::Loop* loop) {
     groups_.clear();
@@ -186,9 +193,11 @@ class LoopVersioner {
         if (pointer == nullptr) return false;  // atomics, fences
         const llvm::Value* object = llvm::getUnderlyingObject(pointer, 0);
         if (object != base_) {
-          if (llvm::isa<llvm::AllocaInst>(object) || llvm::isa<llvm::Argument>(object) ||
-              llvm::isa<llvm::LoadInst>(object))
-            continue;
+          // Host memory cannot trap. A second load of the base, should a
+          // pass ever duplicate it, would hide wasm accesses: give up then.
+          auto* load = llvm::dyn_cast<llvm::LoadInst>(object);
+          if (load != nullptr && load->getMetadata(mem0_kind_) != nullptr) return false;
+          if (load != nullptr || llvm::isa<llvm::AllocaInst>(object) || llvm::isa<llvm::Argument>(object)) continue;
           return false;
         }
         const llvm::SCEV* offset = se_.getMinusSCEV(se_.getSCEV(pointer), base);
@@ -386,6 +395,7 @@ class LoopVersioner {
   llvm::ScalarEvolution& se_;
   BoundsVersioningOffsets offsets_;
   const llvm::DataLayout& dl_;
+  unsigned mem0_kind_;
   std::map<const llvm::SCEV*, AccessGroup> groups_;  // by offset expression
   std::vector<Region> regions_;
   std::vector<Access> accesses_;
