@@ -21,6 +21,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cinttypes>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -407,6 +409,28 @@ struct ProgressForward {
   const ProgressFn* fn;
 };
 
+// $SKIFF_PERF_MAP=1: each compiled function, named, goes to
+// /tmp/perf-PID.map, from which `perf report` symbolises JIT code (the
+// convention of wasmtime's --profile=perfmap and node's --perf-basic-prof).
+void append_perf_map(const wasm::Module& module, const std::vector<NativeBatch::Func>& funcs) {
+  static const bool enabled = [] {
+    const char* env = std::getenv("SKIFF_PERF_MAP");
+    return env != nullptr && *env != 0 && std::strcmp(env, "0") != 0;
+  }();
+  if (!enabled) return;
+  static std::mutex mutex;
+  std::lock_guard lock(mutex);
+  std::string path = "/tmp/perf-" + std::to_string(getpid()) + ".map";
+  FILE* out = std::fopen(path.c_str(), "a");
+  if (out == nullptr) return;
+  for (const NativeBatch::Func& f : funcs) {
+    std::string_view name = module.func_name(f.index);
+    std::fprintf(out, "%" PRIxPTR " %" PRIxPTR " wasm[%u] %.*s\n", f.begin, f.end - f.begin, f.index,
+                 static_cast<int>(name.size()), name.data());
+  }
+  std::fclose(out);
+}
+
 void forward_progress(void* user, uint32_t done, uint32_t total) {
   const ProgressFn& fn = *static_cast<ProgressForward*>(user)->fn;
   if (fn) fn(done, total);
@@ -466,6 +490,7 @@ Result<void> install(rt::CompiledModule& compiled, const CompiledCode& code) {
     else if (auto entry = index_of(symbol.name, "skiff_entry_"))
       entries.emplace_back(*entry, reinterpret_cast<void*>(symbol.address));
   }
+  append_perf_map(module, batch->funcs);
   batch->registered = rt::register_code_range(batch->code->code_begin(), batch->code->code_end());
   {
     std::lock_guard lock(g_batches_mutex);
