@@ -126,6 +126,15 @@ class LoopVersioner {
     if (!loop->isLoopSimplifyForm() || loop->getExitBlock() == nullptr) return false;
     const llvm::SCEV* max_backedges = se_.getSymbolicMaxBackedgeTakenCount(loop);
     if (llvm::isa<llvm::SCEVCouldNotCompute>(max_backedges)) return false;
+    // A trip count that needs a division (a stride only known at run time,
+    // as in a sieve's j += i) would cost more at every entry than the copy
+    // saves: such loops do not vectorise anyway.
+    if (llvm::SCEVExprContains(max_backedges, [](const llvm::SCEV* s) {
+          auto* div = llvm::dyn_cast<llvm::SCEVUDivExpr>(s);
+          auto* divisor = div != nullptr ? llvm::dyn_cast<llvm::SCEVConstant>(div->getRHS()) : nullptr;
+          return div != nullptr && (divisor == nullptr || !divisor->getAPInt().isPowerOf2());
+        }))
+      return false;
     if (!collect_accesses(loop) || groups_.empty() || groups_.size() > kMaxAccessGroups) return false;
     if (!form_regions()) return false;
 

@@ -42,6 +42,8 @@
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
+#include <llvm/Transforms/Utils/LoopUtils.h>
+#include <llvm/Transforms/Vectorize/VectorCombine.h>
 
 #include <bit>
 #include <chrono>
@@ -85,6 +87,9 @@ bool vector_layout_ok() {
   std::memcpy(&first_word, &v, sizeof(void*));
   return first_word == v.data();
 }
+
+// On functions whose wasm code has v128 values (see CombineVectorisedLoopsPass).
+constexpr const char* kSimdFunctionAttribute = "skiff-simd";
 
 const char* const kOpNames[] = {
 #define SKIFF_OP(name, text, prefix, code, imm, cls, sig, arg) #name,
@@ -248,7 +253,9 @@ class FunctionCompiler {
     s.controls[0].data.label = return_bb_;
   }
 
-  void finish_function(S&) {}
+  void finish_function(S&) {
+    if (has_simd_) fn_->addFnAttr(kSimdFunctionAttribute);
+  }
 
   // ---- plain instructions ------------------------------------------------------------------
 
@@ -474,6 +481,7 @@ class FunctionCompiler {
   llvm::Value* get(const V& v) { return b_.CreateLoad(m_.type(v.type), slot_alloca(v.slot, v.type)); }
   void put(const V& v, llvm::Value* x) { store_to_slot(v.slot, v.type, x); }
   void store_to_slot(uint32_t slot, ValType t, llvm::Value* x) {
+    has_simd_ |= t == ValType::V128;
     b_.CreateStore(x, slot_alloca(slot, t));
   }
   llvm::Type* local_type(uint32_t index) { return locals_[index]->getAllocatedType(); }
@@ -1324,8 +1332,9 @@ class FunctionCompiler {
   llvm::Value* inst_ = nullptr;
   llvm::Value* mem_ = nullptr;
   llvm::Value* store_ = nullptr;
-  llvm::AllocaInst* checking_ = nullptr;
-  llvm::Value* results_out_ = nullptr;  // the slot buffer for 3+ results  // i8: the store's check_interrupts as last read
+  llvm::AllocaInst* checking_ = nullptr;  // i8: the store's check_interrupts as last read
+  llvm::Value* results_out_ = nullptr;    // the slot buffer for 3+ results
+  bool has_simd_ = false;                 // some value is a v128
   std::vector<llvm::AllocaInst*> locals_;
   std::unordered_map<uint64_t, llvm::AllocaInst*> slots_;
   std::unordered_map<uint32_t, llvm::BasicBlock*> trap_blocks_;
@@ -1374,10 +1383,30 @@ std::string entry_name(uint32_t index) { return "skiff_entry_" + std::to_string(
 // alone. No inliner or unroller: on fib, nbody and sha256 the -O2 pipeline
 // cost ~0.4 s more per run (optimisation and the larger code it hands to
 // codegen) without making the code faster.
+// VectorCombine tidies what the loop vectoriser leaves (the shuffles of
+// interleaved accesses), but it made the producer's own SIMD code (bench
+// simd) 15% slower: it runs only where the vectoriser worked and the wasm
+// code had no v128 values (kSimdFunctionAttribute).
+struct CombineVectorisedLoopsPass : llvm::PassInfoMixin<CombineVectorisedLoopsPass> {
+  llvm::PreservedAnalyses run(llvm::Function& fn, llvm::FunctionAnalysisManager& fam) {
+    if (fn.hasFnAttribute(kSimdFunctionAttribute) || !has_vectorised_loop(fn)) return llvm::PreservedAnalyses::all();
+    return llvm::VectorCombinePass().run(fn, fam);
+  }
+  static bool has_vectorised_loop(llvm::Function& fn) {
+    for (llvm::BasicBlock& bb : fn) {
+      llvm::MDNode* loop = bb.getTerminator() != nullptr ? bb.getTerminator()->getMetadata(llvm::LLVMContext::MD_loop)
+                                                          : nullptr;
+      if (loop != nullptr && llvm::findOptionMDForLoopID(loop, "llvm.loop.isvectorized") != nullptr) return true;
+    }
+    return false;
+  }
+};
+constexpr const char* kCombineVectorisedLoopsPassName = "skiff-combine-vectorised-loops";
+
 constexpr const char* kWasmPipeline =
     "function(sroa<modify-cfg>,early-cse<memssa>,simplifycfg,instcombine<no-verify-fixpoint>,loop(loop-rotate),"
     "loop-mssa(licm),gvn,instcombine<no-verify-fixpoint>,simplifycfg,loop-simplify,skiff-bounds-versioning,loop-vectorize,"
-    "vector-combine,instcombine<no-verify-fixpoint>,simplifycfg)";
+    "skiff-combine-vectorised-loops,instcombine<no-verify-fixpoint>,simplifycfg)";
 
 void optimize(llvm::Module& mod, llvm::TargetMachine& tm, std::atomic<uint32_t>& versioned_loops) {
   llvm::LoopAnalysisManager lam;
@@ -1400,6 +1429,10 @@ void optimize(llvm::Module& mod, llvm::TargetMachine& tm, std::atomic<uint32_t>&
   pb.crossRegisterProxies(lam, fam, cgam, mam);
   pb.registerPipelineParsingCallback([&](llvm::StringRef name, llvm::FunctionPassManager& fpm,
                                          llvm::ArrayRef<llvm::PassBuilder::PipelineElement>) {
+    if (name == kCombineVectorisedLoopsPassName) {
+      fpm.addPass(CombineVectorisedLoopsPass());
+      return true;
+    }
     if (name != kBoundsVersioningPassName) return false;
     fpm.addPass(BoundsVersioningPass({kInstanceMemories, kMemorySize}, &versioned_loops));
     return true;
