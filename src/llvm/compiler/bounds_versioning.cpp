@@ -124,8 +124,11 @@ class LoopVersioner {
     regions_.clear();
     accesses_.clear();
     if (!loop->isLoopSimplifyForm() || loop->getExitBlock() == nullptr) return false;
+    stride_distance_ = nullptr;
+    stride_exit_ = nullptr;
     const llvm::SCEV* max_backedges = se_.getSymbolicMaxBackedgeTakenCount(loop);
-    if (llvm::isa<llvm::SCEVCouldNotCompute>(max_backedges)) return false;
+    if (llvm::isa<llvm::SCEVCouldNotCompute>(max_backedges)) max_backedges = count_to_equality(loop);
+    if (max_backedges == nullptr) return false;
     // A trip count that needs a division (a stride only known at run time,
     // as in a sieve's j += i) would cost more at every entry than the copy
     // saves: such loops do not vectorise anyway.
@@ -190,6 +193,7 @@ class LoopVersioner {
     llvm::formDedicatedExitBlocks(copy, &dt_, &li_, nullptr, true);
 
     rewrite_copy(copy, vmap);
+    if (stride_exit_ != nullptr) count_copy_iterations(copy, vmap, backedges);
     se_.forgetLoop(loop);
     return true;
   }
@@ -252,6 +256,37 @@ class LoopVersioner {
     for (const llvm::SCEV* offset : written_offsets_) regions_[groups_.at(offset).region].written = true;
     written_offsets_.clear();
     return regions_.size() <= kMaxRegions;
+  }
+
+  // `i += C until i == n` with C a power of two: SCEV counts it only when it
+  // can prove n - start a multiple of C (not so in a loop an OSR copy
+  // resumes mid-way). Its latch is its only exit, so it runs exactly
+  // (n - start) / C more times when that difference is a multiple of C
+  // (modulo 2^bits, since C divides 2^bits), which the check then tests;
+  // otherwise it never ends by that exit and the original copy runs.
+  const llvm::SCEV* count_to_equality(llvm::Loop* loop) {
+    llvm::BasicBlock* latch = loop->getLoopLatch();
+    if (latch == nullptr || loop->getExitingBlock() != latch) return nullptr;
+    auto* branch = llvm::dyn_cast<llvm::BranchInst>(latch->getTerminator());
+    if (branch == nullptr || !branch->isConditional()) return nullptr;
+    auto* compare = llvm::dyn_cast<llvm::ICmpInst>(branch->getCondition());
+    if (compare == nullptr || !compare->isEquality()) return nullptr;
+    stride_exit_ = compare;
+    bool exits_on_true = !loop->contains(branch->getSuccessor(0));
+    if (exits_on_true != (compare->getPredicate() == llvm::ICmpInst::ICMP_EQ)) return nullptr;
+    const llvm::SCEV* lhs = se_.getSCEV(compare->getOperand(0));
+    const llvm::SCEV* rhs = se_.getSCEV(compare->getOperand(1));
+    if (!llvm::isa<llvm::SCEVAddRecExpr>(lhs)) std::swap(lhs, rhs);
+    Term iv{};
+    if (!affine_in(lhs, loop, iv) || !invariant(rhs, loop)) return nullptr;
+    auto* step = llvm::dyn_cast<llvm::SCEVConstant>(iv.step);
+    if (step == nullptr || step->getAPInt().isZero()) return nullptr;
+    bool down = step->getAPInt().isNegative();
+    llvm::APInt magnitude = down ? -step->getAPInt() : step->getAPInt();
+    if (!magnitude.isPowerOf2() || magnitude.getBitWidth() > 64) return nullptr;
+    stride_distance_ = down ? se_.getMinusSCEV(iv.start, rhs) : se_.getMinusSCEV(rhs, iv.start);
+    stride_mask_ = magnitude.getZExtValue() - 1;
+    return se_.getUDivExpr(stride_distance_, se_.getConstant(magnitude));
   }
 
   bool invariant(const llvm::SCEV* s, const llvm::Loop* loop) { return se_.isLoopInvariant(s, loop); }
@@ -332,6 +367,12 @@ class LoopVersioner {
         b.CreateLoad(b.getInt64Ty(), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), memory, offsets_.memory_size)), i128);
     llvm::Value* zero = constant(0);
     llvm::Value* ok = b.getTrue();
+    if (stride_distance_ != nullptr) {
+      llvm::Value* distance = expander.expandCodeFor(stride_distance_, stride_distance_->getType(), at);
+      b.SetInsertPoint(at);
+      llvm::Value* rest = b.CreateAnd(distance, llvm::ConstantInt::get(distance->getType(), stride_mask_));
+      ok = b.CreateAnd(ok, b.CreateICmpEQ(rest, llvm::ConstantInt::get(distance->getType(), 0)));
+    }
     std::vector<llvm::Value*> region_lo(regions_.size()), region_end(regions_.size());
     for (const auto& [offset, group] : groups_) {
       llvm::Value* lo = constant(group.constant);
@@ -366,6 +407,18 @@ class LoopVersioner {
       }
     }
     return ok;
+  }
+
+  // The copy of a loop counted by count_to_equality exits when a counter
+  // from 0 reaches the count: the same iteration (the check proved the
+  // distance a multiple of the stride), and one the vectoriser can count.
+  void count_copy_iterations(llvm::Loop* copy, llvm::ValueToValueMapTy& vmap, llvm::Value* backedges) {
+    auto* compare = llvm::cast<llvm::ICmpInst>(vmap[stride_exit_]);
+    llvm::Type* type = backedges->getType();
+    llvm::SCEVExpander expander(se_, dl_, "counted");
+    const llvm::SCEV* counter = se_.getAddRecExpr(se_.getZero(type), se_.getOne(type), copy, llvm::SCEV::FlagAnyWrap);
+    compare->setOperand(0, expander.expandCodeFor(counter, type, compare));
+    compare->setOperand(1, backedges);
   }
 
   // In the copy every access is in bounds: plain, addressed by a 64-bit
@@ -426,6 +479,10 @@ class LoopVersioner {
   std::vector<Region> regions_;
   std::vector<Access> accesses_;
   std::vector<const llvm::SCEV*> written_offsets_;
+  // Set by count_to_equality: the count holds when distance & mask == 0.
+  const llvm::SCEV* stride_distance_ = nullptr;
+  uint64_t stride_mask_ = 0;
+  llvm::ICmpInst* stride_exit_ = nullptr;  // its exit test
 };
 
 // Loaded in the entry block, but passes may sink it towards its users.

@@ -58,6 +58,18 @@
       (i32.store8 (i32.add (local.get $p) (local.get $i)) (i32.const 171))
       (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 100)))))
 
+  ;; i += 4 until i == n, n - start not a multiple of 4: the loop never
+  ;; meets n and runs off the end of memory. Counting it as (n - start) / 4
+  ;; iterations would be wrong; the check tests the divisibility first.
+  (func (export "never_meets_its_bound")
+    (local $i i32) (local $n i32)
+    (i32.store (i32.const 16) (i32.const 4002))
+    (local.set $n (i32.load (i32.const 16)))
+    (local.set $i (i32.const 4096))
+    (loop $l
+      (i32.store (local.get $i) (i32.add (i32.load offset=4 (local.get $i)) (i32.const 1)))
+      (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 4))) (local.get $n)))))
+
   ;; A stride read from memory, negative here: in bounds, so the fast copy
   ;; runs; the sum must be the same.
   (func (export "variable_negative_stride") (result i32)
