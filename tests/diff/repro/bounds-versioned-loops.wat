@@ -70,6 +70,20 @@
       (i32.store (local.get $i) (i32.add (i32.load offset=4 (local.get $i)) (i32.const 1)))
       (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 4))) (local.get $n)))))
 
+  ;; The same shape with n - start a multiple of 4 (both read from memory,
+  ;; so only the check knows): the counted copy runs.
+  (func (export "meets_its_bound") (result i32)
+    (local $i i32) (local $n i32) (local $sum i32)
+    (i32.store (i32.const 20) (i32.const 8192))
+    (i32.store (i32.const 24) (i32.const 12192))
+    (local.set $i (i32.load (i32.const 20)))
+    (local.set $n (i32.load (i32.const 24)))
+    (loop $l
+      (i32.store (local.get $i) (i32.add (i32.load offset=8 (local.get $i)) (local.get $i)))
+      (local.set $sum (i32.add (local.get $sum) (i32.load (local.get $i))))
+      (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 4))) (local.get $n))))
+    (local.get $sum))
+
   ;; A stride read from memory, negative here: in bounds, so the fast copy
   ;; runs; the sum must be the same.
   (func (export "variable_negative_stride") (result i32)
