@@ -1375,14 +1375,6 @@ void build_entry(ModuleState& m, uint32_t index, llvm::Function* entry) {
 
 std::string entry_name(uint32_t index) { return "skiff_entry_" + std::to_string(index); }
 
-// Function passes suited to wasm, instead of the whole -O2 module pipeline:
-// SROA turns our slot allocas into SSA, then cleanup, loop-invariant code
-// motion and GVN. Then innermost loops proven in bounds get a copy with
-// plain memory accesses (bounds_versioning.cpp), which the loop vectoriser
-// may vectorise; every other loop keeps volatile accesses, which it leaves
-// alone. No inliner or unroller: on fib, nbody and sha256 the -O2 pipeline
-// cost ~0.4 s more per run (optimisation and the larger code it hands to
-// codegen) without making the code faster.
 // VectorCombine tidies what the loop vectoriser leaves (the shuffles of
 // interleaved accesses), but it made the producer's own SIMD code (bench
 // simd) 15% slower: it runs only where the vectoriser worked and the wasm
@@ -1403,6 +1395,14 @@ struct CombineVectorisedLoopsPass : llvm::PassInfoMixin<CombineVectorisedLoopsPa
 };
 constexpr const char* kCombineVectorisedLoopsPassName = "skiff-combine-vectorised-loops";
 
+// Function passes suited to wasm, instead of the whole -O2 module pipeline:
+// SROA turns our slot allocas into SSA, then cleanup, loop-invariant code
+// motion and GVN. Then innermost loops proven in bounds get a copy with
+// plain memory accesses (bounds_versioning.cpp), which the loop vectoriser
+// may vectorise; every other loop keeps volatile accesses, which it leaves
+// alone. No inliner or unroller: on fib, nbody and sha256 the -O2 pipeline
+// cost ~0.4 s more per run (optimisation and the larger code it hands to
+// codegen) without making the code faster.
 constexpr const char* kWasmPipeline =
     "function(sroa<modify-cfg>,early-cse<memssa>,simplifycfg,instcombine<no-verify-fixpoint>,loop(loop-rotate),"
     "loop-mssa(licm),gvn,instcombine<no-verify-fixpoint>,simplifycfg,loop-simplify,skiff-bounds-versioning,loop-vectorize,"
