@@ -305,7 +305,6 @@ struct UpdateOp<F, R (*)(A, B)> {
 
 // ---- cold paths, kept out of the loop -------------------------------------------
 
-
 // Lowers a wasm function on its first call; null if lowering failed (only
 // possible for a module that should not have validated). A function that
 // already has machine code (tier 2) gets the EnterNative stub instead.

@@ -134,7 +134,6 @@ thread_local JitState* t_state = nullptr;
   siglongjmp(state->activation.jump, 1);
 }
 
-
 // Lowest native stack pointer compiled prologues accept on this thread: the
 // margin is left for host functions called from wasm and for the runtime.
 uintptr_t stack_limit() {
@@ -165,7 +164,6 @@ void* native_entry_for(const rt::Store& store, const rt::FuncInst* func) {
 }
 
 namespace {
-
 
 // ---- calls through the runtime objects ---------------------------------------------
 

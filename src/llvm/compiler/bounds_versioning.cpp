@@ -49,6 +49,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <tuple>
 #include <vector>
 
@@ -93,6 +94,7 @@ struct AccessGroup {
   std::vector<const llvm::SCEV*> invariant;
   std::vector<Term> terms;
   uint64_t bytes = 0;  // the widest access
+  bool written = false;
   size_t region = 0;
 };
 
@@ -124,8 +126,7 @@ class LoopVersioner {
     regions_.clear();
     accesses_.clear();
     if (!loop->isLoopSimplifyForm() || loop->getExitBlock() == nullptr) return false;
-    stride_distance_ = nullptr;
-    stride_exit_ = nullptr;
+    equality_count_.reset();
     const llvm::SCEV* max_backedges = se_.getSymbolicMaxBackedgeTakenCount(loop);
     if (llvm::isa<llvm::SCEVCouldNotCompute>(max_backedges)) max_backedges = count_to_equality(loop);
     if (max_backedges == nullptr) return false;
@@ -193,7 +194,7 @@ class LoopVersioner {
     llvm::formDedicatedExitBlocks(copy, &dt_, &li_, nullptr, true);
 
     rewrite_copy(copy, vmap);
-    if (stride_exit_ != nullptr) count_copy_iterations(copy, vmap, backedges);
+    if (equality_count_) count_copy_iterations(copy, vmap, backedges);
     se_.forgetLoop(loop);
     return true;
   }
@@ -234,7 +235,7 @@ class LoopVersioner {
         auto [it, added] = groups_.try_emplace(offset);
         if (added && !decompose(offset, loop, it->second)) return false;
         it->second.bytes = std::max<uint64_t>(it->second.bytes, dl_.getTypeStoreSize(llvm::getLoadStoreType(&inst)));
-        if (llvm::isa<llvm::StoreInst>(inst)) written_offsets_.push_back(offset);
+        it->second.written |= llvm::isa<llvm::StoreInst>(inst);
         accesses_.push_back({&inst, offset});
       }
     }
@@ -253,8 +254,7 @@ class LoopVersioner {
       if (added) regions_.emplace_back();
       group.region = it->second;
     }
-    for (const llvm::SCEV* offset : written_offsets_) regions_[groups_.at(offset).region].written = true;
-    written_offsets_.clear();
+    for (const auto& [offset, group] : groups_) regions_[group.region].written |= group.written;
     return regions_.size() <= kMaxRegions;
   }
 
@@ -271,7 +271,6 @@ class LoopVersioner {
     if (branch == nullptr || !branch->isConditional()) return nullptr;
     auto* compare = llvm::dyn_cast<llvm::ICmpInst>(branch->getCondition());
     if (compare == nullptr || !compare->isEquality()) return nullptr;
-    stride_exit_ = compare;
     bool exits_on_true = !loop->contains(branch->getSuccessor(0));
     if (exits_on_true != (compare->getPredicate() == llvm::ICmpInst::ICMP_EQ)) return nullptr;
     const llvm::SCEV* lhs = se_.getSCEV(compare->getOperand(0));
@@ -284,9 +283,9 @@ class LoopVersioner {
     bool down = step->getAPInt().isNegative();
     llvm::APInt magnitude = down ? -step->getAPInt() : step->getAPInt();
     if (!magnitude.isPowerOf2() || magnitude.getBitWidth() > 64) return nullptr;
-    stride_distance_ = down ? se_.getMinusSCEV(iv.start, rhs) : se_.getMinusSCEV(rhs, iv.start);
-    stride_mask_ = magnitude.getZExtValue() - 1;
-    return se_.getUDivExpr(stride_distance_, se_.getConstant(magnitude));
+    const llvm::SCEV* distance = down ? se_.getMinusSCEV(iv.start, rhs) : se_.getMinusSCEV(rhs, iv.start);
+    equality_count_ = EqualityCount{distance, magnitude.getZExtValue() - 1, compare};
+    return se_.getUDivExpr(distance, se_.getConstant(magnitude));
   }
 
   bool invariant(const llvm::SCEV* s, const llvm::Loop* loop) { return se_.isLoopInvariant(s, loop); }
@@ -367,10 +366,11 @@ class LoopVersioner {
         b.CreateLoad(b.getInt64Ty(), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), memory, offsets_.memory_size)), i128);
     llvm::Value* zero = constant(0);
     llvm::Value* ok = b.getTrue();
-    if (stride_distance_ != nullptr) {
-      llvm::Value* distance = expander.expandCodeFor(stride_distance_, stride_distance_->getType(), at);
+    if (equality_count_) {
+      const llvm::SCEV* d = equality_count_->distance;
+      llvm::Value* distance = expander.expandCodeFor(d, d->getType(), at);
       b.SetInsertPoint(at);
-      llvm::Value* rest = b.CreateAnd(distance, llvm::ConstantInt::get(distance->getType(), stride_mask_));
+      llvm::Value* rest = b.CreateAnd(distance, llvm::ConstantInt::get(distance->getType(), equality_count_->mask));
       ok = b.CreateAnd(ok, b.CreateICmpEQ(rest, llvm::ConstantInt::get(distance->getType(), 0)));
     }
     std::vector<llvm::Value*> region_lo(regions_.size()), region_end(regions_.size());
@@ -413,7 +413,7 @@ class LoopVersioner {
   // from 0 reaches the count: the same iteration (the check proved the
   // distance a multiple of the stride), and one the vectoriser can count.
   void count_copy_iterations(llvm::Loop* copy, llvm::ValueToValueMapTy& vmap, llvm::Value* backedges) {
-    auto* compare = llvm::cast<llvm::ICmpInst>(vmap[stride_exit_]);
+    auto* compare = llvm::cast<llvm::ICmpInst>(vmap[equality_count_->exit]);
     llvm::Type* type = backedges->getType();
     llvm::SCEVExpander expander(se_, dl_, "counted");
     const llvm::SCEV* counter = se_.getAddRecExpr(se_.getZero(type), se_.getOne(type), copy, llvm::SCEV::FlagAnyWrap);
@@ -478,11 +478,13 @@ class LoopVersioner {
   std::map<const llvm::SCEV*, AccessGroup> groups_;  // by offset expression
   std::vector<Region> regions_;
   std::vector<Access> accesses_;
-  std::vector<const llvm::SCEV*> written_offsets_;
   // Set by count_to_equality: the count holds when distance & mask == 0.
-  const llvm::SCEV* stride_distance_ = nullptr;
-  uint64_t stride_mask_ = 0;
-  llvm::ICmpInst* stride_exit_ = nullptr;  // its exit test
+  struct EqualityCount {
+    const llvm::SCEV* distance;
+    uint64_t mask;
+    llvm::ICmpInst* exit;  // the latch's test
+  };
+  std::optional<EqualityCount> equality_count_;
 };
 
 // Loaded in the entry block, but passes may sink it towards its users.
@@ -497,9 +499,10 @@ llvm::Instruction* find_mem0_base(llvm::Function& fn) {
 }  // namespace
 
 llvm::PreservedAnalyses BoundsVersioningPass::run(llvm::Function& fn, llvm::FunctionAnalysisManager& fam) {
+  auto& li = fam.getResult<llvm::LoopAnalysis>(fn);
+  if (li.empty()) return llvm::PreservedAnalyses::all();
   llvm::Instruction* base = find_mem0_base(fn);
   if (base == nullptr || fn.arg_size() < 2) return llvm::PreservedAnalyses::all();
-  auto& li = fam.getResult<llvm::LoopAnalysis>(fn);
   auto& dt = fam.getResult<llvm::DominatorTreeAnalysis>(fn);
   auto& se = fam.getResult<llvm::ScalarEvolutionAnalysis>(fn);
   std::vector<llvm::Loop*> innermost;
