@@ -335,7 +335,8 @@ struct UpdateOp<F, R (*)(A, B)> {
   if (tier_up == nullptr) return nullptr;
   const auto defined_index = static_cast<uint32_t>(func - module->funcs.get());
   if (!func->hot_reported.exchange(true, std::memory_order_acq_rel)) {
-    tier_up->function_became_hot(module, defined_index);
+    tier_up->function_became_hot(module, defined_index,
+                                 loop == kFunctionEntry ? rt::HotFunctionListener::kNoLoop : static_cast<uint32_t>(loop));
     return nullptr;
   }
   if (loop == kFunctionEntry || func->native_entry.load(std::memory_order_acquire) == nullptr) return nullptr;

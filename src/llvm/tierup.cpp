@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -243,10 +244,11 @@ void put_zero(Bytes& out, ValType type) {
   }
 }
 
-// A copy of `module` with one more function: the rest of function
-// `func_index` from the header of its loop at `loop_offset` (see above).
-Result<std::shared_ptr<wasm::Module>> loop_variant(const wasm::Module& module, uint32_t func_index,
-                                                   uint32_t loop_offset) {
+// Appends to `copy`, a copy of `module`, one more function: the rest of
+// function `func_index` from the header of its loop at `loop_offset` (see
+// above). Returns its index.
+Result<uint32_t> add_loop_variant(const wasm::Module& module, wasm::Module& copy, uint32_t func_index,
+                                  uint32_t loop_offset) {
   auto fail = [&](const char* why) {
     return Error(ErrorCode::Internal, loop_offset, std::string("no on-stack replacement for this loop: ") + why);
   };
@@ -256,7 +258,6 @@ Result<std::shared_ptr<wasm::Module>> loop_variant(const wasm::Module& module, u
   SKIFF_TRY(decoder.decode());
   if (!state.found || state.path.size() < 2) return fail("the interpreter named no reachable loop there");
 
-  auto variant = std::make_shared<wasm::Module>(module);
   const Bytes& bytes = module.bytes;
   const wasm::FunctionBody& body = module.body(func_index);
   const auto num_locals = static_cast<uint32_t>(state.locals.size());
@@ -271,10 +272,10 @@ Result<std::shared_ptr<wasm::Module>> loop_variant(const wasm::Module& module, u
   };
   auto type_index = [&](std::vector<ValType> params, std::vector<ValType> results) {
     wasm::FuncType type{std::move(params), std::move(results)};
-    for (uint32_t i = 0; i < variant->types.size(); ++i)
-      if (variant->types[i].params == type.params && variant->types[i].results == type.results) return i;
-    variant->types.push_back(std::move(type));
-    return static_cast<uint32_t>(variant->types.size() - 1);
+    for (uint32_t i = 0; i < copy.types.size(); ++i)
+      if (copy.types[i].params == type.params && copy.types[i].results == type.results) return i;
+    copy.types.push_back(std::move(type));
+    return static_cast<uint32_t>(copy.types.size() - 1);
   };
 
   Bytes code;
@@ -336,23 +337,31 @@ Result<std::shared_ptr<wasm::Module>> loop_variant(const wasm::Module& module, u
   put_flag_set(code, false);
   code.insert(code.end(), bytes.begin() + loop.end, bytes.begin() + body.body_end);
 
-  if (variant->bytes.size() + code.size() > UINT32_MAX) return fail("module too large");
+  if (copy.bytes.size() + code.size() > UINT32_MAX) return fail("module too large");
   std::vector<ValType> params = state.locals;
   params.insert(params.end(), state.stack.begin(), state.stack.end());
   wasm::FunctionBody function;
   function.type_index = type_index(std::move(params), module.func_type(func_index).results);
   function.locals = {ValType::I32};
-  function.body_offset = static_cast<uint32_t>(variant->bytes.size());
-  variant->bytes.insert(variant->bytes.end(), code.begin(), code.end());
-  function.body_end = static_cast<uint32_t>(variant->bytes.size());
-  const auto index = static_cast<uint32_t>(variant->funcs.size());
-  variant->funcs.push_back(function.type_index);
-  variant->bodies.push_back(std::move(function));
-  if (variant->declared_funcs.size() == index) variant->declared_funcs.push_back(false);
+  function.body_offset = static_cast<uint32_t>(copy.bytes.size());
+  copy.bytes.insert(copy.bytes.end(), code.begin(), code.end());
+  function.body_end = static_cast<uint32_t>(copy.bytes.size());
+  const auto index = static_cast<uint32_t>(copy.funcs.size());
+  copy.funcs.push_back(function.type_index);
+  copy.bodies.push_back(std::move(function));
+  if (copy.declared_funcs.size() == index) copy.declared_funcs.push_back(false);
   // Its frames in backtraces carry the original's name (and the
   // interpreter gives them the original's index).
-  variant->names.functions.resize(index + 1);
-  variant->names.functions[index] = std::string(module.func_name(func_index));
+  copy.names.functions.resize(index + 1);
+  copy.names.functions[index] = std::string(module.func_name(func_index));
+  return index;
+}
+
+// A copy of `module` with one more function: see add_loop_variant.
+Result<std::shared_ptr<wasm::Module>> loop_variant(const wasm::Module& module, uint32_t func_index,
+                                                   uint32_t loop_offset) {
+  auto variant = std::make_shared<wasm::Module>(module);
+  SKIFF_TRY(add_loop_variant(module, *variant, func_index, loop_offset));
   return variant;
 }
 
@@ -379,9 +388,18 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
   ModuleListener(std::weak_ptr<TierUpCompiler> compiler, bool log) : compiler_(std::move(compiler)), log_(log) {}
 
   // Both called from the interpreter's loop: nothing may propagate from here.
-  void function_became_hot(std::shared_ptr<const rt::CompiledModule> module, uint32_t defined_index) override {
+  void function_became_hot(std::shared_ptr<const rt::CompiledModule> module, uint32_t defined_index,
+                           uint32_t loop_offset) override {
     try {
-      if (auto compiler = compiler_.lock()) compiler->submit(std::move(module), defined_index);
+      auto compiler = compiler_.lock();
+      if (compiler == nullptr) return;
+      if (loop_offset != kNoLoop && compiler->policy().on_stack_replacement) {
+        std::lock_guard lock(mutex_);
+        loops_.try_emplace({defined_index, loop_offset});  // compiling: no second request
+      } else {
+        loop_offset = kNoLoop;
+      }
+      compiler->submit({std::move(module), defined_index, /*function=*/true, loop_offset});
     } catch (...) {
       // Out of memory or no thread: the function stays interpreted.
     }
@@ -404,6 +422,11 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
           }
           return loop.entry;  // null while compiling, or after a failure
         }
+        // One loop of a function at a time: its frame would move into the
+        // first one ready, and the others' compiles would be wasted.
+        for (auto it = loops_.lower_bound({defined_index, 0}); it != loops_.end() && it->first.first == defined_index;
+             ++it)
+          if (it->second.compiling) return nullptr;
       }
       auto compiler = compiler_.lock();
       if (compiler == nullptr || !compiler->policy().on_stack_replacement) return nullptr;
@@ -411,19 +434,21 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
         std::lock_guard lock(mutex_);
         if (!loops_.try_emplace({defined_index, loop_offset}).second) return nullptr;  // another thread asked
       }
-      compiler->submit(std::move(module), defined_index, loop_offset);
+      compiler->submit({std::move(module), defined_index, /*function=*/false, loop_offset});
     } catch (...) {
     }
     return nullptr;
   }
 
-  // From the compile thread. `code` owns the machine code `entry` is in.
+  // From the compile thread. `code` owns the machine code `entry` is in;
+  // both are null when the compile failed.
   void set_loop_code(uint32_t defined_index, uint32_t loop_offset, std::shared_ptr<rt::CompiledModule> code,
                      const rt::CompiledFunc* entry) {
     std::lock_guard lock(mutex_);
     LoopCode& loop = loops_[{defined_index, loop_offset}];
     loop.code = std::move(code);
     loop.entry = entry;
+    loop.compiling = false;
   }
 
  private:
@@ -432,6 +457,7 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
   struct LoopCode {
     std::shared_ptr<rt::CompiledModule> code;  // the module copy the loop's code was installed in
     const rt::CompiledFunc* entry = nullptr;
+    bool compiling = true;
     bool entered = false;  // logged
   };
   std::weak_ptr<TierUpCompiler> compiler_;
@@ -494,12 +520,11 @@ void TierUpCompiler::attach(rt::CompiledModule& module) {
   module.tier_up = std::make_shared<ModuleListener>(weak_from_this(), policy_.log);
 }
 
-void TierUpCompiler::submit(std::shared_ptr<const rt::CompiledModule> module, uint32_t defined_index,
-                            uint32_t loop_offset) {
+void TierUpCompiler::submit(Request request) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_ || unavailable_) return;
-    queue_.push_back(Request{std::move(module), defined_index, loop_offset});
+    queue_.push_back(std::move(request));
     if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
   }
   wake_.notify_one();
@@ -537,7 +562,7 @@ void TierUpCompiler::compile_batch(std::vector<Request> requests) {
   // the functions, which serve every new call.
   std::vector<Request> loops;
   std::erase_if(requests, [&](const Request& r) {
-    if (r.loop_offset == kWholeFunction) return false;
+    if (r.function) return false;
     loops.push_back(r);
     return true;
   });
@@ -545,9 +570,11 @@ void TierUpCompiler::compile_batch(std::vector<Request> requests) {
   while (!requests.empty()) {
     std::shared_ptr<const rt::CompiledModule> module = requests.front().module;
     std::vector<uint32_t> defined;
+    std::vector<LoopRef> stuck;  // where functions that turned hot in a loop are looping
     std::erase_if(requests, [&](const Request& r) {
       if (r.module != module) return false;
       defined.push_back(r.defined_index);
+      if (r.loop_offset != kNoLoop) stuck.push_back({r.defined_index, r.loop_offset});
       return true;
     });
     {
@@ -565,7 +592,14 @@ void TierUpCompiler::compile_batch(std::vector<Request> requests) {
     std::erase_if(defined, [&](uint32_t d) {
       return module->funcs[d].native_entry.load(std::memory_order_acquire) != nullptr;
     });
-    if (!defined.empty()) compile_module_batch(module, std::move(defined));
+    // A function with machine code already: its loop compiles on its own.
+    std::erase_if(stuck, [&](const LoopRef& loop) {
+      if (std::binary_search(defined.begin(), defined.end(), loop.defined_index)) return false;
+      loops.push_back({module, loop.defined_index, /*function=*/false, loop.offset});
+      return true;
+    });
+    if (!stuck.empty()) compile_with_loops(module, std::move(defined), stuck);
+    else if (!defined.empty()) compile_module_batch(module, std::move(defined));
   }
   for (Request& loop : loops) {
     {
@@ -577,42 +611,111 @@ void TierUpCompiler::compile_batch(std::vector<Request> requests) {
   }
 }
 
+namespace {
+
+// A container for machine code compiled from a module copy: install()
+// keeps the code and names its frames after the copy, whose names are the
+// original's.
+Result<std::shared_ptr<rt::CompiledModule>> install_in_copy(std::shared_ptr<const wasm::Module> copy,
+                                                           const CompiledCode& code) {
+  auto holder = std::make_shared<rt::CompiledModule>();
+  holder->module = std::move(copy);
+  holder->funcs = std::make_unique<rt::CompiledFunc[]>(holder->module->num_defined_funcs());
+  SKIFF_TRY(install(*holder, code));
+  return holder;
+}
+
+}  // namespace
+
 void TierUpCompiler::compile_loop(const std::shared_ptr<const rt::CompiledModule>& module, uint32_t defined_index,
                                   uint32_t loop_offset) {
   const wasm::Module& wasm_module = *module->module;
-  const uint32_t func_index = wasm_module.num_imported_funcs + defined_index;
+  auto* listener = static_cast<ModuleListener*>(module->tier_up.get());
   const auto start = std::chrono::steady_clock::now();
-  auto variant = loop_variant(wasm_module, func_index, loop_offset);
-  if (!variant.ok()) {
-    log_error(describe(wasm_module, {defined_index}) + ": " + variant.error().to_string());
-    return;
-  }
+  auto fail = [&](const std::string& why) {
+    log_error(describe(wasm_module, {defined_index}) + " (loop at " + std::to_string(loop_offset) + "): " + why);
+    listener->set_loop_code(defined_index, loop_offset, nullptr, nullptr);
+  };
+  auto variant = loop_variant(wasm_module, wasm_module.num_imported_funcs + defined_index, loop_offset);
+  if (!variant.ok()) return fail(variant.error().to_string());
   const auto variant_index = static_cast<uint32_t>(variant.value()->funcs.size() - 1);
   auto code = compile(*variant.value(), {variant_index}, compile_options());
-  if (!code.ok()) {
-    log_error(describe(wasm_module, {defined_index}) + " (loop at " + std::to_string(loop_offset) +
-              "): " + code.error().to_string());
-    return;
-  }
-  // A container for the machine code: install() keeps it and names its
-  // frames after the module copy, whose names are the original's.
-  auto holder = std::make_shared<rt::CompiledModule>();
-  holder->module = variant.value();
-  holder->funcs = std::make_unique<rt::CompiledFunc[]>(variant.value()->num_defined_funcs());
-  auto installed = install(*holder, code.value());
-  const rt::CompiledFunc* entry = &holder->funcs[variant_index - wasm_module.num_imported_funcs];
-  if (!installed.ok() || entry->native_entry.load(std::memory_order_acquire) == nullptr) {
-    log_error(describe(wasm_module, {defined_index}) + ": " +
-              (installed.ok() ? std::string("no entry for the loop's code") : installed.error().to_string()));
-    return;
-  }
+  if (!code.ok()) return fail(code.error().to_string());
+  auto holder = install_in_copy(variant.value(), code.value());
+  if (!holder.ok()) return fail(holder.error().to_string());
+  const rt::CompiledFunc* entry = &holder.value()->funcs[variant_index - wasm_module.num_imported_funcs];
+  if (entry->native_entry.load(std::memory_order_acquire) == nullptr) return fail("no entry for the loop's code");
   g_loops.fetch_add(1, std::memory_order_relaxed);
   if (policy_.log) {
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     std::fprintf(stderr, "skiff: tier-up: compiled the loop at offset %u of %s in %.1f ms (on-stack replacement)\n",
                  loop_offset, describe(wasm_module, {defined_index}).c_str(), ms);
   }
-  static_cast<ModuleListener*>(module->tier_up.get())->set_loop_code(defined_index, loop_offset, holder, entry);
+  listener->set_loop_code(defined_index, loop_offset, std::move(holder.value()), entry);
+}
+
+// The functions and their loops in one compile of a module copy that holds
+// the loops' variants (one LLVM set-up; the frames stuck in the loops move
+// sooner). The functions' code serves the original module, as code
+// compiled from the original would: the copy only appends functions and
+// their types.
+void TierUpCompiler::compile_with_loops(const std::shared_ptr<const rt::CompiledModule>& module,
+                                        std::vector<uint32_t> defined, const std::vector<LoopRef>& loops) {
+  const wasm::Module& wasm_module = *module->module;
+  const uint32_t imports = wasm_module.num_imported_funcs;
+  auto* listener = static_cast<ModuleListener*>(module->tier_up.get());
+  const auto start = std::chrono::steady_clock::now();
+  auto copy = std::make_shared<wasm::Module>(wasm_module);
+  std::vector<uint32_t> func_indices;
+  for (uint32_t d : defined) func_indices.push_back(imports + d);
+  std::vector<std::pair<LoopRef, uint32_t>> variants;  // a loop and its function in the copy
+  for (const LoopRef& loop : loops) {
+    auto index = add_loop_variant(wasm_module, *copy, imports + loop.defined_index, loop.offset);
+    if (!index.ok()) {
+      log_error(describe(wasm_module, {loop.defined_index}) + ": " + index.error().to_string());
+      listener->set_loop_code(loop.defined_index, loop.offset, nullptr, nullptr);
+      continue;
+    }
+    variants.emplace_back(loop, index.value());
+    func_indices.push_back(index.value());
+  }
+  std::optional<CompiledCode> code;
+  std::shared_ptr<rt::CompiledModule> holder;
+  if (auto compiled = compile(*copy, func_indices, compile_options()); compiled.ok()) {
+    code = std::move(compiled.value());
+    if (auto installed = install_in_copy(copy, *code); installed.ok()) holder = std::move(installed.value());
+  }
+  if (holder == nullptr) {
+    // The functions alone (which finds the one at fault, if any); the loops
+    // stay interpreted.
+    for (const auto& [loop, index] : variants) listener->set_loop_code(loop.defined_index, loop.offset, nullptr, nullptr);
+    compile_module_batch(module, std::move(defined));
+    return;
+  }
+  auto& target = const_cast<rt::CompiledModule&>(*module);  // see compile_module_batch
+  {
+    std::lock_guard lock(target.native_mutex);
+    target.native_code.push_back(holder);
+  }
+  if (!code->interruptible) target.native_uninterruptible.store(true, std::memory_order_release);
+  for (uint32_t d : defined)
+    target.funcs[d].native_entry.store(holder->funcs[d].native_entry.load(std::memory_order_acquire),
+                                       std::memory_order_release);
+  for (uint32_t d : defined) interp::use_native_code(*module, d);
+  g_batches.fetch_add(1, std::memory_order_relaxed);
+  g_functions.fetch_add(defined.size(), std::memory_order_relaxed);
+  if (policy_.log) {
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    std::fprintf(stderr, "skiff: tier-up: compiled %zu function%s and %zu loop%s in %.1f ms (%s)\n", defined.size(),
+                 defined.size() == 1 ? "" : "s", variants.size(), variants.size() == 1 ? "" : "s", ms,
+                 describe(wasm_module, defined).c_str());
+  }
+  for (const auto& [loop, index] : variants) {
+    const rt::CompiledFunc* entry = &holder->funcs[index - imports];
+    if (entry->native_entry.load(std::memory_order_acquire) == nullptr) entry = nullptr;
+    if (entry != nullptr) g_loops.fetch_add(1, std::memory_order_relaxed);
+    listener->set_loop_code(loop.defined_index, loop.offset, holder, entry);
+  }
 }
 
 void TierUpCompiler::compile_module_batch(const std::shared_ptr<const rt::CompiledModule>& module,

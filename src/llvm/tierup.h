@@ -15,9 +15,12 @@
 //  - Switching: install() sets native_entry, then interp::use_native_code
 //    makes the interpreter run the machine code on its next call of the
 //    function. A frame already running in tier 0 keeps counting; when one
-//    of its loops expires the countdown again after the switch, the loop
-//    gets compiled on its own (on-stack replacement, see tierup.cpp) and
-//    the frame continues in machine code at that loop's header.
+//    of its loops expires the countdown again after the switch, it
+//    continues in machine code at that loop's header (on-stack
+//    replacement, see tierup.cpp). A function that turned hot in a loop
+//    (a frame stuck there, e.g. a `main` that never returns) gets that
+//    loop's code in the same compile as its own; other loops compile on
+//    their own when they turn hot, one at a time per function.
 //  - Failure (no libskiff_llvm.so, a compile or load error) never traps:
 //    the functions keep running in the interpreter. $SKIFF_TIERUP_LOG=1
 //    reports every batch and the first error on stderr.
@@ -100,12 +103,19 @@ class TierUpCompiler : public std::enable_shared_from_this<TierUpCompiler> {
   // report hot functions here. Its functions with machine code run it.
   void attach(rt::CompiledModule& module);
 
-  // Queues defined function `defined_index` of `module` or, with
-  // `loop_offset`, that function's code from the header of the loop at that
-  // byte offset (on-stack replacement); any thread.
-  static constexpr uint32_t kWholeFunction = UINT32_MAX;
-  void submit(std::shared_ptr<const rt::CompiledModule> module, uint32_t defined_index,
-              uint32_t loop_offset = kWholeFunction);
+  // What to compile of defined function `defined_index` of `module`: the
+  // function (for new calls), its code from the header of the loop at byte
+  // `loop_offset` (on-stack replacement of a frame stuck there), or both in
+  // one compile (a function that turned hot in a loop).
+  static constexpr uint32_t kNoLoop = rt::HotFunctionListener::kNoLoop;
+  struct Request {
+    std::shared_ptr<const rt::CompiledModule> module;
+    uint32_t defined_index = 0;
+    bool function = true;
+    uint32_t loop_offset = kNoLoop;
+  };
+  // Queues a request; any thread.
+  void submit(Request request);
 
   // Waits until nothing is queued or compiling (tests); false on timeout.
   bool wait_idle(std::chrono::milliseconds timeout);
@@ -114,14 +124,15 @@ class TierUpCompiler : public std::enable_shared_from_this<TierUpCompiler> {
 
  private:
   class ModuleListener;
-  struct Request {
-    std::shared_ptr<const rt::CompiledModule> module;
-    uint32_t defined_index;
-    uint32_t loop_offset;
-  };
   void run();
   void compile_batch(std::vector<Request> requests);
   void compile_module_batch(const std::shared_ptr<const rt::CompiledModule>& module, std::vector<uint32_t> defined);
+  struct LoopRef {
+    uint32_t defined_index;
+    uint32_t offset;
+  };
+  void compile_with_loops(const std::shared_ptr<const rt::CompiledModule>& module, std::vector<uint32_t> defined,
+                          const std::vector<LoopRef>& loops);
   void compile_loop(const std::shared_ptr<const rt::CompiledModule>& module, uint32_t defined_index,
                     uint32_t loop_offset);
   void log_error(const std::string& message);

@@ -77,7 +77,11 @@ struct CompiledModule;
 class HotFunctionListener {
  public:
   virtual ~HotFunctionListener() = default;
-  virtual void function_became_hot(std::shared_ptr<const CompiledModule> module, uint32_t defined_index) = 0;
+  // `loop_offset`: the loop whose iterations made it hot (a frame that
+  // will want on-stack replacement there), or kNoLoop for calls.
+  static constexpr uint32_t kNoLoop = UINT32_MAX;
+  virtual void function_became_hot(std::shared_ptr<const CompiledModule> module, uint32_t defined_index,
+                                   uint32_t loop_offset) = 0;
   // The function has machine code, yet its loop at byte `loop_offset` (of
   // the `loop` instruction) is still hot in the interpreter: a frame that
   // entered before the switch keeps looping. Returns machine code that

@@ -238,6 +238,29 @@ TEST(TierUp, RunningLoopMovesToMachineCode) {
   EXPECT_EQ(osr.run.call("caller", 1000).value()[0].of.i32, expected_sum(1000));
 }
 
+// caller turns hot in its loop (it is called once): the compile that gives
+// it machine code also compiles that loop, and nothing else is compiled.
+TEST(TierUp, FunctionHotInALoopGetsTheLoopInTheSameCompile) {
+  MixedRun run(TrapIn::Callee, /*on_stack_replacement=*/true);
+  const llvmjit::TierUpStats before = llvmjit::tier_up_stats();
+  bool compiled = false, recorded = false;
+  llvmjit::TierUpStats at_switch;
+  run.hold_at(300, [&] { return has_machine_code(run.module, kCaller); }, compiled);
+  run.hold_at(301, [&] {
+    at_switch = llvmjit::tier_up_stats();
+    return true;
+  }, recorded);
+  auto r = run.call("caller", 900);
+  ASSERT_TRUE(compiled);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r.value()[0].of.i32, expected_sum(900));
+  EXPECT_EQ(at_switch.loops - before.loops, 1u);
+  EXPECT_GE(at_switch.batches - before.batches, 1u);
+  const llvmjit::TierUpStats after = llvmjit::tier_up_stats();
+  EXPECT_EQ(after.loops - before.loops, 1u);
+  EXPECT_GE(after.loops_entered - before.loops_entered, 1u);
+}
+
 TEST(TierUp, TrapAfterOnStackReplacement) {
   for (TrapIn trap_in : {TrapIn::Callee, TrapIn::Leaf}) {
     OnStackReplacement osr(trap_in);
@@ -481,7 +504,7 @@ TEST(TierUp, FunctionsThatTurnHotTogetherCompileInOneBatch) {
   auto compiler = std::make_shared<llvmjit::TierUpCompiler>(policy);
   compiler->attach(compiled);  // before anything is lowered or instantiated
   const llvmjit::TierUpStats before = llvmjit::tier_up_stats();
-  for (uint32_t f : {kLeaf, kCallee, kCaller}) compiler->submit(module.raw(), f - 1);
+  for (uint32_t f : {kLeaf, kCallee, kCaller}) compiler->submit({module.raw(), f - 1});
   ASSERT_TRUE(compiler->wait_idle(std::chrono::duration_cast<std::chrono::milliseconds>(kPatience)));
   const llvmjit::TierUpStats after = llvmjit::tier_up_stats();
   EXPECT_EQ(after.batches - before.batches, 1u);
@@ -489,7 +512,7 @@ TEST(TierUp, FunctionsThatTurnHotTogetherCompileInOneBatch) {
   EXPECT_EQ(after.failed_functions, before.failed_functions);
   for (uint32_t f : {kLeaf, kCallee, kCaller}) EXPECT_TRUE(interpreter_runs_machine_code(module, f)) << f;
   // Submitting a compiled function again compiles nothing.
-  compiler->submit(module.raw(), kCallee - 1);
+  compiler->submit({module.raw(), kCallee - 1});
   ASSERT_TRUE(compiler->wait_idle(std::chrono::duration_cast<std::chrono::milliseconds>(kPatience)));
   EXPECT_EQ(llvmjit::tier_up_stats().batches, after.batches);
 
