@@ -322,11 +322,12 @@ struct UpdateOp<F, R (*)(A, B)> {
 }
 
 // HotCount reached zero in a frame of `func`, at `loop` (or kFunctionEntry).
-// The first time, the module's tier-up queues the function. Later ones come
-// from frames still in tier 0 (entered before the switch, or the compile is
-// not done yet); once the function has machine code, a hot loop asks for
-// its on-stack replacement: the code to continue the frame with, returned
-// when ready and usable by this store.
+// The first time, the module's tier-up queues the function (and its loop).
+// Later ones come from frames still in tier 0: at entry while the function
+// has no machine code, they report it again (the tier-up may have compiled
+// only a loop so far); at a loop they ask for its on-stack replacement: the
+// code to continue the frame with, returned when ready and usable by this
+// store.
 [[gnu::noinline, gnu::cold]] const rt::CompiledFunc* report_hot(const rt::Store& store, const rt::Instance& instance,
                                                                  rt::CompiledFunc* func, uint64_t loop) {
   const std::shared_ptr<const rt::CompiledModule>& module = instance.compiled;
@@ -339,7 +340,11 @@ struct UpdateOp<F, R (*)(A, B)> {
                                  loop == kFunctionEntry ? rt::HotFunctionListener::kNoLoop : static_cast<uint32_t>(loop));
     return nullptr;
   }
-  if (loop == kFunctionEntry || func->native_entry.load(std::memory_order_acquire) == nullptr) return nullptr;
+  if (loop == kFunctionEntry) {
+    if (func->native_entry.load(std::memory_order_acquire) == nullptr)
+      tier_up->function_became_hot(module, defined_index, rt::HotFunctionListener::kNoLoop);
+    return nullptr;
+  }
   // The same rule as EnterNative's for code without interrupt checks.
   if (!rt::machine_code_serves(store, *module)) return nullptr;
   return tier_up->loop_is_hot(module, defined_index, static_cast<uint32_t>(loop));
@@ -516,7 +521,7 @@ struct UpdateOp<F, R (*)(A, B)> {
 #define SKIFF_IOP(name, operands) &&L_##name##_,
 #include "interp/internal_ops.def"
       // TierUpOp, in order, after the IOps (see tier_up_handler()).
-      &&L_HotCount, &&L_EnterNative,
+      &&L_HotCount, &&L_HotCountEntry, &&L_EnterNative,
   };
   static_assert(std::size(kHandlers) == kIOpCount + std::size(kTierUpOpWords));
   if (table_out != nullptr) {
@@ -987,6 +992,11 @@ SKIFF_IMM_STORE_BINOPS(SKIFF_IMM_STORE_INDEXED_HANDLER)
 #undef SKIFF_IMM_STORE_INDEXED_HANDLER
 
 // ---- tier-up (only in code of modules that tier up) ----
+L_HotCountEntry: {
+  auto* called = reinterpret_cast<rt::CompiledFunc*>(pc[1]);
+  called->entries.store(called->entries.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  goto L_HotCount;  // then counts as the loops' HotCount does
+}
 L_HotCount: {
   auto* counted = reinterpret_cast<rt::CompiledFunc*>(pc[1]);
   const int32_t left = counted->hotness_countdown.load(std::memory_order_relaxed) - static_cast<int32_t>(pc[2]);

@@ -37,8 +37,9 @@ void use_native_code(const rt::CompiledModule& module, uint32_t defined_index);
 // (CompiledModule::tier_up set), so they are not IOps and cost the plain
 // interpreter nothing:
 //   HotCount [CompiledFunc*] [weight] [loop]
-//                at function entry (loop = kFunctionEntry) and at every
-//                loop header (loop = the `loop` instruction's byte offset):
+//                at every loop header (loop = the `loop` instruction's
+//                byte offset), and as HotCountEntry at function entry
+//                (loop = kFunctionEntry; it also counts the call):
 //                takes `weight` (the size of the code entered, in words)
 //                off the function's hotness countdown; at zero the
 //                module's tier_up hears of it. At a loop header it may
@@ -50,8 +51,8 @@ void use_native_code(const rt::CompiledModule& module, uint32_t defined_index);
 //                results.
 //   EnterNative  the whole code of a function that has machine code (see
 //                use_native_code).
-enum class TierUpOp { HotCount, EnterNative };
-inline constexpr size_t kTierUpOpWords[] = {4, 1};
+enum class TierUpOp { HotCount, HotCountEntry, EnterNative };
+inline constexpr size_t kTierUpOpWords[] = {4, 4, 1};
 inline constexpr uint64_t kFunctionEntry = UINT64_MAX;
 uint64_t tier_up_handler(TierUpOp op);
 

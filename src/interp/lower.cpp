@@ -377,7 +377,7 @@ class Lowering {
   // it stands for is known.
   size_t count_hotness(uint64_t loop) {
     if (counted == nullptr) return kNone;
-    code.word(tier_up_handler(TierUpOp::HotCount));
+    code.word(tier_up_handler(loop == kFunctionEntry ? TierUpOp::HotCountEntry : TierUpOp::HotCount));
     code.word(reinterpret_cast<uint64_t>(counted));
     const size_t weight = code.pos();
     code.word(0);
@@ -1044,8 +1044,9 @@ static_assert(wasm::BodyInterface<Lowering>);
 void dump_code(uint32_t func_index, const std::vector<uint64_t>& words) {
   std::fprintf(stderr, "func %u:\n", func_index);
   for (size_t pc = 0; pc < words.size();) {
-    if (words[pc] == tier_up_handler(TierUpOp::HotCount)) {
-      std::fprintf(stderr, "  %5zu  HotCount                 weight %llu\n", pc,
+    const bool at_entry = words[pc] == tier_up_handler(TierUpOp::HotCountEntry);
+    if (at_entry || words[pc] == tier_up_handler(TierUpOp::HotCount)) {
+      std::fprintf(stderr, "  %5zu  %-24s weight %llu\n", pc, at_entry ? "HotCountEntry" : "HotCount",
                    static_cast<unsigned long long>(pc + 2 < words.size() ? words[pc + 2] : 0));
       pc += kTierUpOpWords[static_cast<size_t>(TierUpOp::HotCount)];
       continue;

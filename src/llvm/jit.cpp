@@ -440,6 +440,8 @@ void forward_progress(void* user, uint32_t done, uint32_t total) {
 
 bool library_loaded() { return g_loaded.load(std::memory_order_acquire); }
 
+bool load_library() { return library().compile != nullptr; }
+
 Result<CompiledCode> compile(const wasm::Module& module, std::vector<uint32_t> funcs, const CompileOptions& options) {
   const Library& lib = library();
   if (lib.compile == nullptr) return Error(ErrorCode::UsageError, Error::kNoOffset, lib.error);

@@ -52,5 +52,8 @@ void* native_entry_for(const rt::Store& store, const rt::FuncInst* func);
 
 // Whether libskiff_llvm.so has been loaded into this process.
 bool library_loaded();
+// Loads it now (the first compile would), off a thread that waits anyway;
+// false when it cannot be loaded.
+bool load_library();
 
 }  // namespace skiff::llvmjit

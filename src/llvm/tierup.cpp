@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -357,14 +358,6 @@ Result<uint32_t> add_loop_variant(const wasm::Module& module, wasm::Module& copy
   return index;
 }
 
-// A copy of `module` with one more function: see add_loop_variant.
-Result<std::shared_ptr<wasm::Module>> loop_variant(const wasm::Module& module, uint32_t func_index,
-                                                   uint32_t loop_offset) {
-  auto variant = std::make_shared<wasm::Module>(module);
-  SKIFF_TRY(add_loop_variant(module, *variant, func_index, loop_offset));
-  return variant;
-}
-
 std::string describe(const wasm::Module& module, const std::vector<uint32_t>& defined) {
   constexpr size_t kMaxNames = 4;
   std::string out;
@@ -393,13 +386,26 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
     try {
       auto compiler = compiler_.lock();
       if (compiler == nullptr) return;
-      if (loop_offset != kNoLoop && compiler->policy().on_stack_replacement) {
+      const TierUpPolicy& policy = compiler->policy();
+      TierUpCompiler::Request request{std::move(module), defined_index, /*function=*/true, kNoLoop};
+      {
         std::lock_guard lock(mutex_);
-        loops_.try_emplace({defined_index, loop_offset});  // compiling: no second request
-      } else {
-        loop_offset = kNoLoop;
+        if (loop_offset != kNoLoop && policy.on_stack_replacement) {
+          // How long its frames run: the hotness of all its calls so far
+          // over their number. One call (a `main`) needs only the loop's
+          // code; the function follows if it is called again and turns hot.
+          const uint32_t calls = request.module->funcs[defined_index].entries.load(std::memory_order_relaxed);
+          const bool one_frame = calls <= 1;
+          const bool long_frames = policy.threshold / std::max<uint32_t>(calls, 1) >= policy.long_frame_words;
+          if (one_frame || long_frames) {
+            loops_.try_emplace({defined_index, loop_offset});  // compiling: no second request
+            request.loop_offset = loop_offset;
+            request.function = !one_frame;
+          }
+        }
+        if (request.function && !functions_.insert(defined_index).second) return;  // asked before
       }
-      compiler->submit({std::move(module), defined_index, /*function=*/true, loop_offset});
+      compiler->submit(std::move(request));
     } catch (...) {
       // Out of memory or no thread: the function stays interpreted.
     }
@@ -422,6 +428,12 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
           }
           return loop.entry;  // null while compiling, or after a failure
         }
+        // While the function itself compiles, its frames are taken to be
+        // short (function_became_hot chose so); once it has machine code, a
+        // frame still hot here entered before the switch.
+        if (functions_.contains(defined_index) &&
+            module->funcs[defined_index].native_entry.load(std::memory_order_acquire) == nullptr)
+          return nullptr;
         // One loop of a function at a time: its frame would move into the
         // first one ready, and the others' compiles would be wasted.
         for (auto it = loops_.lower_bound({defined_index, 0}); it != loops_.end() && it->first.first == defined_index;
@@ -464,6 +476,7 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
   const bool log_;
   std::mutex mutex_;
   std::map<std::pair<uint32_t, uint32_t>, LoopCode> loops_;
+  std::set<uint32_t> functions_;  // asked to compile
 };
 
 TierUpPolicy tier_up_policy(uint32_t configured_threshold, bool interruptible) {
@@ -541,9 +554,17 @@ void TierUpCompiler::run() {
     wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (stopping_) break;
     busy_ = true;
-    // Functions that turn hot right after this one join its batch.
-    wake_.wait_for(lock, library_loaded() ? policy_.batch_window : policy_.first_batch_delay,
-                   [&] { return stopping_; });
+    // Functions that turn hot right after this one join its batch. The
+    // first batch waits longer (tierup.h), and loads LLVM meanwhile.
+    if (library_loaded()) {
+      wake_.wait_for(lock, policy_.batch_window, [&] { return stopping_; });
+    } else {
+      const auto deadline = std::chrono::steady_clock::now() + policy_.first_batch_delay;
+      lock.unlock();
+      load_library();  // a failure shows in the first compile
+      lock.lock();
+      wake_.wait_until(lock, deadline, [&] { return stopping_; });
+    }
     if (stopping_) break;
     std::vector<Request> batch;
     batch.swap(queue_);
@@ -558,56 +579,30 @@ void TierUpCompiler::run() {
 }
 
 void TierUpCompiler::compile_batch(std::vector<Request> requests) {
-  // Loops on their own (each is a function of its own module copy), after
-  // the functions, which serve every new call.
-  std::vector<Request> loops;
-  std::erase_if(requests, [&](const Request& r) {
-    if (r.function) return false;
-    loops.push_back(r);
-    return true;
-  });
-  // One compile() per module, in the order the modules first turned hot.
+  // One compile() per module, in the order the modules first turned hot:
+  // its functions, and its loops (on-stack replacement) in a module copy.
   while (!requests.empty()) {
     std::shared_ptr<const rt::CompiledModule> module = requests.front().module;
     std::vector<uint32_t> defined;
-    std::vector<LoopRef> stuck;  // where functions that turned hot in a loop are looping
+    std::vector<LoopRef> loops;
     std::erase_if(requests, [&](const Request& r) {
       if (r.module != module) return false;
-      defined.push_back(r.defined_index);
-      if (r.loop_offset != kNoLoop) stuck.push_back({r.defined_index, r.loop_offset});
+      if (r.function) defined.push_back(r.defined_index);
+      if (r.loop_offset != kNoLoop) loops.push_back({r.defined_index, r.loop_offset});
       return true;
     });
     {
       std::lock_guard lock(mutex_);
       if (stopping_ || unavailable_) return;
     }
-    // Only this batch (and maybe a loop request) still holds the module:
-    // nobody can call it any more.
-    if (module.use_count() == 1 + std::count_if(loops.begin(), loops.end(), [&](const Request& r) {
-          return r.module == module;
-        }))
-      continue;
+    if (module.use_count() == 1) continue;  // nobody can call it any more
     std::sort(defined.begin(), defined.end());
     defined.erase(std::unique(defined.begin(), defined.end()), defined.end());
     std::erase_if(defined, [&](uint32_t d) {
       return module->funcs[d].native_entry.load(std::memory_order_acquire) != nullptr;
     });
-    // A function with machine code already: its loop compiles on its own.
-    std::erase_if(stuck, [&](const LoopRef& loop) {
-      if (std::binary_search(defined.begin(), defined.end(), loop.defined_index)) return false;
-      loops.push_back({module, loop.defined_index, /*function=*/false, loop.offset});
-      return true;
-    });
-    if (!stuck.empty()) compile_with_loops(module, std::move(defined), stuck);
+    if (!loops.empty()) compile_with_loops(module, std::move(defined), loops);
     else if (!defined.empty()) compile_module_batch(module, std::move(defined));
-  }
-  for (Request& loop : loops) {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_ || unavailable_) return;
-    }
-    if (loop.module.use_count() > 1) compile_loop(loop.module, loop.defined_index, loop.loop_offset);
-    loop.module.reset();
   }
 }
 
@@ -627,38 +622,10 @@ Result<std::shared_ptr<rt::CompiledModule>> install_in_copy(std::shared_ptr<cons
 
 }  // namespace
 
-void TierUpCompiler::compile_loop(const std::shared_ptr<const rt::CompiledModule>& module, uint32_t defined_index,
-                                  uint32_t loop_offset) {
-  const wasm::Module& wasm_module = *module->module;
-  auto* listener = static_cast<ModuleListener*>(module->tier_up.get());
-  const auto start = std::chrono::steady_clock::now();
-  auto fail = [&](const std::string& why) {
-    log_error(describe(wasm_module, {defined_index}) + " (loop at " + std::to_string(loop_offset) + "): " + why);
-    listener->set_loop_code(defined_index, loop_offset, nullptr, nullptr);
-  };
-  auto variant = loop_variant(wasm_module, wasm_module.num_imported_funcs + defined_index, loop_offset);
-  if (!variant.ok()) return fail(variant.error().to_string());
-  const auto variant_index = static_cast<uint32_t>(variant.value()->funcs.size() - 1);
-  auto code = compile(*variant.value(), {variant_index}, compile_options());
-  if (!code.ok()) return fail(code.error().to_string());
-  auto holder = install_in_copy(variant.value(), code.value());
-  if (!holder.ok()) return fail(holder.error().to_string());
-  const rt::CompiledFunc* entry = &holder.value()->funcs[variant_index - wasm_module.num_imported_funcs];
-  if (entry->native_entry.load(std::memory_order_acquire) == nullptr) return fail("no entry for the loop's code");
-  g_loops.fetch_add(1, std::memory_order_relaxed);
-  if (policy_.log) {
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    std::fprintf(stderr, "skiff: tier-up: compiled the loop at offset %u of %s in %.1f ms (on-stack replacement)\n",
-                 loop_offset, describe(wasm_module, {defined_index}).c_str(), ms);
-  }
-  listener->set_loop_code(defined_index, loop_offset, std::move(holder.value()), entry);
-}
-
-// The functions and their loops in one compile of a module copy that holds
-// the loops' variants (one LLVM set-up; the frames stuck in the loops move
-// sooner). The functions' code serves the original module, as code
-// compiled from the original would: the copy only appends functions and
-// their types.
+// The functions and the loops in one compile of a module copy that holds
+// the loops' variants (one LLVM set-up). The functions' code serves the
+// original module, as code compiled from the original would: the copy only
+// appends functions and their types.
 void TierUpCompiler::compile_with_loops(const std::shared_ptr<const rt::CompiledModule>& module,
                                         std::vector<uint32_t> defined, const std::vector<LoopRef>& loops) {
   const wasm::Module& wasm_module = *module->module;
@@ -679,42 +646,52 @@ void TierUpCompiler::compile_with_loops(const std::shared_ptr<const rt::Compiled
     variants.emplace_back(loop, index.value());
     func_indices.push_back(index.value());
   }
-  std::optional<CompiledCode> code;
-  std::shared_ptr<rt::CompiledModule> holder;
-  if (auto compiled = compile(*copy, func_indices, compile_options()); compiled.ok()) {
-    code = std::move(compiled.value());
-    if (auto installed = install_in_copy(copy, *code); installed.ok()) holder = std::move(installed.value());
-  }
-  if (holder == nullptr) {
-    // The functions alone (which finds the one at fault, if any); the loops
-    // stay interpreted.
-    for (const auto& [loop, index] : variants) listener->set_loop_code(loop.defined_index, loop.offset, nullptr, nullptr);
-    compile_module_batch(module, std::move(defined));
+  if (variants.empty()) {
+    if (!defined.empty()) compile_module_batch(module, std::move(defined));
     return;
   }
-  auto& target = const_cast<rt::CompiledModule&>(*module);  // see compile_module_batch
-  {
-    std::lock_guard lock(target.native_mutex);
-    target.native_code.push_back(holder);
+  auto code = compile(*copy, func_indices, compile_options());
+  Result<std::shared_ptr<rt::CompiledModule>> holder =
+      code.ok() ? install_in_copy(copy, code.value()) : Result<std::shared_ptr<rt::CompiledModule>>(code.error());
+  if (!holder.ok()) {
+    if (code.ok() || code.error().code != ErrorCode::UsageError) log_error(holder.error().to_string());
+    for (const auto& [loop, index] : variants) listener->set_loop_code(loop.defined_index, loop.offset, nullptr, nullptr);
+    // The functions alone: that finds the one at fault, if any (or stops
+    // trying when LLVM cannot be loaded).
+    if (!defined.empty()) compile_module_batch(module, std::move(defined));
+    return;
   }
-  if (!code->interruptible) target.native_uninterruptible.store(true, std::memory_order_release);
-  for (uint32_t d : defined)
-    target.funcs[d].native_entry.store(holder->funcs[d].native_entry.load(std::memory_order_acquire),
-                                       std::memory_order_release);
-  for (uint32_t d : defined) interp::use_native_code(*module, d);
-  g_batches.fetch_add(1, std::memory_order_relaxed);
-  g_functions.fetch_add(defined.size(), std::memory_order_relaxed);
+  if (!defined.empty()) {
+    auto& target = const_cast<rt::CompiledModule&>(*module);  // see compile_module_batch
+    {
+      std::lock_guard lock(target.native_mutex);
+      target.native_code.push_back(holder.value());
+    }
+    if (!code.value().interruptible) target.native_uninterruptible.store(true, std::memory_order_release);
+    for (uint32_t d : defined)
+      target.funcs[d].native_entry.store(holder.value()->funcs[d].native_entry.load(std::memory_order_acquire),
+                                         std::memory_order_release);
+    for (uint32_t d : defined) interp::use_native_code(*module, d);
+    g_batches.fetch_add(1, std::memory_order_relaxed);
+    g_functions.fetch_add(defined.size(), std::memory_order_relaxed);
+  }
   if (policy_.log) {
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    std::fprintf(stderr, "skiff: tier-up: compiled %zu function%s and %zu loop%s in %.1f ms (%s)\n", defined.size(),
-                 defined.size() == 1 ? "" : "s", variants.size(), variants.size() == 1 ? "" : "s", ms,
-                 describe(wasm_module, defined).c_str());
+    std::vector<uint32_t> looping;
+    for (const auto& [loop, index] : variants) looping.push_back(loop.defined_index);
+    std::string functions = defined.empty() ? std::string()
+                                            : std::to_string(defined.size()) +
+                                                  (defined.size() == 1 ? " function (" : " functions (") +
+                                                  describe(wasm_module, defined) + ") and ";
+    std::fprintf(stderr, "skiff: tier-up: compiled %s%zu loop%s (of %s) in %.1f ms (on-stack replacement)\n",
+                 functions.c_str(), variants.size(), variants.size() == 1 ? "" : "s",
+                 describe(wasm_module, looping).c_str(), ms);
   }
   for (const auto& [loop, index] : variants) {
-    const rt::CompiledFunc* entry = &holder->funcs[index - imports];
+    const rt::CompiledFunc* entry = &holder.value()->funcs[index - imports];
     if (entry->native_entry.load(std::memory_order_acquire) == nullptr) entry = nullptr;
     if (entry != nullptr) g_loops.fetch_add(1, std::memory_order_relaxed);
-    listener->set_loop_code(loop.defined_index, loop.offset, holder, entry);
+    listener->set_loop_code(loop.defined_index, loop.offset, holder.value(), entry);
   }
 }
 

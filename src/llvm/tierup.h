@@ -63,7 +63,14 @@ namespace skiff::llvmjit {
 // is joined: LLVM cannot be interrupted). The first batch therefore waits
 // 20 ms for more evidence that the program runs long: scripts that finish
 // sooner never load LLVM and never wait for it.
+//
+// A function that turns hot in a loop: its frames are long when the
+// threshold over its calls so far is at least 100k words (~0.1 ms per
+// call), and then a frame stuck in that loop wants its on-stack
+// replacement in the same compile. With one call (a `main`) only that loop
+// compiles; with short frames (memcpy) only the function.
 inline constexpr uint32_t kDefaultTierUpThreshold = 1'000'000;
+inline constexpr uint32_t kTierUpLongFrameWords = 100'000;
 inline constexpr std::chrono::microseconds kTierUpBatchWindow{1000};
 inline constexpr std::chrono::microseconds kTierUpFirstBatchDelay{20000};
 
@@ -73,6 +80,7 @@ struct TierUpPolicy {
   std::chrono::microseconds first_batch_delay = kTierUpFirstBatchDelay;  // while libLLVM is not loaded
   bool interruptible = true;         // EngineConfig::interruptible
   bool on_stack_replacement = true;  // compile hot loops of frames stuck in tier 0
+  uint32_t long_frame_words = kTierUpLongFrameWords;
   bool log = false;                  // one line per batch and the first error, on stderr
 };
 
@@ -133,8 +141,6 @@ class TierUpCompiler : public std::enable_shared_from_this<TierUpCompiler> {
   };
   void compile_with_loops(const std::shared_ptr<const rt::CompiledModule>& module, std::vector<uint32_t> defined,
                           const std::vector<LoopRef>& loops);
-  void compile_loop(const std::shared_ptr<const rt::CompiledModule>& module, uint32_t defined_index,
-                    uint32_t loop_offset);
   void log_error(const std::string& message);
   CompileOptions compile_options() const;
 

@@ -66,7 +66,8 @@ struct CompiledFunc {
   // listener; racy decrements between threads may lose a count, which only
   // delays the report.
   std::atomic<int32_t> hotness_countdown{INT32_MAX};
-  std::atomic<bool> hot_reported{false};  // reported at most once
+  std::atomic<bool> hot_reported{false};  // function_became_hot was called
+  std::atomic<uint32_t> entries{0};       // calls counted with the hotness (same caveat)
 };
 
 struct CompiledModule;
@@ -78,13 +79,15 @@ class HotFunctionListener {
  public:
   virtual ~HotFunctionListener() = default;
   // `loop_offset`: the loop whose iterations made it hot (a frame that
-  // will want on-stack replacement there), or kNoLoop for calls.
+  // may want on-stack replacement there), or kNoLoop for calls. Called
+  // again at every later expiry at function entry while the function has
+  // no machine code.
   static constexpr uint32_t kNoLoop = UINT32_MAX;
   virtual void function_became_hot(std::shared_ptr<const CompiledModule> module, uint32_t defined_index,
                                    uint32_t loop_offset) = 0;
-  // The function has machine code, yet its loop at byte `loop_offset` (of
-  // the `loop` instruction) is still hot in the interpreter: a frame that
-  // entered before the switch keeps looping. Returns machine code that
+  // Its loop at byte `loop_offset` (of the `loop` instruction) is still
+  // hot in the interpreter after the first report: a frame keeps looping
+  // there. Returns machine code that
   // continues such a frame at the loop's header (on-stack replacement,
   // interp.h's HotCount), or null while it is not ready; the first call
   // asks for it.

@@ -119,9 +119,10 @@ struct MixedRun {
   std::function<void(int32_t)> on_sync = [](int32_t) {};
   std::optional<Instance> instance;
 
-  MixedRun(TrapIn trap_in, bool on_stack_replacement)
+  MixedRun(TrapIn trap_in, bool on_stack_replacement) : MixedRun(trap_in, test_policy(on_stack_replacement)) {}
+  MixedRun(TrapIn trap_in, const llvmjit::TierUpPolicy& policy)
       : module(Module::compile(engine, tierup_module(trap_in)).value()),
-        compiler(std::make_shared<llvmjit::TierUpCompiler>(test_policy(on_stack_replacement))) {
+        compiler(std::make_shared<llvmjit::TierUpCompiler>(policy)) {
     compiler->attach(const_cast<rt::CompiledModule&>(*module.raw()));  // before anything is lowered
     linker.func_wrap("env", "sync", [this](Caller&, int32_t i) { on_sync(i); });
     auto inst = linker.instantiate(store, module);
@@ -165,9 +166,10 @@ TEST(TierUp, CodeCountsHotnessOnlyInAutoModules) {
       continue;
     }
     // One entry counted, weighing the whole function (it has no loop).
-    ASSERT_EQ(code[0], interp::tier_up_handler(interp::TierUpOp::HotCount));
+    ASSERT_EQ(code[0], interp::tier_up_handler(interp::TierUpOp::HotCountEntry));
     EXPECT_EQ(code[2], callee.storage.size());
     EXPECT_EQ(callee.hotness_countdown.load(), 1000 - static_cast<int32_t>(callee.storage.size()));
+    EXPECT_EQ(callee.entries.load(), 1u);
   }
 }
 
@@ -213,15 +215,15 @@ TEST(TierUp, TrapInMachineCodeCalledFromTheInterpreter) {
   }
 }
 
-// caller(n) is called once and loops: after it has machine code, its
-// running frame moves into the compiled loop (on-stack replacement).
+// caller(n) is called once and turns hot in its loop: that loop compiles
+// (not the function: nothing would call it), and the running frame moves
+// into the loop's machine code (on-stack replacement).
 struct OnStackReplacement {
   MixedRun run;
-  bool compiled = false, loop_compiled = false;
+  bool loop_compiled = false;
   llvmjit::TierUpStats before = llvmjit::tier_up_stats();
   explicit OnStackReplacement(TrapIn trap_in) : run(trap_in, /*on_stack_replacement=*/true) {
-    run.hold_at(300, [&] { return has_machine_code(run.module, kCaller); }, compiled);
-    run.hold_at(600, [&] { return llvmjit::tier_up_stats().loops > before.loops; }, loop_compiled);
+    run.hold_at(300, [&] { return llvmjit::tier_up_stats().loops > before.loops; }, loop_compiled);
   }
   uint64_t loops_entered() const { return llvmjit::tier_up_stats().loops_entered - before.loops_entered; }
 };
@@ -229,19 +231,31 @@ struct OnStackReplacement {
 TEST(TierUp, RunningLoopMovesToMachineCode) {
   OnStackReplacement osr(TrapIn::Callee);
   auto r = osr.run.call("caller", 900);
-  ASSERT_TRUE(osr.compiled);
   ASSERT_TRUE(osr.loop_compiled);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(r.value()[0].of.i32, expected_sum(900));
   EXPECT_GE(osr.loops_entered(), 1u);
-  // New calls run the whole function's machine code.
+  EXPECT_FALSE(has_machine_code(osr.run.module, kCaller));
+  EXPECT_EQ(llvmjit::tier_up_stats().loops - osr.before.loops, 1u);
+  // A new long call moves into the same loop code; short calls that turn
+  // the function hot at its entry get the function compiled.
+  EXPECT_EQ(osr.run.call("caller", 1000).value()[0].of.i32, expected_sum(1000));
+  EXPECT_GE(osr.loops_entered(), 2u);
+  EXPECT_TRUE(eventually([&] {
+    EXPECT_EQ(osr.run.call("caller", 2).value()[0].of.i32, expected_sum(2));
+    return has_machine_code(osr.run.module, kCaller);
+  }));
   EXPECT_EQ(osr.run.call("caller", 1000).value()[0].of.i32, expected_sum(1000));
 }
 
-// caller turns hot in its loop (it is called once): the compile that gives
-// it machine code also compiles that loop, and nothing else is compiled.
-TEST(TierUp, FunctionHotInALoopGetsTheLoopInTheSameCompile) {
-  MixedRun run(TrapIn::Callee, /*on_stack_replacement=*/true);
+// caller turns hot in its loop in its second call, whose frames count as
+// long here: the compile that gives it machine code also compiles that
+// loop, which the running frame moves into.
+TEST(TierUp, FunctionWithLongCallsGetsItsLoopInTheSameCompile) {
+  llvmjit::TierUpPolicy policy = test_policy(/*on_stack_replacement=*/true);
+  policy.long_frame_words = 10;  // threshold 100 over 2 calls: 50 words a call
+  MixedRun run(TrapIn::Callee, policy);
+  ASSERT_EQ(run.call("caller", 1).value()[0].of.i32, expected_sum(1));
   const llvmjit::TierUpStats before = llvmjit::tier_up_stats();
   bool compiled = false, recorded = false;
   llvmjit::TierUpStats at_switch;
@@ -255,10 +269,25 @@ TEST(TierUp, FunctionHotInALoopGetsTheLoopInTheSameCompile) {
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(r.value()[0].of.i32, expected_sum(900));
   EXPECT_EQ(at_switch.loops - before.loops, 1u);
-  EXPECT_GE(at_switch.batches - before.batches, 1u);
+  EXPECT_EQ(at_switch.batches - before.batches, 1u);
   const llvmjit::TierUpStats after = llvmjit::tier_up_stats();
   EXPECT_EQ(after.loops - before.loops, 1u);
   EXPECT_GE(after.loops_entered - before.loops_entered, 1u);
+}
+
+// Short calls (a memcpy): only the function compiles, even though it
+// turned hot in its loop.
+TEST(TierUp, FunctionWithShortCallsCompilesWithoutItsLoop) {
+  llvmjit::TierUpPolicy policy = test_policy(/*on_stack_replacement=*/true);
+  policy.threshold = 1000;
+  policy.long_frame_words = 1000;
+  MixedRun run(TrapIn::Callee, policy);
+  const llvmjit::TierUpStats before = llvmjit::tier_up_stats();
+  EXPECT_TRUE(eventually([&] {
+    EXPECT_EQ(run.call("caller", 10).value()[0].of.i32, expected_sum(10));
+    return has_machine_code(run.module, kCaller);
+  }));
+  EXPECT_EQ(llvmjit::tier_up_stats().loops, before.loops);
 }
 
 TEST(TierUp, TrapAfterOnStackReplacement) {
