@@ -8,18 +8,22 @@
 // them itself (object_loader.h), the same way for JIT output and for .skc
 // files. Machine code conventions:
 //  - Entry of every compiled function (CompiledFunc::native_entry), symbol
-//    skiff_entry_N:
-//      void entry(JitContext* ctx, rt::Instance* instance, rt::Slot* args_results)
+//    skiff_entry_N, C calling convention:
+//      void entry(rt::Instance* instance, rt::Slot* args_results)
 //    arguments in slots[0..], results written to slots[0..] (4-byte values
 //    zero-extended to their slot, v128 over two slots), as in tier 0.
 //  - Between functions compiled together: direct native calls to wasm_func_N
-//      R f(JitContext*, rt::Instance*, params...)
-//    (memory 0's base is loaded from the instance where a function needs it)
-//    R is void, the one result, or a struct of the results. Calls to
+//      swiftcc R f(rt::Instance* swiftself, params...)
+//    The instance travels in swiftself's register (r13 on x86-64), which is
+//    callee-saved: a caller keeps it across calls for free, where a plain
+//    argument would cost a save and restore in every function that calls.
+//    (Memory 0's base is loaded from the instance where a function needs
+//    it.) R is void, the one result, or a struct of the results. Calls to
 //    functions outside the batch go through skiff_rt_call.
 //  - Every function keeps a frame pointer, and its prologue checks the
-//    native stack against ctx->stack_limit. Backtraces walk the frame
-//    pointer chain (jit.cpp), so compiled frames are not in store.frames.
+//    native stack against instance->store->native_stack_limit (set by the
+//    entry from the host). Backtraces walk the frame pointer chain
+//    (jit.cpp), so compiled frames are not in store.frames.
 //  - Code compiled `interruptible`: when store.check_interrupts is set,
 //    function entries and loop back-edges call skiff_rt_check_interrupts
 //    (1 fuel each, then the epoch
@@ -40,23 +44,17 @@
 
 namespace skiff::llvmjit {
 
-inline constexpr uint32_t kAbiVersion = 6;
+inline constexpr uint32_t kAbiVersion = 7;
 
-// Per entry from the host: what every compiled frame can see.
-struct JitContext {
-  rt::Store* store = nullptr;
-  uintptr_t stack_limit = 0;  // lowest native stack pointer a prologue accepts
-};
-
-using EntryFn = void (*)(JitContext*, rt::Instance*, rt::Slot*);
+using EntryFn = void (*)(rt::Instance*, rt::Slot*);
 
 // Offsets of the runtime objects that machine code reads. AOT files record
 // them (with kAbiVersion), so code built against another layout never runs.
 namespace layout {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Winvalid-offsetof"
-inline constexpr uint64_t kCtxStore = offsetof(JitContext, store);
-inline constexpr uint64_t kCtxStackLimit = offsetof(JitContext, stack_limit);
+inline constexpr uint64_t kInstanceStore = offsetof(rt::Instance, store);
+inline constexpr uint64_t kStoreNativeStackLimit = offsetof(rt::Store, native_stack_limit);
 inline constexpr uint64_t kStoreCheckInterrupts = offsetof(rt::Store, check_interrupts);
 inline constexpr uint64_t kInstanceFuncs = offsetof(rt::Instance, funcs);
 inline constexpr uint64_t kInstanceMemories = offsetof(rt::Instance, memories);
@@ -66,7 +64,7 @@ inline constexpr uint64_t kMemoryBase = offsetof(rt::MemoryInst, base);
 inline constexpr uint64_t kMemorySize = offsetof(rt::MemoryInst, size);
 inline constexpr uint64_t kGlobalValue = offsetof(rt::GlobalInst, value);
 #pragma GCC diagnostic pop
-inline constexpr uint64_t kAll[] = {kCtxStore,      kCtxStackLimit, kStoreCheckInterrupts, kInstanceFuncs,
+inline constexpr uint64_t kAll[] = {kInstanceStore, kStoreNativeStackLimit, kStoreCheckInterrupts, kInstanceFuncs,
                                     kInstanceMemories, kInstanceGlobals, kInstanceMem0,         kMemoryBase,
                                     kMemorySize,    kGlobalValue,   sizeof(rt::Slot),      static_cast<uint64_t>(TrapKind::Exit)};
 }  // namespace layout

@@ -168,11 +168,11 @@ namespace {
 // ---- calls through the runtime objects ---------------------------------------------
 
 // False (with *t_state->trap filled) when the host function trapped.
-[[gnu::noinline]] bool call_host(JitContext* ctx, rt::Instance* caller, rt::FuncInst* callee, Slot* buf) {
+[[gnu::noinline]] bool call_host(rt::Instance* caller, rt::FuncInst* callee, Slot* buf) {
   std::optional<rt::Trap> result;
   {
     rt::HostCallScope scope;
-    rt::Caller host_caller{ctx->store, caller};
+    rt::Caller host_caller{caller->store, caller};
     result = callee->host(host_caller, buf);
   }
   if (!result) return true;
@@ -186,8 +186,8 @@ namespace {
 // A wasm function without machine code (from a module compiled for the
 // interpreter, or whose code lacks the interrupt checks this store needs)
 // runs in tier 0 on the store's value stack.
-[[gnu::noinline]] bool call_interpreted(JitContext* ctx, rt::FuncInst* callee, Slot* buf) {
-  rt::Store& store = *ctx->store;
+[[gnu::noinline]] bool call_interpreted(rt::FuncInst* callee, Slot* buf) {
+  rt::Store& store = *callee->instance->store;
   uint32_t in = slots_of(callee->type->params), out = slots_of(callee->type->results);
   Slot* slots = store.stack_top;
   JitState* state = t_state;
@@ -207,17 +207,17 @@ namespace {
   return true;
 }
 
-void invoke(JitContext* ctx, rt::Instance* caller, rt::FuncInst* callee, Slot* buf) {
+void invoke(rt::Instance* caller, rt::FuncInst* callee, Slot* buf) {
   if (callee->kind == rt::FuncInst::Kind::Wasm) {
-    void* entry = native_entry_for(*ctx->store, callee);
+    void* entry = native_entry_for(*caller->store, callee);
     if (entry != nullptr) {
-      reinterpret_cast<EntryFn>(entry)(ctx, callee->instance, buf);
+      reinterpret_cast<EntryFn>(entry)(callee->instance, buf);
       return;
     }
-    if (!call_interpreted(ctx, callee, buf)) jump_to_entry();
+    if (!call_interpreted(callee, buf)) jump_to_entry();
     return;
   }
-  if (!call_host(ctx, caller, callee, buf)) jump_to_entry();
+  if (!call_host(caller, callee, buf)) jump_to_entry();
 }
 
 }  // namespace
@@ -238,19 +238,19 @@ extern "C" {
   skiff_rt_trap(static_cast<uint32_t>(TrapKind::MemoryOutOfBounds));
 }
 
-void skiff_rt_call(JitContext* ctx, rt::Instance* caller, uint32_t func_index, Slot* buf) {
-  invoke(ctx, caller, caller->funcs[func_index], buf);
+void skiff_rt_call(rt::Instance* caller, uint32_t func_index, Slot* buf) {
+  invoke(caller, caller->funcs[func_index], buf);
 }
 
-void skiff_rt_call_indirect(JitContext* ctx, rt::Instance* inst, uint32_t table_index, uint32_t type_index,
-                            uint32_t elem_index, Slot* buf) {
+void skiff_rt_call_indirect(rt::Instance* inst, uint32_t table_index, uint32_t type_index, uint32_t elem_index,
+                            Slot* buf) {
   const rt::TableInst* table = inst->tables[table_index];
   if (elem_index >= table->elems.size()) skiff_rt_trap(static_cast<uint32_t>(TrapKind::UndefinedElement));
   auto* callee = reinterpret_cast<rt::FuncInst*>(table->elems[elem_index]);
   if (callee == nullptr) skiff_rt_trap(static_cast<uint32_t>(TrapKind::UninitializedElement));
   if (callee->type_id != inst->compiled->type_ids[type_index])
     skiff_rt_trap(static_cast<uint32_t>(TrapKind::IndirectCallMismatch));
-  invoke(ctx, inst, callee, buf);
+  invoke(inst, callee, buf);
 }
 
 uint32_t skiff_rt_memory_size(rt::Instance* inst) { return static_cast<uint32_t>(inst->memories[0]->pages()); }
@@ -517,14 +517,12 @@ namespace {
   state.entry_fp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
   state.activation.prev = rt::current_activation();
   state.activation.fault_redirect = reinterpret_cast<uintptr_t>(&skiff_rt_fault_trap);
-  JitContext ctx;
-  ctx.store = &store;
-  ctx.stack_limit = stack_limit();
+  store.native_stack_limit = stack_limit();
   Slot* const saved_top = store.stack_top;
   t_state = &state;
   if (sigsetjmp(state.activation.jump, 0) == 0) {
     rt::set_current_activation(&state.activation);
-    entry(&ctx, func->instance, slots);
+    entry(func->instance, slots);
     rt::set_current_activation(state.activation.prev);
     t_state = state.prev;
     return TrapKind::None;

@@ -57,8 +57,8 @@ struct CompiledFunc {
   uint32_t frame_slots = 0;   // locals + max operand stack
   std::vector<uint64_t> storage;  // owns `code`
   std::mutex lower_mutex;
-  // Tier 2 (src/llvm): machine code entry `void(llvmjit::JitContext*,
-  // Instance*, Slot* args_results)`, or null when not compiled.
+  // Tier 2 (src/llvm): machine code entry `void(Instance*, Slot*
+  // args_results)`, or null when not compiled.
   std::atomic<void*> native_entry{nullptr};
   // Tier::Auto (src/llvm/tierup.h): work left before the interpreter reports
   // the function hot (each entry and loop iteration counts the size of its
@@ -216,6 +216,9 @@ struct Store {
   uint32_t frame_depth = 0;        // frames in use
   uint32_t max_call_depth = 10000;
   uint32_t frame_capacity = 0;     // entries reserved in `frames`; max_call_depth <= this
+  // Tier 2: the lowest native stack pointer a compiled prologue accepts,
+  // set for the running thread at every entry into machine code.
+  uintptr_t native_stack_limit = 0;
 
   // Interruption, checked by tiers at function entry and loop back-edges
   // only when `check_interrupts` is true (no cost otherwise).

@@ -359,8 +359,11 @@ class LoopVersioner {
     };
     auto constant = [&](int64_t v) { return llvm::ConstantInt::get(i128, v, true); };
     llvm::Value* k_max = b.CreateZExt(max_backedges, i128);
+    // The instance: what the load of memory 0's base reads from.
+    llvm::Value* instance =
+        llvm::getUnderlyingObject(llvm::cast<llvm::LoadInst>(base_)->getPointerOperand());
     llvm::Value* vector_data = b.CreateLoad(
-        b.getPtrTy(), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), fn_.getArg(1), offsets_.instance_memories));
+        b.getPtrTy(), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), instance, offsets_.instance_memories));
     llvm::Value* memory = b.CreateLoad(b.getPtrTy(), vector_data);
     llvm::Value* size = b.CreateZExt(
         b.CreateLoad(b.getInt64Ty(), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), memory, offsets_.memory_size)), i128);
@@ -502,7 +505,10 @@ llvm::PreservedAnalyses BoundsVersioningPass::run(llvm::Function& fn, llvm::Func
   auto& li = fam.getResult<llvm::LoopAnalysis>(fn);
   if (li.empty()) return llvm::PreservedAnalyses::all();
   llvm::Instruction* base = find_mem0_base(fn);
-  if (base == nullptr || fn.arg_size() < 2) return llvm::PreservedAnalyses::all();
+  // The check reads memory 0's size through the instance the base comes from.
+  if (base == nullptr ||
+      !llvm::isa<llvm::Argument>(llvm::getUnderlyingObject(llvm::cast<llvm::LoadInst>(base)->getPointerOperand())))
+    return llvm::PreservedAnalyses::all();
   auto& dt = fam.getResult<llvm::DominatorTreeAnalysis>(fn);
   auto& se = fam.getResult<llvm::ScalarEvolutionAnalysis>(fn);
   std::vector<llvm::Loop*> innermost;

@@ -165,7 +165,7 @@ struct ModuleState {
   }
 
   llvm::FunctionType* internal_type(const FuncType& ft) {
-    std::vector<llvm::Type*> params = {ptr, ptr};  // ctx, instance
+    std::vector<llvm::Type*> params = {ptr};  // the instance (swiftself: see abi.h)
     for (ValType t : ft.params) params.push_back(type(t));
     if (results_in_memory(ft)) params.push_back(ptr);
     return llvm::FunctionType::get(return_type(ft), params, false);
@@ -178,7 +178,7 @@ struct ModuleState {
     if (fn == nullptr) {
       fn = llvm::Function::Create(internal_type(wasm.func_type(index)), llvm::GlobalValue::ExternalLinkage,
                                   func_name(index), mod);
-      set_attributes(fn);
+      set_wasm_convention(fn);
     }
     return fn;
   }
@@ -188,6 +188,18 @@ struct ModuleState {
     fn->addFnAttr(llvm::Attribute::NoUnwind);
     fn->addFnAttr("frame-pointer", "all");
     fn->setDSOLocal(true);
+  }
+  // The convention of wasm_func_N (abi.h): the instance as swiftself.
+  static void set_wasm_convention(llvm::Function* fn) {
+    set_attributes(fn);
+    fn->setCallingConv(llvm::CallingConv::Swift);
+    fn->addParamAttr(0, llvm::Attribute::SwiftSelf);
+  }
+  static llvm::CallInst* call_wasm(llvm::IRBuilder<>& b, llvm::Function* callee, llvm::ArrayRef<llvm::Value*> args) {
+    llvm::CallInst* call = b.CreateCall(callee, args);
+    call->setCallingConv(llvm::CallingConv::Swift);
+    call->addParamAttr(0, llvm::Attribute::SwiftSelf);
+    return call;
   }
   static std::string func_name(uint32_t index) { return "wasm_func_" + std::to_string(index); }
 
@@ -230,7 +242,6 @@ class FunctionCompiler {
     entry_ = llvm::BasicBlock::Create(m_.ctx, "entry", fn_);
     b_.SetInsertPoint(entry_);
     auto arg = fn_->arg_begin();
-    ctx_ = &*arg++;
     inst_ = &*arg++;
     // Loaded once here; functions that touch no memory lose the load. The
     // tag lets bounds versioning recognise wasm memory accesses.
@@ -411,12 +422,12 @@ class FunctionCompiler {
   void call(S& s, uint32_t func_index, const FuncType& type, V* args) {
     if (!m_.in_batch[func_index]) {  // an import, or a function compiled another time (or never)
       call_through_buffer(s, type, args, [&](llvm::Value* buf) {
-        b_.CreateCall(helper("skiff_rt_call", m_.b.getVoidTy(), {m_.ptr, m_.ptr, m_.i32, m_.ptr}),
-                      {ctx_, inst_, b_.getInt32(func_index), buf});
+        b_.CreateCall(helper("skiff_rt_call", m_.b.getVoidTy(), {m_.ptr, m_.i32, m_.ptr}),
+                      {inst_, b_.getInt32(func_index), buf});
       });
       return;
     }
-    std::vector<llvm::Value*> call_args = {ctx_, inst_};
+    std::vector<llvm::Value*> call_args = {inst_};
     for (size_t i = 0; i < type.params.size(); ++i) call_args.push_back(get(args[i]));
     llvm::AllocaInst* out = nullptr;
     if (ModuleState::results_in_memory(type)) {
@@ -427,7 +438,7 @@ class FunctionCompiler {
       call_args.push_back(out);
     }
     llvm::Function* callee = m_.callee(func_index);
-    llvm::Value* r = b_.CreateCall(callee, call_args);
+    llvm::Value* r = ModuleState::call_wasm(b_, callee, call_args);
     reload_checking();
     uint32_t slot = s.next_slot(), out_slot = 0;
     for (size_t i = 0; i < type.results.size(); ++i) {
@@ -444,8 +455,8 @@ class FunctionCompiler {
     llvm::Value* elem = get(index);
     call_through_buffer(s, type, args, [&](llvm::Value* buf) {
       b_.CreateCall(
-          helper("skiff_rt_call_indirect", m_.b.getVoidTy(), {m_.ptr, m_.ptr, m_.i32, m_.i32, m_.i32, m_.ptr}),
-          {ctx_, inst_, b_.getInt32(table_index), b_.getInt32(type_index), elem, buf});
+          helper("skiff_rt_call_indirect", m_.b.getVoidTy(), {m_.ptr, m_.i32, m_.i32, m_.i32, m_.ptr}),
+          {inst_, b_.getInt32(table_index), b_.getInt32(type_index), elem, buf});
     });
   }
 
@@ -527,13 +538,14 @@ class FunctionCompiler {
 
   void prologue() {
     llvm::Value* sp = b_.CreateIntrinsic(llvm::Intrinsic::frameaddress, {m_.ptr}, {b_.getInt32(0)});
-    llvm::Value* limit = load_at(m_.i64, ctx_, kCtxStackLimit);
+    llvm::Value* store = load_at(m_.ptr, inst_, kInstanceStore);
+    llvm::Value* limit = load_at(m_.i64, store, kStoreNativeStackLimit);
     trap_if(b_.CreateICmpULT(b_.CreatePtrToInt(sp, m_.i64), limit), TrapKind::StackExhausted);
     // Fuel and epoch (when compiled in): the store's flag, read at entry and
     // after every call (a host function may set fuel or a deadline), guards
     // an out-of-line check, made after the stack check as tier 0 does.
     if (!m_.interruptible) return;
-    store_ = load_at(m_.ptr, ctx_, kCtxStore);
+    store_ = store;
     checking_ = alloca(m_.i8);
     reload_checking();
     check_interrupts();
@@ -1328,7 +1340,6 @@ class FunctionCompiler {
   llvm::Function* fn_ = nullptr;
   llvm::BasicBlock* entry_ = nullptr;
   llvm::BasicBlock* return_bb_ = nullptr;
-  llvm::Value* ctx_ = nullptr;
   llvm::Value* inst_ = nullptr;
   llvm::Value* mem_ = nullptr;
   llvm::Value* store_ = nullptr;
@@ -1348,10 +1359,9 @@ void build_entry(ModuleState& m, uint32_t index, llvm::Function* entry) {
   llvm::IRBuilder<>& b = m.b;
   b.SetInsertPoint(llvm::BasicBlock::Create(m.ctx, "entry", entry));
   auto arg = entry->arg_begin();
-  llvm::Value* ctx = &*arg++;
   llvm::Value* inst = &*arg++;
   llvm::Value* slots = &*arg++;
-  std::vector<llvm::Value*> args = {ctx, inst};
+  std::vector<llvm::Value*> args = {inst};
   uint32_t slot = 0;
   for (ValType t : ft.params) {
     args.push_back(FunctionCompiler::load_slot_with(m, b, slots, slot, t));
@@ -1359,11 +1369,11 @@ void build_entry(ModuleState& m, uint32_t index, llvm::Function* entry) {
   }
   if (ModuleState::results_in_memory(ft)) {  // written straight into the caller's slots
     args.push_back(slots);
-    b.CreateCall(m.funcs[index], args);
+    ModuleState::call_wasm(b, m.funcs[index], args);
     b.CreateRetVoid();
     return;
   }
-  llvm::Value* r = b.CreateCall(m.funcs[index], args);
+  llvm::Value* r = ModuleState::call_wasm(b, m.funcs[index], args);
   slot = 0;
   for (size_t i = 0; i < ft.results.size(); ++i) {
     llvm::Value* v = ft.results.size() == 1 ? r : b.CreateExtractValue(r, {static_cast<unsigned>(i)});
@@ -1512,13 +1522,13 @@ bool build_partition(const CompileRequest& request, const std::vector<bool>& in_
   m.in_batch = in_batch;
   m.interruptible = request.interruptible;
   std::vector<llvm::Function*> entries;
-  llvm::FunctionType* entry_type = llvm::FunctionType::get(m.b.getVoidTy(), {m.ptr, m.ptr, m.ptr}, false);
+  llvm::FunctionType* entry_type = llvm::FunctionType::get(m.b.getVoidTy(), {m.ptr, m.ptr}, false);
   for (uint32_t i : members) {
     // Other partitions call these by name, so only a lone partition keeps them internal.
     auto* fn = llvm::Function::Create(m.internal_type(wasm.func_type(i)),
                                       alone ? llvm::GlobalValue::InternalLinkage : llvm::GlobalValue::ExternalLinkage,
                                       ModuleState::func_name(i), mod);
-    ModuleState::set_attributes(fn);
+    ModuleState::set_wasm_convention(fn);
     m.funcs[i] = fn;
     auto* entry = llvm::Function::Create(entry_type, llvm::GlobalValue::ExternalLinkage, entry_name(i), mod);
     ModuleState::set_attributes(entry);
