@@ -21,9 +21,9 @@
 //    it.) R is void, the one result, or a struct of the results. Calls to
 //    functions outside the batch go through skiff_rt_call.
 //  - Every function keeps a frame pointer, and its prologue checks the
-//    native stack against instance->store->native_stack_limit (set by the
-//    entry from the host). Backtraces walk the frame pointer chain
-//    (jit.cpp), so compiled frames are not in store.frames.
+//    native stack against instance->native_stack_limit (set by every entry
+//    from the runtime). Backtraces walk the frame pointer chain (jit.cpp),
+//    so compiled frames are not in store.frames.
 //  - Code compiled `interruptible`: when store.check_interrupts is set,
 //    function entries and loop back-edges call skiff_rt_check_interrupts
 //    (1 fuel each, then the epoch
@@ -44,7 +44,7 @@
 
 namespace skiff::llvmjit {
 
-inline constexpr uint32_t kAbiVersion = 7;
+inline constexpr uint32_t kAbiVersion = 8;
 
 using EntryFn = void (*)(rt::Instance*, rt::Slot*);
 
@@ -54,7 +54,7 @@ namespace layout {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Winvalid-offsetof"
 inline constexpr uint64_t kInstanceStore = offsetof(rt::Instance, store);
-inline constexpr uint64_t kStoreNativeStackLimit = offsetof(rt::Store, native_stack_limit);
+inline constexpr uint64_t kInstanceNativeStackLimit = offsetof(rt::Instance, native_stack_limit);
 inline constexpr uint64_t kStoreCheckInterrupts = offsetof(rt::Store, check_interrupts);
 inline constexpr uint64_t kInstanceFuncs = offsetof(rt::Instance, funcs);
 inline constexpr uint64_t kInstanceMemories = offsetof(rt::Instance, memories);
@@ -64,7 +64,7 @@ inline constexpr uint64_t kMemoryBase = offsetof(rt::MemoryInst, base);
 inline constexpr uint64_t kMemorySize = offsetof(rt::MemoryInst, size);
 inline constexpr uint64_t kGlobalValue = offsetof(rt::GlobalInst, value);
 #pragma GCC diagnostic pop
-inline constexpr uint64_t kAll[] = {kInstanceStore, kStoreNativeStackLimit, kStoreCheckInterrupts, kInstanceFuncs,
+inline constexpr uint64_t kAll[] = {kInstanceStore, kInstanceNativeStackLimit, kStoreCheckInterrupts, kInstanceFuncs,
                                     kInstanceMemories, kInstanceGlobals, kInstanceMem0,         kMemoryBase,
                                     kMemorySize,    kGlobalValue,   sizeof(rt::Slot),      static_cast<uint64_t>(TrapKind::Exit)};
 }  // namespace layout

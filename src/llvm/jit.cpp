@@ -211,6 +211,7 @@ void invoke(rt::Instance* caller, rt::FuncInst* callee, Slot* buf) {
   if (callee->kind == rt::FuncInst::Kind::Wasm) {
     void* entry = native_entry_for(*caller->store, callee);
     if (entry != nullptr) {
+      callee->instance->native_stack_limit = stack_limit();
       reinterpret_cast<EntryFn>(entry)(callee->instance, buf);
       return;
     }
@@ -517,7 +518,7 @@ namespace {
   state.entry_fp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
   state.activation.prev = rt::current_activation();
   state.activation.fault_redirect = reinterpret_cast<uintptr_t>(&skiff_rt_fault_trap);
-  store.native_stack_limit = stack_limit();
+  func->instance->native_stack_limit = stack_limit();
   Slot* const saved_top = store.stack_top;
   t_state = &state;
   if (sigsetjmp(state.activation.jump, 0) == 0) {

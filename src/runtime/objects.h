@@ -180,6 +180,11 @@ struct Instance {
 
   // memories[0]->base, for machine code: a memory's base never moves.
   uint8_t* mem0 = nullptr;
+  // Tier 2: the lowest native stack pointer a compiled prologue accepts,
+  // set for the running thread at every entry into this instance's machine
+  // code (calls within a batch keep the instance, others go through the
+  // runtime). One load per call, where the store's copy would cost two.
+  uintptr_t native_stack_limit = 0;
 
   uint8_t* mem0_base() const { return memories.empty() ? nullptr : memories[0]->base; }
 };
@@ -216,9 +221,6 @@ struct Store {
   uint32_t frame_depth = 0;        // frames in use
   uint32_t max_call_depth = 10000;
   uint32_t frame_capacity = 0;     // entries reserved in `frames`; max_call_depth <= this
-  // Tier 2: the lowest native stack pointer a compiled prologue accepts,
-  // set for the running thread at every entry into machine code.
-  uintptr_t native_stack_limit = 0;
 
   // Interruption, checked by tiers at function entry and loop back-edges
   // only when `check_interrupts` is true (no cost otherwise).

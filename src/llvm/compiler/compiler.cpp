@@ -538,14 +538,13 @@ class FunctionCompiler {
 
   void prologue() {
     llvm::Value* sp = b_.CreateIntrinsic(llvm::Intrinsic::frameaddress, {m_.ptr}, {b_.getInt32(0)});
-    llvm::Value* store = load_at(m_.ptr, inst_, kInstanceStore);
-    llvm::Value* limit = load_at(m_.i64, store, kStoreNativeStackLimit);
+    llvm::Value* limit = load_at(m_.i64, inst_, kInstanceNativeStackLimit);
     trap_if(b_.CreateICmpULT(b_.CreatePtrToInt(sp, m_.i64), limit), TrapKind::StackExhausted);
     // Fuel and epoch (when compiled in): the store's flag, read at entry and
     // after every call (a host function may set fuel or a deadline), guards
     // an out-of-line check, made after the stack check as tier 0 does.
     if (!m_.interruptible) return;
-    store_ = store;
+    store_ = load_at(m_.ptr, inst_, kInstanceStore);
     checking_ = alloca(m_.i8);
     reload_checking();
     check_interrupts();
