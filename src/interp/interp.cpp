@@ -396,10 +396,10 @@ struct UpdateOp<F, R (*)(A, B)> {
   if (kind != TrapKind::None) {
     store.frame_depth = depth - 1;
     // The loop's code is compiled as an extra function of a copy of the
-    // module, numbered after the module's last function; its frame, the
+    // module, numbered after the module's functions; its frame, the
     // outermost of the machine code (the last recorded), is this function.
-    const uint32_t variant_index = static_cast<uint32_t>(func->instance->module->funcs.size());
-    if (!out->backtrace.empty() && out->backtrace.back().func_index == variant_index)
+    const auto num_funcs = static_cast<uint32_t>(func->instance->module->funcs.size());
+    if (!out->backtrace.empty() && out->backtrace.back().func_index >= num_funcs)
       out->backtrace.back().func_index = func->func_index;
   }
   return kind;

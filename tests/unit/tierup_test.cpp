@@ -290,6 +290,43 @@ TEST(TierUp, FunctionWithShortCallsCompilesWithoutItsLoop) {
   EXPECT_EQ(llvmjit::tier_up_stats().loops, before.loops);
 }
 
+// Two functions called once, each hot in its loop within one batch: both
+// loops are compiled into one module copy. A later long call of either
+// moves into its loop's code, and a trap there names the function itself.
+TEST(TierUp, LoopsOfOneBatchKeepTheirNamesInBacktraces) {
+  ModuleBuilder m;
+  uint32_t t_i_i = m.type({kI32}, {kI32});
+  // callee(i) = i + 1, unreachable at i == kTrapAt; a(n) and b(n) = sum of callee(i) for i in [0, n).
+  uint32_t callee = m.func(t_i_i, seq({local_get(0), i32_const(kTrapAt), i32_eq, if_i32, unreachable, else_,
+                                       local_get(0), i32_const(1), i32_add, end}));
+  Bytes loop_body = seq({loop_void, local_get(2), local_get(1), call(callee), i32_add, local_set(2), local_get(1),
+                         i32_const(1), i32_add, local_tee(1), local_get(0), i32_lt_s, br_if(0), end, local_get(2)});
+  uint32_t a = m.func(t_i_i, loop_body, {{2, kI32}});
+  uint32_t b = m.func(t_i_i, loop_body, {{2, kI32}});
+  m.export_func("a", a);
+  m.export_func("b", b);
+  Engine engine;
+  Module module = Module::compile(engine, m.build()).value();
+  llvmjit::TierUpPolicy policy = test_policy(/*on_stack_replacement=*/true);
+  policy.first_batch_delay = std::chrono::milliseconds(300);  // a and b join one batch
+  auto compiler = std::make_shared<llvmjit::TierUpCompiler>(policy);
+  compiler->attach(const_cast<rt::CompiledModule&>(*module.raw()));
+  Store store(engine);
+  Instance inst = Linker(engine).instantiate(store, module).value();
+  const llvmjit::TierUpStats before = llvmjit::tier_up_stats();
+  for (const char* name : {"a", "b"}) ASSERT_EQ(inst.func(name)->call({Val::make_i32(200)}).value()[0].of.i32, expected_sum(200));
+  ASSERT_TRUE(eventually([&] { return llvmjit::tier_up_stats().loops >= before.loops + 2; }));
+  EXPECT_EQ(llvmjit::tier_up_stats().batches - before.batches, 1u);  // callee, with both loops
+  for (auto [name, index] : {std::pair{"a", a}, std::pair{"b", b}}) {
+    const uint64_t entered = llvmjit::tier_up_stats().loops_entered;
+    auto r = inst.func(name)->call({Val::make_i32(2000)});
+    ASSERT_FALSE(r.ok()) << name;
+    EXPECT_EQ(r.error().kind, TrapKind::Unreachable) << name;
+    EXPECT_EQ(frames_of(r.error()), (std::vector<uint32_t>{callee, index})) << name;
+    EXPECT_GT(llvmjit::tier_up_stats().loops_entered, entered) << name;
+  }
+}
+
 TEST(TierUp, TrapAfterOnStackReplacement) {
   for (TrapIn trap_in : {TrapIn::Callee, TrapIn::Leaf}) {
     OnStackReplacement osr(trap_in);
