@@ -58,11 +58,11 @@ namespace skiff::llvmjit {
 // turning hot at the same moment join the batch (one LLVM set-up, direct
 // calls between them).
 //
-// First batch: the first compile also loads libLLVM (~30 ms before any
-// code), and a process cannot exit while a compile is running (the thread
-// is joined: LLVM cannot be interrupted). The first batch therefore waits
-// 20 ms for more evidence that the program runs long: scripts that finish
-// sooner never load LLVM and never wait for it.
+// First batch: an Engine cannot be destroyed while a compile is running
+// (the thread is joined: LLVM cannot be interrupted), so the first batch
+// waits 20 ms for more evidence that the program runs long; it loads
+// libLLVM meanwhile (~17 ms), and scripts that finish sooner wait at most
+// for that load. (`skiff run` ends with _exit and never waits.)
 //
 // A function that turns hot in a loop: its frames are long when the
 // threshold over its calls so far is at least 100k words (~0.1 ms per
