@@ -5,8 +5,10 @@
 //    set) counts down CompiledFunc::hotness_countdown at every function
 //    entry (by the function's size in tier-0 words) and every loop
 //    iteration (by the loop body's size): an estimate of the time spent
-//    interpreting it (interp.h's HotCount). At zero the function is
-//    reported once and queued. Modules of other tiers have no counters.
+//    interpreting it (interp.h's HotCount); entries also count calls
+//    (HotCountEntry). At zero the function is reported and queued (again
+//    at later expiries at entry while it has no machine code). Modules of
+//    other tiers have no counters.
 //  - Compiling: one thread per TierUpCompiler (one per Engine), started on
 //    the first report. It waits a short window after a report so that
 //    functions turning hot together (a loop and its callees) compile in one
@@ -15,12 +17,12 @@
 //  - Switching: install() sets native_entry, then interp::use_native_code
 //    makes the interpreter run the machine code on its next call of the
 //    function. A frame already running in tier 0 keeps counting; when one
-//    of its loops expires the countdown again after the switch, it
-//    continues in machine code at that loop's header (on-stack
-//    replacement, see tierup.cpp). A function that turned hot in a loop
-//    (a frame stuck there, e.g. a `main` that never returns) gets that
-//    loop's code in the same compile as its own; other loops compile on
-//    their own when they turn hot, one at a time per function.
+//    of its loops expires the countdown again, it continues in machine
+//    code at that loop's header (on-stack replacement, see tierup.cpp).
+//    A function that turns hot in a loop gets that loop's code in the
+//    same compile as its own, or instead of it when it was called once (a
+//    `main`: see kTierUpLongFrameWords); other loops compile when they
+//    turn hot, one at a time per function.
 //  - Failure (no libskiff_llvm.so, a compile or load error) never traps:
 //    the functions keep running in the interpreter. $SKIFF_TIERUP_LOG=1
 //    reports every batch and the first error on stderr.
