@@ -108,6 +108,12 @@ struct EngineConfig {
   // Tier 2's on-disk cache of compiled modules (.skc files named by a hash
   // of the module and of the code configuration); empty: no cache.
   std::string cache_dir{};
+  // Tier::Auto with a cache_dir: a module that turns hot is also compiled
+  // whole, on a background thread at the lowest priority, into the cache,
+  // so its next Module::compile starts with machine code (as after a
+  // Tier::Jit compile). Destroying the Engine waits for such a compile in
+  // progress; `skiff run` sets it and exits without waiting.
+  bool cache_hot_modules = false;
   // Called from compile threads while tier 2 compiles a whole module
   // (functions done of total), e.g. for a progress display.
   std::function<void(uint32_t done, uint32_t total)> compile_progress{};

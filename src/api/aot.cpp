@@ -12,6 +12,7 @@
 
 #include "llvm/aot.h"
 #include "llvm/jit.h"
+#include "llvm/tierup.h"
 #include "runtime/runtime.h"
 #include "skiff/skiff.hh"
 #include "wasm/validator.h"
@@ -28,11 +29,15 @@ Result<std::shared_ptr<rt::CompiledModule>> detail::decode_and_validate(std::vec
 
 namespace {
 
-std::string cache_path(const Engine& engine, const wasm::Module& module) {
-  std::string config = llvmjit::code_config_id() + (engine.config().interruptible ? " interruptible" : "");
+std::string cache_path(const std::string& cache_dir, bool interruptible, const wasm::Module& module) {
+  std::string config = llvmjit::code_config_id() + (interruptible ? " interruptible" : "");
   std::string name = llvmjit::hash_hex(module.bytes) +
                      llvmjit::hash_hex({reinterpret_cast<const uint8_t*>(config.data()), config.size()});
-  return engine.config().cache_dir + "/" + name + ".skc";
+  return cache_dir + "/" + name + ".skc";
+}
+
+std::string cache_path(const Engine& engine, const wasm::Module& module) {
+  return cache_path(engine.config().cache_dir, engine.config().interruptible, module);
 }
 
 // Written to a temporary file and renamed, so concurrent runs never read a
@@ -74,6 +79,15 @@ bool install_cached(const Engine& engine, rt::CompiledModule& compiled) {
       contents.value().code.interruptible != engine.config().interruptible)
     return false;
   return llvmjit::install(compiled, contents.value().code).ok();
+}
+
+llvmjit::TierUpCompiler::WholeModuleSink cache_writer(const Engine& engine) {
+  if (engine.config().cache_dir.empty() || !engine.config().cache_hot_modules) return nullptr;
+  // What it needs of the engine, by value: the module may outlive it.
+  return [dir = engine.config().cache_dir, interruptible = engine.config().interruptible](
+             const wasm::Module& module, const llvmjit::CompiledCode& code) {
+    store_in_cache(cache_path(dir, interruptible, module), llvmjit::write_aot(module.bytes, code));
+  };
 }
 
 Result<void> compile_all(const Engine& engine, rt::CompiledModule& compiled) {

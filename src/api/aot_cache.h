@@ -1,6 +1,7 @@
 // Tier 2's on-disk cache, used by Module::compile, and the decoding both
 // Module::compile and Module::deserialize start with (src/api/aot.cpp).
 #pragma once
+#include "llvm/tierup.h"
 #include "runtime/objects.h"
 #include "skiff/skiff.hh"
 
@@ -12,6 +13,11 @@ Result<std::shared_ptr<rt::CompiledModule>> decode_and_validate(std::vector<uint
 // Installs machine code for every function of `compiled` from the engine's
 // cache; false when there is no cache, no entry, or an unusable one.
 bool install_cached(const Engine& engine, rt::CompiledModule& compiled);
+
+// Tier::Auto with EngineConfig::cache_hot_modules: writes a module's
+// whole code to the engine's cache (TierUpCompiler::attach); null without
+// a cache.
+llvmjit::TierUpCompiler::WholeModuleSink cache_writer(const Engine& engine);
 
 // Machine code for every function: from the cache, else compiled now (and
 // then written to the cache).

@@ -77,7 +77,7 @@ Result<Module> Module::compile(const Engine& engine, std::vector<uint8_t> bytes)
       if (detail::install_cached(engine, *compiled)) {
         compiled->native_executor = &llvmjit::execute;
       } else if (auto tier_up = tier_up_compiler(engine)) {
-        tier_up->attach(*compiled);
+        tier_up->attach(*compiled, detail::cache_writer(engine));
       }
       break;
   }

@@ -1,6 +1,10 @@
 // Tier::Auto's background compiler: see tierup.h.
 #include "llvm/tierup.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <charconv>
@@ -378,7 +382,14 @@ std::string describe(const wasm::Module& module, const std::vector<uint32_t>& de
 // the engine, and then simply keeps interpreting.
 class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
  public:
-  ModuleListener(std::weak_ptr<TierUpCompiler> compiler, bool log) : compiler_(std::move(compiler)), log_(log) {}
+  ModuleListener(std::weak_ptr<TierUpCompiler> compiler, bool log, WholeModuleSink whole_module)
+      : compiler_(std::move(compiler)), log_(log), whole_module_(std::move(whole_module)) {}
+
+  // The whole module's sink, the first time (attach's `whole_module`).
+  WholeModuleSink take_whole_module_sink() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(whole_module_, nullptr);
+  }
 
   // Both called from the interpreter's loop: nothing may propagate from here.
   void function_became_hot(std::shared_ptr<const rt::CompiledModule> module, uint32_t defined_index,
@@ -477,6 +488,7 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
   std::mutex mutex_;
   std::map<std::pair<uint32_t, uint32_t>, LoopCode> loops_;
   std::set<uint32_t> functions_;  // asked to compile
+  WholeModuleSink whole_module_;
 };
 
 TierUpPolicy tier_up_policy(uint32_t configured_threshold, bool interruptible) {
@@ -516,21 +528,25 @@ TierUpCompiler::~TierUpCompiler() {
     stopping_ = true;
   }
   wake_.notify_all();
+  whole_wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (whole_thread_.joinable()) whole_thread_.join();
   // Modules still queued are released here, outside the lock.
   std::vector<Request> dropped;
   {
     std::lock_guard lock(mutex_);
     dropped.swap(queue_);
+    whole_queue_.clear();
   }
 }
 
-void TierUpCompiler::attach(rt::CompiledModule& module) {
+void TierUpCompiler::attach(rt::CompiledModule& module, WholeModuleSink whole_module) {
   for (uint32_t i = 0; i < module.module->num_defined_funcs(); ++i)
     module.funcs[i].hotness_countdown.store(static_cast<int32_t>(policy_.threshold), std::memory_order_relaxed);
   module.native_executor = &execute;
   module.hotness_threshold = static_cast<int32_t>(policy_.threshold);
-  module.tier_up = std::make_shared<ModuleListener>(weak_from_this(), policy_.log);
+  if (module.module->bytes.size() > kWholeModuleMaxBytes) whole_module = nullptr;
+  module.tier_up = std::make_shared<ModuleListener>(weak_from_this(), policy_.log, std::move(whole_module));
 }
 
 void TierUpCompiler::submit(Request request) {
@@ -603,6 +619,38 @@ void TierUpCompiler::compile_batch(std::vector<Request> requests) {
     });
     if (!loops.empty()) compile_with_loops(module, std::move(defined), loops);
     else if (!defined.empty()) compile_module_batch(module, std::move(defined));
+    auto* listener = static_cast<ModuleListener*>(module->tier_up.get());
+    if (WholeModuleSink sink = listener != nullptr ? listener->take_whole_module_sink() : nullptr) {
+      std::lock_guard lock(mutex_);
+      if (stopping_ || unavailable_) continue;
+      whole_queue_.emplace_back(module, std::move(sink));
+      if (!whole_thread_.joinable()) whole_thread_ = std::thread([this] { run_whole_modules(); });
+      whole_wake_.notify_one();
+    }
+  }
+}
+
+void TierUpCompiler::run_whole_modules() {
+  // The lowest priority, for this thread only (a Linux thread is a task):
+  // the program and its hot code come first.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    whole_wake_.wait(lock, [&] { return stopping_ || !whole_queue_.empty(); });
+    if (stopping_) return;
+    auto [module, sink] = std::move(whole_queue_.front());
+    whole_queue_.erase(whole_queue_.begin());
+    lock.unlock();
+    const auto start = std::chrono::steady_clock::now();
+    auto code = compile(*module->module, {}, compile_options());
+    if (code.ok()) sink(*module->module, code.value());
+    else log_error("whole module: " + code.error().to_string());
+    if (policy_.log && code.ok()) {
+      double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      std::fprintf(stderr, "skiff: tier-up: compiled the whole module in the background in %.1f ms\n", ms);
+    }
+    module.reset();  // outside the lock
+    lock.lock();
   }
 }
 

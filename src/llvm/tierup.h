@@ -34,6 +34,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -111,7 +112,13 @@ class TierUpCompiler : public std::enable_shared_from_this<TierUpCompiler> {
 
   // Makes `module` (not yet lowered or instantiated) count hotness and
   // report hot functions here. Its functions with machine code run it.
-  void attach(rt::CompiledModule& module);
+  // With `whole_module`, once its first batch is compiled the whole module
+  // is compiled too, on a background thread at the lowest priority, and
+  // handed to it (for an on-disk cache: the next run starts with machine
+  // code); modules over kWholeModuleMaxBytes are left out.
+  using WholeModuleSink = std::function<void(const wasm::Module&, const CompiledCode&)>;
+  static constexpr size_t kWholeModuleMaxBytes = 4u << 20;
+  void attach(rt::CompiledModule& module, WholeModuleSink whole_module = {});
 
   // What to compile of defined function `defined_index` of `module`: the
   // function (for new calls), its code from the header of the loop at byte
@@ -135,6 +142,7 @@ class TierUpCompiler : public std::enable_shared_from_this<TierUpCompiler> {
  private:
   class ModuleListener;
   void run();
+  void run_whole_modules();
   void compile_batch(std::vector<Request> requests);
   void compile_module_batch(const std::shared_ptr<const rt::CompiledModule>& module, std::vector<uint32_t> defined);
   struct LoopRef {
@@ -156,6 +164,10 @@ class TierUpCompiler : public std::enable_shared_from_this<TierUpCompiler> {
   bool unavailable_ = false;  // tier 2 cannot load: drop every request
   bool error_logged_ = false;
   std::thread thread_;        // started by the first submit()
+  // Whole-module compiles (attach's `whole_module`), one at a time.
+  std::vector<std::pair<std::shared_ptr<const rt::CompiledModule>, WholeModuleSink>> whole_queue_;
+  std::condition_variable whole_wake_;
+  std::thread whole_thread_;  // started by the first one
 };
 
 }  // namespace skiff::llvmjit

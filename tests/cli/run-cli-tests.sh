@@ -211,27 +211,37 @@ sum_out=$("$skiff" run --tier=interp --invoke sum_until "$tu" 30000000 40000000)
 trap_err=$("$skiff" run --tier=interp --invoke sum_until "$tu" 30000000 20000000 2>&1 >/dev/null)
 export SKIFF_TIERUP_THRESHOLD=100
 check "auto is the default tier"  0 "~auto (default"  "" -- run --help
-check "auto fib as interp"        0 "$fib_out" ""           -- run --invoke fib "$tu" 30
-check "auto loop as interp"       0 "$sum_out" ""           -- run --tier=auto --invoke sum_until "$tu" 30000000 40000000
-check "auto trap as interp"       6 ""         "$trap_err"  -- run --tier=auto --invoke sum_until "$tu" 30000000 20000000
+check "auto fib as interp"        0 "$fib_out" ""           -- run --no-cache --invoke fib "$tu" 30
+check "auto loop as interp"       0 "$sum_out" ""           -- run --no-cache --tier=auto --invoke sum_until "$tu" 30000000 40000000
+check "auto trap as interp"       6 ""         "$trap_err"  -- run --no-cache --tier=auto --invoke sum_until "$tu" 30000000 20000000
 SKIFF_TIERUP_LOG=1 check "auto logs its batches" 0 "$sum_out" "~tier-up: compiled 1 function (check) and 1 loop (of sum_until)" \
-                                                            -- run --invoke sum_until "$tu" 30000000 40000000
-check "auto on a WASI program"    0 "hello, wasi" ""        -- run "$c/hello.wasm"
+                                                            -- run --no-cache --invoke sum_until "$tu" 30000000 40000000
+check "auto on a WASI program"    0 "hello, wasi" ""        -- run --no-cache "$c/hello.wasm"
 # osr.wat: three functions, each called once and spending its time in one
 # loop (long enough that the first batch, which loads LLVM, lands in time),
 # continue in machine code from that loop's header.
 osr_out=$("$skiff" run --tier=interp --invoke all "$w/osr.wasm" 40000000)
-check "auto loops as interp"      0 "$osr_out" ""           -- run --invoke all "$w/osr.wasm" 40000000
-err=$(SKIFF_TIERUP_LOG=1 "$skiff" run --invoke all "$w/osr.wasm" 40000000 2>&1 >/dev/null)
+check "auto loops as interp"      0 "$osr_out" ""           -- run --no-cache --invoke all "$w/osr.wasm" 40000000
+err=$(SKIFF_TIERUP_LOG=1 "$skiff" run --no-cache --invoke all "$w/osr.wasm" 40000000 2>&1 >/dev/null)
 n=$(grep -c "continues in machine code" <<<"$err")
 [ "$n" -eq 3 ] && { passed=$((passed + 1)); echo "ok   auto replaces 3 running loops"; } ||
   { failed=$((failed + 1)); echo "FAIL auto replaces 3 running loops: $n: $err"; }
 # Without libskiff_llvm.so auto keeps interpreting; the log says why, once.
-SKIFF_LLVM_LIB=$nollvm check "auto without LLVM" 0 "$fib_out" "" -- run --invoke fib "$tu" 30
-err=$(SKIFF_LLVM_LIB=$nollvm SKIFF_TIERUP_LOG=1 "$skiff" run --invoke fib "$tu" 30 2>&1 >/dev/null)
+SKIFF_LLVM_LIB=$nollvm check "auto without LLVM" 0 "$fib_out" "" -- run --no-cache --invoke fib "$tu" 30
+err=$(SKIFF_LLVM_LIB=$nollvm SKIFF_TIERUP_LOG=1 "$skiff" run --no-cache --invoke fib "$tu" 30 2>&1 >/dev/null)
 n=$(grep -c "tier 2 (LLVM) is unavailable" <<<"$err")
 [ "$n" -eq 1 ] && { passed=$((passed + 1)); echo "ok   auto without LLVM logs once"; } ||
   { failed=$((failed + 1)); echo "FAIL auto without LLVM logs once: $n times: $err"; }
+# A module that turns hot is also compiled whole in the background into
+# the cache (about 1 s of sum_until leaves time for that): the next run
+# starts with machine code and tiers nothing up.
+cache_auto="$work/cache-auto"
+long_out=$(SKIFF_CACHE_DIR=$cache_auto "$skiff" run --invoke sum_until "$tu" 300000000 400000000)
+n=$(find "$cache_auto" -name '*.skc' 2>/dev/null | wc -l)
+[ "$n" -eq 1 ] && { passed=$((passed + 1)); echo "ok   auto writes the hot module to the cache"; } ||
+  { failed=$((failed + 1)); echo "FAIL auto writes the hot module to the cache: $n entries"; }
+SKIFF_CACHE_DIR=$cache_auto SKIFF_TIERUP_LOG=1 check "auto starts from the cache" 0 "$long_out" "" \
+                                                            -- run --invoke sum_until "$tu" 300000000 400000000
 SKIFF_TIERUP_THRESHOLD=x check "bad SKIFF_TIERUP_THRESHOLD" 0 "$fib_out" "~ignoring SKIFF_TIERUP_THRESHOLD" \
                                                             -- run --invoke fib "$tu" 30
 unset SKIFF_TIERUP_THRESHOLD

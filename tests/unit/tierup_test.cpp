@@ -4,8 +4,11 @@
 // when modules or engines go away while a compile is pending.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <ostream>
 #include <optional>
@@ -325,6 +328,57 @@ TEST(TierUp, LoopsOfOneBatchKeepTheirNamesInBacktraces) {
     EXPECT_EQ(frames_of(r.error()), (std::vector<uint32_t>{callee, index})) << name;
     EXPECT_GT(llvmjit::tier_up_stats().loops_entered, entered) << name;
   }
+}
+
+// With cache_hot_modules, a module that turns hot is compiled whole in the
+// background into the cache: the next compile of it starts with machine
+// code everywhere, without tiering up.
+TEST(TierUp, HotModuleIsCompiledWholeIntoTheCache) {
+  const std::string dir = ::testing::TempDir() + "skiff-tierup-cache-" + std::to_string(::getpid());
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  EngineConfig config;
+  config.tier = Tier::Auto;
+  config.tier_up_threshold = 100;
+  config.cache_dir = dir;
+  config.cache_hot_modules = true;
+  {
+    Engine engine(config);
+    Module module = Module::compile(engine, tierup_module(TrapIn::Callee)).value();
+    Store store(engine);
+    Linker linker(engine);
+    linker.func_wrap("env", "sync", [](Caller&, int32_t) {});
+    Instance inst = linker.instantiate(store, module).value();
+    EXPECT_FALSE(has_machine_code(module, kLeaf));
+    ASSERT_EQ(inst.func("caller")->call({Val::make_i32(900)}).value()[0].of.i32, expected_sum(900));
+    EXPECT_TRUE(eventually([&] {
+      return std::filesystem::exists(dir) && !std::filesystem::is_empty(dir);
+    })) << "no cache entry in " << dir;
+  }  // the engine waits for a whole-module compile in progress
+  Engine engine(config);
+  Module again = Module::compile(engine, tierup_module(TrapIn::Callee)).value();
+  for (uint32_t f : {kLeaf, kCallee, kCaller}) EXPECT_TRUE(has_machine_code(again, f)) << f;
+  EXPECT_EQ(again.raw()->tier_up, nullptr);
+  Store store(engine);
+  Linker linker(engine);
+  linker.func_wrap("env", "sync", [](Caller&, int32_t) {});
+  Instance inst = linker.instantiate(store, again).value();
+  EXPECT_EQ(inst.func("caller")->call({Val::make_i32(900)}).value()[0].of.i32, expected_sum(900));
+  // Without the option the cache stays empty.
+  std::filesystem::remove_all(dir, ec);
+  config.cache_hot_modules = false;
+  {
+    Engine plain(config);
+    Module module = Module::compile(plain, tierup_module(TrapIn::Callee)).value();
+    Store plain_store(plain);
+    Linker plain_linker(plain);
+    plain_linker.func_wrap("env", "sync", [](Caller&, int32_t) {});
+    Instance plain_inst = plain_linker.instantiate(plain_store, module).value();
+    ASSERT_EQ(plain_inst.func("caller")->call({Val::make_i32(900)}).value()[0].of.i32, expected_sum(900));
+    EXPECT_TRUE(eventually([&] { return has_machine_code(module, kCallee); }));
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir) && !std::filesystem::is_empty(dir));
+  std::filesystem::remove_all(dir, ec);
 }
 
 TEST(TierUp, TrapAfterOnStackReplacement) {

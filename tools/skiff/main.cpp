@@ -263,6 +263,7 @@ int cmd_run(const std::string& path, const RunOptions& options, const std::vecto
                        : options.tier == "interp" ? skiff::Tier::Interp
                                                   : skiff::Tier::Auto;
   if (!options.no_cache) engine_config.cache_dir = default_cache_dir();
+  engine_config.cache_hot_modules = true;  // so a second `run` starts with machine code
   // Fuel and deadline checks cost compiled code a test per call and loop
   // iteration: compile them in only when this run sets a limit.
   engine_config.interruptible = !options.fuel.empty() || !options.timeout.empty();
