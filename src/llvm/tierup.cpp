@@ -640,7 +640,9 @@ void TierUpCompiler::run_whole_modules() {
     if (stopping_) return;
     auto [module, sink] = std::move(whole_queue_.front());
     whole_queue_.erase(whole_queue_.begin());
+    const bool stopping = whole_wake_.wait_for(lock, policy_.whole_module_delay, [&] { return stopping_; });
     lock.unlock();
+    if (stopping) return;  // the module is released outside the lock
     const auto start = std::chrono::steady_clock::now();
     auto code = compile(*module->module, {}, compile_options());
     if (code.ok()) sink(*module->module, code.value());

@@ -72,7 +72,13 @@ namespace skiff::llvmjit {
 // call), and then a frame stuck in that loop wants its on-stack
 // replacement in the same compile. With one call (a `main`) only that loop
 // compiles; with short frames (memcpy) only the function.
+//
+// Whole-module compile for the cache (attach's `whole_module`): it starts 1 s
+// after the module's first batch, so that programs too short to see it
+// finish never run it (on this 2-vCPU VM any work on the other CPU slowed
+// short auto runs by up to 10 %).
 inline constexpr uint32_t kDefaultTierUpThreshold = 1'000'000;
+inline constexpr std::chrono::milliseconds kTierUpWholeModuleDelay{1000};
 inline constexpr uint32_t kTierUpLongFrameWords = 100'000;
 inline constexpr std::chrono::microseconds kTierUpBatchWindow{1000};
 inline constexpr std::chrono::microseconds kTierUpFirstBatchDelay{20000};
@@ -84,6 +90,7 @@ struct TierUpPolicy {
   bool interruptible = true;         // EngineConfig::interruptible
   bool on_stack_replacement = true;  // compile hot loops of frames stuck in tier 0
   uint32_t long_frame_words = kTierUpLongFrameWords;
+  std::chrono::milliseconds whole_module_delay = kTierUpWholeModuleDelay;
   bool log = false;                  // one line per batch and the first error, on stderr
 };
 
@@ -112,10 +119,10 @@ class TierUpCompiler : public std::enable_shared_from_this<TierUpCompiler> {
 
   // Makes `module` (not yet lowered or instantiated) count hotness and
   // report hot functions here. Its functions with machine code run it.
-  // With `whole_module`, once its first batch is compiled the whole module
-  // is compiled too, on a background thread at the lowest priority, and
-  // handed to it (for an on-disk cache: the next run starts with machine
-  // code); modules over kWholeModuleMaxBytes are left out.
+  // With `whole_module`, a while after its first batch is compiled the
+  // whole module is compiled too, on a background thread at the lowest
+  // priority, and handed to it (for an on-disk cache: the next run starts
+  // with machine code); modules over kWholeModuleMaxBytes are left out.
   using WholeModuleSink = std::function<void(const wasm::Module&, const CompiledCode&)>;
   static constexpr size_t kWholeModuleMaxBytes = 4u << 20;
   void attach(rt::CompiledModule& module, WholeModuleSink whole_module = {});
