@@ -533,10 +533,11 @@ TierUpCompiler::~TierUpCompiler() {
   if (whole_thread_.joinable()) whole_thread_.join();
   // Modules still queued are released here, outside the lock.
   std::vector<Request> dropped;
+  decltype(whole_queue_) dropped_whole;
   {
     std::lock_guard lock(mutex_);
     dropped.swap(queue_);
-    whole_queue_.clear();
+    dropped_whole.swap(whole_queue_);
   }
 }
 
@@ -643,6 +644,11 @@ void TierUpCompiler::run_whole_modules() {
     const bool stopping = whole_wake_.wait_for(lock, policy_.whole_module_delay, [&] { return stopping_; });
     lock.unlock();
     if (stopping) return;  // the module is released outside the lock
+    if (module.use_count() == 1) {  // dropped meanwhile: nobody would load it again
+      module.reset();
+      lock.lock();
+      continue;
+    }
     const auto start = std::chrono::steady_clock::now();
     auto code = compile(*module->module, {}, compile_options());
     if (code.ok()) sink(*module->module, code.value());
