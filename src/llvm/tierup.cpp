@@ -664,6 +664,13 @@ void TierUpCompiler::run_whole_modules() {
 
 namespace {
 
+// After a successful batch: new calls of `defined` run their machine code.
+void switch_to_machine_code(const rt::CompiledModule& module, const std::vector<uint32_t>& defined) {
+  for (uint32_t d : defined) interp::use_native_code(module, d);
+  g_batches.fetch_add(1, std::memory_order_relaxed);
+  g_functions.fetch_add(defined.size(), std::memory_order_relaxed);
+}
+
 // A container for machine code compiled from a module copy: install()
 // keeps the code and names its frames after the copy, whose names are the
 // original's.
@@ -727,9 +734,7 @@ void TierUpCompiler::compile_with_loops(const std::shared_ptr<const rt::Compiled
     for (uint32_t d : defined)
       target.funcs[d].native_entry.store(holder.value()->funcs[d].native_entry.load(std::memory_order_acquire),
                                          std::memory_order_release);
-    for (uint32_t d : defined) interp::use_native_code(*module, d);
-    g_batches.fetch_add(1, std::memory_order_relaxed);
-    g_functions.fetch_add(defined.size(), std::memory_order_relaxed);
+    switch_to_machine_code(*module, defined);
   }
   if (policy_.log) {
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -787,9 +792,7 @@ void TierUpCompiler::compile_module_batch(const std::shared_ptr<const rt::Compil
     log_error(describe(wasm_module, defined) + ": " + installed.error().to_string());
     return;
   }
-  for (uint32_t d : defined) interp::use_native_code(*module, d);
-  g_batches.fetch_add(1, std::memory_order_relaxed);
-  g_functions.fetch_add(defined.size(), std::memory_order_relaxed);
+  switch_to_machine_code(*module, defined);
   if (policy_.log) {
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     std::fprintf(stderr, "skiff: tier-up: compiled %zu function%s in %.1f ms (%s)\n", defined.size(),

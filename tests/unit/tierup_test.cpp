@@ -330,6 +330,19 @@ TEST(TierUp, LoopsOfOneBatchKeepTheirNamesInBacktraces) {
   }
 }
 
+// caller(n) of `module` in a store of its own (env.sync does nothing).
+int32_t call_caller(const Engine& engine, const Module& module, int32_t n) {
+  Store store(engine);
+  Linker linker(engine);
+  linker.func_wrap("env", "sync", [](Caller&, int32_t) {});
+  Instance inst = linker.instantiate(store, module).value();
+  return inst.func("caller")->call({Val::make_i32(n)}).value()[0].of.i32;
+}
+
+bool has_cache_entry(const std::string& dir) {
+  return std::filesystem::exists(dir) && !std::filesystem::is_empty(dir);
+}
+
 // With cache_hot_modules, a module that turns hot is compiled whole in the
 // background into the cache: the next compile of it starts with machine
 // code everywhere, without tiering up.
@@ -345,39 +358,25 @@ TEST(TierUp, HotModuleIsCompiledWholeIntoTheCache) {
   {
     Engine engine(config);
     Module module = Module::compile(engine, tierup_module(TrapIn::Callee)).value();
-    Store store(engine);
-    Linker linker(engine);
-    linker.func_wrap("env", "sync", [](Caller&, int32_t) {});
-    Instance inst = linker.instantiate(store, module).value();
     EXPECT_FALSE(has_machine_code(module, kLeaf));
-    ASSERT_EQ(inst.func("caller")->call({Val::make_i32(900)}).value()[0].of.i32, expected_sum(900));
-    EXPECT_TRUE(eventually([&] {
-      return std::filesystem::exists(dir) && !std::filesystem::is_empty(dir);
-    })) << "no cache entry in " << dir;
+    ASSERT_EQ(call_caller(engine, module, 900), expected_sum(900));
+    EXPECT_TRUE(eventually([&] { return has_cache_entry(dir); })) << "no cache entry in " << dir;
   }  // the engine waits for a whole-module compile in progress
   Engine engine(config);
   Module again = Module::compile(engine, tierup_module(TrapIn::Callee)).value();
   for (uint32_t f : {kLeaf, kCallee, kCaller}) EXPECT_TRUE(has_machine_code(again, f)) << f;
   EXPECT_EQ(again.raw()->tier_up, nullptr);
-  Store store(engine);
-  Linker linker(engine);
-  linker.func_wrap("env", "sync", [](Caller&, int32_t) {});
-  Instance inst = linker.instantiate(store, again).value();
-  EXPECT_EQ(inst.func("caller")->call({Val::make_i32(900)}).value()[0].of.i32, expected_sum(900));
+  EXPECT_EQ(call_caller(engine, again, 900), expected_sum(900));
   // Without the option the cache stays empty.
   std::filesystem::remove_all(dir, ec);
   config.cache_hot_modules = false;
   {
     Engine plain(config);
     Module module = Module::compile(plain, tierup_module(TrapIn::Callee)).value();
-    Store plain_store(plain);
-    Linker plain_linker(plain);
-    plain_linker.func_wrap("env", "sync", [](Caller&, int32_t) {});
-    Instance plain_inst = plain_linker.instantiate(plain_store, module).value();
-    ASSERT_EQ(plain_inst.func("caller")->call({Val::make_i32(900)}).value()[0].of.i32, expected_sum(900));
+    ASSERT_EQ(call_caller(plain, module, 900), expected_sum(900));
     EXPECT_TRUE(eventually([&] { return has_machine_code(module, kCallee); }));
   }
-  EXPECT_FALSE(std::filesystem::exists(dir) && !std::filesystem::is_empty(dir));
+  EXPECT_FALSE(has_cache_entry(dir));
   std::filesystem::remove_all(dir, ec);
 }
 
