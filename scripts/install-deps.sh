@@ -11,7 +11,8 @@ packages=(
   jq              # reads the wasi-testsuite's .json expectations
   clang lld wasi-libc libclang-rt-dev-wasm32  # C test programs -> wasm32-wasi
   python3         # bench/run
-  llvm-19-dev     # tier 2 (--tier=jit): libskiff_llvm.so links libLLVM-19
+  llvm-19-dev     # tier 2 (--tier=jit): libskiff_llvm.so links LLVM 19's static libraries
+  zlib1g-dev libzstd-dev  # ... which need these
 )
 
 missing=()

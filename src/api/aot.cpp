@@ -61,8 +61,10 @@ void store_in_cache(const std::string& path, const std::vector<uint8_t>& bytes) 
 }
 
 llvmjit::CompileOptions options_of(const Engine& engine) {
-  return llvmjit::CompileOptions{.interruptible = engine.config().interruptible,
-                                 .progress = engine.config().compile_progress};
+  llvmjit::CompileOptions options;
+  options.interruptible = engine.config().interruptible;
+  options.progress = engine.config().compile_progress;
+  return options;
 }
 
 }  // namespace

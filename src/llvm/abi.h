@@ -44,7 +44,7 @@
 
 namespace skiff::llvmjit {
 
-inline constexpr uint32_t kAbiVersion = 8;
+inline constexpr uint32_t kAbiVersion = 9;
 
 using EntryFn = void (*)(rt::Instance*, rt::Slot*);
 
@@ -99,6 +99,9 @@ struct CompileRequest {
   // the checks loops and calls are faster; the engine then runs the module
   // in the interpreter for stores that set fuel or a deadline.
   bool interruptible = true;
+  // Functions of `funcs` compiled without bounds versioning (tier-up: their
+  // calls are short, see tierup.h).
+  std::vector<uint32_t> unversioned;
   // Called from compile threads as functions finish (done of total); may be null.
   void (*progress)(void* user, uint32_t done, uint32_t total) = nullptr;
   void* progress_user = nullptr;

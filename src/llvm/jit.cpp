@@ -450,6 +450,7 @@ Result<CompiledCode> compile(const wasm::Module& module, std::vector<uint32_t> f
   request.module = &module;
   request.funcs = std::move(funcs);
   request.interruptible = options.interruptible;
+  request.unversioned = options.unversioned;
   const ProgressFn& progress = options.progress;
   ProgressForward forward{&progress};
   if (progress) {

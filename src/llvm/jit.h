@@ -25,6 +25,7 @@ struct CompiledCode {
 
 struct CompileOptions {
   bool interruptible = true;
+  std::vector<uint32_t> unversioned;  // function indices: no bounds versioning (CompileRequest)
   ProgressFn progress;
 };
 

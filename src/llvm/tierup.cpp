@@ -30,6 +30,7 @@ std::atomic<uint64_t> g_functions{0};
 std::atomic<uint64_t> g_failed_functions{0};
 std::atomic<uint64_t> g_loops{0};
 std::atomic<uint64_t> g_loops_entered{0};
+std::atomic<uint64_t> g_unversioned{0};
 
 // ---- on-stack replacement: a loop's code as a function ---------------------------
 //
@@ -399,15 +400,18 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
       if (compiler == nullptr) return;
       const TierUpPolicy& policy = compiler->policy();
       TierUpCompiler::Request request{std::move(module), defined_index, /*function=*/true, kNoLoop};
+      // How long its frames run: the hotness of all its calls so far over
+      // their number.
+      const uint32_t calls = request.module->funcs[defined_index].entries.load(std::memory_order_relaxed);
+      const uint32_t frame_words = policy.threshold / std::max<uint32_t>(calls, 1);
+      const bool long_frames = frame_words >= policy.long_frame_words;
+      request.short_frames = calls > 1 && !long_frames && frame_words < policy.short_frame_words;
       {
         std::lock_guard lock(mutex_);
         if (loop_offset != kNoLoop && policy.on_stack_replacement) {
-          // How long its frames run: the hotness of all its calls so far
-          // over their number. One call (a `main`) needs only the loop's
-          // code; the function follows if it is called again and turns hot.
-          const uint32_t calls = request.module->funcs[defined_index].entries.load(std::memory_order_relaxed);
+          // One call (a `main`) needs only the loop's code; the function
+          // follows if it is called again and turns hot.
           const bool one_frame = calls <= 1;
-          const bool long_frames = policy.threshold / std::max<uint32_t>(calls, 1) >= policy.long_frame_words;
           if (one_frame || long_frames) {
             loops_.try_emplace({defined_index, loop_offset});  // compiling: no second request
             request.loop_offset = loop_offset;
@@ -447,9 +451,20 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
           return nullptr;
         // One loop of a function at a time: its frame would move into the
         // first one ready, and the others' compiles would be wasted.
+        // A loop whose code is ready but not yet entered: the frame is in
+        // another loop (usually one nested in it) and comes back to its
+        // header soon. Until then it reports at every loop header, for a
+        // while, so that it moves there as soon as it arrives.
+        bool other_ready = false;
         for (auto it = loops_.lower_bound({defined_index, 0}); it != loops_.end() && it->first.first == defined_index;
-             ++it)
+             ++it) {
           if (it->second.compiling) return nullptr;
+          other_ready |= it->second.entry != nullptr && !it->second.entered;
+        }
+        if (other_ready && header_waits_[defined_index]++ < kMaxHeaderWaits) {
+          module->funcs[defined_index].hotness_countdown.store(1, std::memory_order_relaxed);
+          return nullptr;
+        }
       }
       auto compiler = compiler_.lock();
       if (compiler == nullptr || !compiler->policy().on_stack_replacement) return nullptr;
@@ -488,6 +503,10 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
   std::mutex mutex_;
   std::map<std::pair<uint32_t, uint32_t>, LoopCode> loops_;
   std::set<uint32_t> functions_;  // asked to compile
+  // Loop headers a function's frames passed while waiting for a loop whose
+  // code is ready (loop_is_hot): up to ~1 ms of reports.
+  static constexpr uint32_t kMaxHeaderWaits = 10'000;
+  std::map<uint32_t, uint32_t> header_waits_;
   WholeModuleSink whole_module_;
 };
 
@@ -517,7 +536,7 @@ TierUpPolicy tier_up_policy(uint32_t configured_threshold, bool interruptible) {
 TierUpStats tier_up_stats() {
   return TierUpStats{g_batches.load(std::memory_order_relaxed), g_functions.load(std::memory_order_relaxed),
                      g_failed_functions.load(std::memory_order_relaxed), g_loops.load(std::memory_order_relaxed),
-                     g_loops_entered.load(std::memory_order_relaxed)};
+                     g_loops_entered.load(std::memory_order_relaxed), g_unversioned.load(std::memory_order_relaxed)};
 }
 
 TierUpCompiler::TierUpCompiler(TierUpPolicy policy) : policy_(policy) {}
@@ -572,7 +591,7 @@ void TierUpCompiler::run() {
     if (stopping_) break;
     busy_ = true;
     // Functions that turn hot right after this one join its batch. The
-    // first batch waits longer (tierup.h), and loads LLVM meanwhile.
+    // first batch loads LLVM meanwhile (tierup.h).
     if (library_loaded()) {
       wake_.wait_for(lock, policy_.batch_window, [&] { return stopping_; });
     } else {
@@ -600,11 +619,12 @@ void TierUpCompiler::compile_batch(std::vector<Request> requests) {
   // its functions, and its loops (on-stack replacement) in a module copy.
   while (!requests.empty()) {
     std::shared_ptr<const rt::CompiledModule> module = requests.front().module;
-    std::vector<uint32_t> defined;
+    std::vector<uint32_t> defined, unversioned;
     std::vector<LoopRef> loops;
     std::erase_if(requests, [&](const Request& r) {
       if (r.module != module) return false;
       if (r.function) defined.push_back(r.defined_index);
+      if (r.function && r.short_frames) unversioned.push_back(r.defined_index);
       if (r.loop_offset != kNoLoop) loops.push_back({r.defined_index, r.loop_offset});
       return true;
     });
@@ -618,8 +638,8 @@ void TierUpCompiler::compile_batch(std::vector<Request> requests) {
     std::erase_if(defined, [&](uint32_t d) {
       return module->funcs[d].native_entry.load(std::memory_order_acquire) != nullptr;
     });
-    if (!loops.empty()) compile_with_loops(module, std::move(defined), loops);
-    else if (!defined.empty()) compile_module_batch(module, std::move(defined));
+    if (!loops.empty()) compile_with_loops(module, std::move(defined), loops, unversioned);
+    else if (!defined.empty()) compile_module_batch(module, std::move(defined), unversioned);
     auto* listener = static_cast<ModuleListener*>(module->tier_up.get());
     if (WholeModuleSink sink = listener != nullptr ? listener->take_whole_module_sink() : nullptr) {
       std::lock_guard lock(mutex_);
@@ -650,7 +670,7 @@ void TierUpCompiler::run_whole_modules() {
       continue;
     }
     const auto start = std::chrono::steady_clock::now();
-    auto code = compile(*module->module, {}, compile_options());
+    auto code = compile(*module->module, {}, compile_options(*module->module));
     if (code.ok()) sink(*module->module, code.value());
     else log_error("whole module: " + code.error().to_string());
     if (policy_.log && code.ok()) {
@@ -665,10 +685,15 @@ void TierUpCompiler::run_whole_modules() {
 namespace {
 
 // After a successful batch: new calls of `defined` run their machine code.
-void switch_to_machine_code(const rt::CompiledModule& module, const std::vector<uint32_t>& defined) {
+void switch_to_machine_code(const rt::CompiledModule& module, const std::vector<uint32_t>& defined,
+                            const std::vector<uint32_t>& unversioned) {
   for (uint32_t d : defined) interp::use_native_code(module, d);
   g_batches.fetch_add(1, std::memory_order_relaxed);
   g_functions.fetch_add(defined.size(), std::memory_order_relaxed);
+  g_unversioned.fetch_add(std::count_if(defined.begin(), defined.end(), [&](uint32_t d) {
+                            return std::find(unversioned.begin(), unversioned.end(), d) != unversioned.end();
+                          }),
+                          std::memory_order_relaxed);
 }
 
 // A container for machine code compiled from a module copy: install()
@@ -690,7 +715,8 @@ Result<std::shared_ptr<rt::CompiledModule>> install_in_copy(std::shared_ptr<cons
 // original module, as code compiled from the original would: the copy only
 // appends functions and their types.
 void TierUpCompiler::compile_with_loops(const std::shared_ptr<const rt::CompiledModule>& module,
-                                        std::vector<uint32_t> defined, const std::vector<LoopRef>& loops) {
+                                        std::vector<uint32_t> defined, const std::vector<LoopRef>& loops,
+                                        const std::vector<uint32_t>& unversioned) {
   const wasm::Module& wasm_module = *module->module;
   const uint32_t imports = wasm_module.num_imported_funcs;
   auto* listener = static_cast<ModuleListener*>(module->tier_up.get());
@@ -710,10 +736,10 @@ void TierUpCompiler::compile_with_loops(const std::shared_ptr<const rt::Compiled
     func_indices.push_back(index.value());
   }
   if (variants.empty()) {
-    if (!defined.empty()) compile_module_batch(module, std::move(defined));
+    if (!defined.empty()) compile_module_batch(module, std::move(defined), unversioned);
     return;
   }
-  auto code = compile(*copy, func_indices, compile_options());
+  auto code = compile(*copy, func_indices, compile_options(wasm_module, unversioned));
   Result<std::shared_ptr<rt::CompiledModule>> holder =
       code.ok() ? install_in_copy(copy, code.value()) : Result<std::shared_ptr<rt::CompiledModule>>(code.error());
   if (!holder.ok()) {
@@ -721,7 +747,7 @@ void TierUpCompiler::compile_with_loops(const std::shared_ptr<const rt::Compiled
     for (const auto& [loop, index] : variants) listener->set_loop_code(loop.defined_index, loop.offset, nullptr, nullptr);
     // The functions alone: that finds the one at fault, if any (or stops
     // trying when LLVM cannot be loaded).
-    if (!defined.empty()) compile_module_batch(module, std::move(defined));
+    if (!defined.empty()) compile_module_batch(module, std::move(defined), unversioned);
     return;
   }
   if (!defined.empty()) {
@@ -734,7 +760,7 @@ void TierUpCompiler::compile_with_loops(const std::shared_ptr<const rt::Compiled
     for (uint32_t d : defined)
       target.funcs[d].native_entry.store(holder.value()->funcs[d].native_entry.load(std::memory_order_acquire),
                                          std::memory_order_release);
-    switch_to_machine_code(*module, defined);
+    switch_to_machine_code(*module, defined, unversioned);
   }
   if (policy_.log) {
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -744,9 +770,9 @@ void TierUpCompiler::compile_with_loops(const std::shared_ptr<const rt::Compiled
                                             : std::to_string(defined.size()) +
                                                   (defined.size() == 1 ? " function (" : " functions (") +
                                                   describe(wasm_module, defined) + ") and ";
-    std::fprintf(stderr, "skiff: tier-up: compiled %s%zu loop%s (of %s) in %.1f ms (on-stack replacement)\n",
+    std::fprintf(stderr, "skiff: tier-up: compiled %s%zu loop%s (of %s) in %.1f ms (on-stack replacement), from %.1f ms\n",
                  functions.c_str(), variants.size(), variants.size() == 1 ? "" : "s",
-                 describe(wasm_module, looping).c_str(), ms);
+                 describe(wasm_module, looping).c_str(), ms, elapsed_ms(start));
   }
   for (const auto& [loop, index] : variants) {
     const rt::CompiledFunc* entry = &holder.value()->funcs[index - imports];
@@ -757,12 +783,12 @@ void TierUpCompiler::compile_with_loops(const std::shared_ptr<const rt::Compiled
 }
 
 void TierUpCompiler::compile_module_batch(const std::shared_ptr<const rt::CompiledModule>& module,
-                                          std::vector<uint32_t> defined) {
+                                          std::vector<uint32_t> defined, const std::vector<uint32_t>& unversioned) {
   const wasm::Module& wasm_module = *module->module;
   std::vector<uint32_t> func_indices;
   for (uint32_t d : defined) func_indices.push_back(wasm_module.num_imported_funcs + d);
   const auto start = std::chrono::steady_clock::now();
-  auto code = compile(wasm_module, func_indices, compile_options());
+  auto code = compile(wasm_module, func_indices, compile_options(wasm_module, unversioned));
   if (!code.ok()) {
     const Error& error = code.error();
     if (error.code == ErrorCode::UsageError) {  // libskiff_llvm.so cannot be loaded: stop trying
@@ -776,7 +802,7 @@ void TierUpCompiler::compile_module_batch(const std::shared_ptr<const rt::Compil
     }
     // Find the function at fault: the others still deserve machine code.
     if (defined.size() > 1) {
-      for (uint32_t d : defined) compile_module_batch(module, {d});
+      for (uint32_t d : defined) compile_module_batch(module, {d}, unversioned);
       return;
     }
     g_failed_functions.fetch_add(1, std::memory_order_relaxed);
@@ -792,17 +818,23 @@ void TierUpCompiler::compile_module_batch(const std::shared_ptr<const rt::Compil
     log_error(describe(wasm_module, defined) + ": " + installed.error().to_string());
     return;
   }
-  switch_to_machine_code(*module, defined);
+  switch_to_machine_code(*module, defined, unversioned);
   if (policy_.log) {
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    std::fprintf(stderr, "skiff: tier-up: compiled %zu function%s in %.1f ms (%s)\n", defined.size(),
-                 defined.size() == 1 ? "" : "s", ms, describe(wasm_module, defined).c_str());
+    std::fprintf(stderr, "skiff: tier-up: compiled %zu function%s in %.1f ms (%s), from %.1f ms\n", defined.size(),
+                 defined.size() == 1 ? "" : "s", ms, describe(wasm_module, defined).c_str(), elapsed_ms(start));
   }
 }
 
-CompileOptions TierUpCompiler::compile_options() const {
+double TierUpCompiler::elapsed_ms(std::chrono::steady_clock::time_point when) const {
+  return std::chrono::duration<double, std::milli>(when - created_).count();
+}
+
+CompileOptions TierUpCompiler::compile_options(const wasm::Module& module,
+                                               const std::vector<uint32_t>& unversioned) const {
   CompileOptions options;
   options.interruptible = policy_.interruptible;
+  for (uint32_t d : unversioned) options.unversioned.push_back(module.num_imported_funcs + d);
   return options;
 }
 

@@ -22,7 +22,10 @@
 //    A function that turns hot in a loop gets that loop's code in the
 //    same compile as its own, or instead of it when it was called once (a
 //    `main`: see kTierUpLongFrameWords); other loops compile when they
-//    turn hot, one at a time per function.
+//    turn hot, one at a time per function, and not while a loop of the
+//    function has code its frame has not entered yet: the frame then
+//    reports at every loop header for a while, to move into that code
+//    when it comes back to the loop (from a loop nested in it, usually).
 //  - Failure (no libskiff_llvm.so, a compile or load error) never traps:
 //    the functions keep running in the interpreter. $SKIFF_TIERUP_LOG=1
 //    reports every batch and the first error on stderr.
@@ -61,17 +64,25 @@ namespace skiff::llvmjit {
 // turning hot at the same moment join the batch (one LLVM set-up, direct
 // calls between them).
 //
-// First batch: an Engine cannot be destroyed while a compile is running
-// (the thread is joined: LLVM cannot be interrupted), so the first batch
-// waits 20 ms for more evidence that the program runs long; it loads
-// libLLVM meanwhile (~17 ms), and scripts that finish sooner wait at most
-// for that load. (`skiff run` ends with _exit and never waits.)
+// First batch: it waits the same window, or for libskiff_llvm.so to load
+// if that takes longer (~4 ms: LLVM is linked in statically; libLLVM.so
+// took 15-20 ms, and waiting 20 ms for the first batch made auto 5 %
+// slower over bench/). Destroying an Engine waits for the batch in
+// progress (LLVM cannot be interrupted); `skiff run` ends with _exit and
+// never waits.
 //
 // A function that turns hot in a loop: its frames are long when the
 // threshold over its calls so far is at least 100k words (~0.1 ms per
 // call), and then a frame stuck in that loop wants its on-stack
 // replacement in the same compile. With one call (a `main`) only that loop
 // compiles; with short frames (memcpy) only the function.
+//
+// Short frames: a function whose calls so far average under 1000 words
+// (about 1 us interpreted; musl's memcpy of a few dozen bytes) compiles
+// without bounds versioning. Its loops run too few iterations for the
+// in-bounds copy to pay, and the copies of many small loops tripled the
+// compile (fannkuch's memcpy and memmove: 190-245 ms with, 54 ms without),
+// which kept the loop calling them interpreted meanwhile.
 //
 // Whole-module compile for the cache (attach's `whole_module`): it starts 1 s
 // after the module's first batch, so that programs too short to see it
@@ -80,16 +91,18 @@ namespace skiff::llvmjit {
 inline constexpr uint32_t kDefaultTierUpThreshold = 1'000'000;
 inline constexpr std::chrono::milliseconds kTierUpWholeModuleDelay{1000};
 inline constexpr uint32_t kTierUpLongFrameWords = 100'000;
+inline constexpr uint32_t kTierUpShortFrameWords = 1'000;
 inline constexpr std::chrono::microseconds kTierUpBatchWindow{1000};
-inline constexpr std::chrono::microseconds kTierUpFirstBatchDelay{20000};
+inline constexpr std::chrono::microseconds kTierUpFirstBatchDelay = kTierUpBatchWindow;
 
 struct TierUpPolicy {
   uint32_t threshold = kDefaultTierUpThreshold;
   std::chrono::microseconds batch_window = kTierUpBatchWindow;
-  std::chrono::microseconds first_batch_delay = kTierUpFirstBatchDelay;  // while libLLVM is not loaded
+  std::chrono::microseconds first_batch_delay = kTierUpFirstBatchDelay;  // counted from the start of LLVM's load
   bool interruptible = true;         // EngineConfig::interruptible
   bool on_stack_replacement = true;  // compile hot loops of frames stuck in tier 0
   uint32_t long_frame_words = kTierUpLongFrameWords;
+  uint32_t short_frame_words = kTierUpShortFrameWords;
   std::chrono::milliseconds whole_module_delay = kTierUpWholeModuleDelay;
   bool log = false;                  // one line per batch and the first error, on stderr
 };
@@ -107,6 +120,7 @@ struct TierUpStats {
   uint64_t failed_functions = 0;   // left in the interpreter after an error
   uint64_t loops = 0;              // loops compiled for on-stack replacement
   uint64_t loops_entered = 0;      // interpreter frames moved into such code
+  uint64_t unversioned = 0;        // functions compiled without bounds versioning (short frames)
 };
 TierUpStats tier_up_stats();
 
@@ -137,6 +151,7 @@ class TierUpCompiler : public std::enable_shared_from_this<TierUpCompiler> {
     uint32_t defined_index = 0;
     bool function = true;
     uint32_t loop_offset = kNoLoop;
+    bool short_frames = false;  // its calls are short: no bounds versioning (tierup.h)
   };
   // Queues a request; any thread.
   void submit(Request request);
@@ -151,17 +166,23 @@ class TierUpCompiler : public std::enable_shared_from_this<TierUpCompiler> {
   void run();
   void run_whole_modules();
   void compile_batch(std::vector<Request> requests);
-  void compile_module_batch(const std::shared_ptr<const rt::CompiledModule>& module, std::vector<uint32_t> defined);
+  void compile_module_batch(const std::shared_ptr<const rt::CompiledModule>& module, std::vector<uint32_t> defined,
+                            const std::vector<uint32_t>& unversioned);
   struct LoopRef {
     uint32_t defined_index;
     uint32_t offset;
   };
   void compile_with_loops(const std::shared_ptr<const rt::CompiledModule>& module, std::vector<uint32_t> defined,
-                          const std::vector<LoopRef>& loops);
+                          const std::vector<LoopRef>& loops, const std::vector<uint32_t>& unversioned);
   void log_error(const std::string& message);
-  CompileOptions compile_options() const;
+  // `unversioned`: defined indices of functions with short frames.
+  CompileOptions compile_options(const wasm::Module& module, const std::vector<uint32_t>& unversioned = {}) const;
+
+  // Milliseconds since this compiler was made, for the log.
+  double elapsed_ms(std::chrono::steady_clock::time_point when) const;
 
   const TierUpPolicy policy_;
+  const std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
   std::mutex mutex_;
   std::condition_variable wake_;  // requests arrived, or stopping
   std::condition_variable idle_;  // queue drained and no batch running

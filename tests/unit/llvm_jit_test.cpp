@@ -335,5 +335,26 @@ TEST(LlvmJit, AffineLoopsGetAnInBoundsCopyWithoutInterruptChecks) {
   }
 }
 
+// CompileOptions::unversioned (tier-up's functions with short calls): the
+// same loop keeps only its original copy.
+TEST(LlvmJit, UnversionedFunctionsGetNoInBoundsCopy) {
+  Engine engine;
+  Module module = Module::compile(engine, array_loop_module()).value();
+  const wasm::Module& wasm_module = *module.raw()->module;
+  llvmjit::CompileOptions options;
+  options.interruptible = false;
+  options.unversioned = {wasm_module.num_imported_funcs};
+  auto code = llvmjit::compile(wasm_module, {}, options);
+  ASSERT_TRUE(code.ok()) << code.error().to_string();
+  EXPECT_EQ(code->versioned_loops, 0u);
+  // And it still runs like the interpreter.
+  rt::CompiledModule& compiled = const_cast<rt::CompiledModule&>(*module.raw());
+  ASSERT_TRUE(llvmjit::install(compiled, code.value()).ok());
+  Store store(engine);
+  Instance inst = Linker(engine).instantiate(store, module).value();
+  ASSERT_TRUE(inst.func("run")->call({Val::make_i32(300)}).ok());
+  EXPECT_EQ(load32(inst, 1024 + 4 * 299), 2u);
+}
+
 }  // namespace
 }  // namespace skiff

@@ -276,6 +276,7 @@ TEST(TierUp, FunctionWithLongCallsGetsItsLoopInTheSameCompile) {
   const llvmjit::TierUpStats after = llvmjit::tier_up_stats();
   EXPECT_EQ(after.loops - before.loops, 1u);
   EXPECT_GE(after.loops_entered - before.loops_entered, 1u);
+  EXPECT_EQ(after.unversioned, before.unversioned);  // long calls: bounds versioning stays
 }
 
 // Short calls (a memcpy): only the function compiles, even though it
@@ -291,6 +292,46 @@ TEST(TierUp, FunctionWithShortCallsCompilesWithoutItsLoop) {
     return has_machine_code(run.module, kCaller);
   }));
   EXPECT_EQ(llvmjit::tier_up_stats().loops, before.loops);
+  // Its calls average under short_frame_words: no bounds versioning.
+  EXPECT_GE(llvmjit::tier_up_stats().unversioned - before.unversioned, 1u);
+}
+
+// A function called once turns hot in its outer loop, which compiles; its
+// frame is in the inner loop by then. It moves into the outer loop's code
+// at that loop's next header rather than asking for the inner loop too.
+TEST(TierUp, FrameInAnInnerLoopWaitsForItsOuterLoopsCode) {
+  ModuleBuilder m;
+  const Bytes i32_ge_s{0x4e}, if_void{0x04, 0x40};
+  m.import_func("env", "sync", m.type({kI32}, {}));
+  // nest(n): for i in [1, n]: if i >= 8: for j in [0, 50): sync(j); sum += j
+  uint32_t nest = m.func(
+      m.type({kI32}, {kI32}),
+      seq({loop_void, local_get(1), i32_const(1), i32_add, local_set(1), local_get(1), i32_const(8), i32_ge_s,
+           if_void, i32_const(0), local_set(2), loop_void, local_get(2), call(0), local_get(3), local_get(2), i32_add,
+           local_set(3), local_get(2), i32_const(1), i32_add, local_tee(2), i32_const(50), i32_lt_s, br_if(0), end,
+           end, local_get(1), local_get(0), i32_lt_s, br_if(0), end, local_get(3)}),
+      {{3, kI32}});
+  m.export_func("nest", nest);
+  Engine engine;
+  Module module = Module::compile(engine, m.build()).value();
+  auto compiler = std::make_shared<llvmjit::TierUpCompiler>(test_policy(/*on_stack_replacement=*/true));
+  compiler->attach(const_cast<rt::CompiledModule&>(*module.raw()));
+  const llvmjit::TierUpStats before = llvmjit::tier_up_stats();
+  // The outer loop turns hot before i reaches 8; the first sync waits for its code.
+  bool waited = false;
+  Store store(engine);
+  Linker linker(engine);
+  linker.func_wrap("env", "sync", [&](Caller&, int32_t) {
+    if (waited) return;
+    waited = true;
+    EXPECT_TRUE(eventually([&] { return llvmjit::tier_up_stats().loops > before.loops; }));
+  });
+  Instance inst = linker.instantiate(store, module).value();
+  EXPECT_EQ(inst.func("nest")->call({Val::make_i32(20)}).value()[0].of.i32, (20 - 7) * 1225);
+  ASSERT_TRUE(compiler->wait_idle(kPatience));
+  const llvmjit::TierUpStats after = llvmjit::tier_up_stats();
+  EXPECT_EQ(after.loops - before.loops, 1u);
+  EXPECT_EQ(after.loops_entered - before.loops_entered, 1u);
 }
 
 // Two functions called once, each hot in its loop within one batch: both

@@ -502,6 +502,7 @@ llvm::Instruction* find_mem0_base(llvm::Function& fn) {
 }  // namespace
 
 llvm::PreservedAnalyses BoundsVersioningPass::run(llvm::Function& fn, llvm::FunctionAnalysisManager& fam) {
+  if (fn.hasFnAttribute(kNoBoundsVersioningAttribute)) return llvm::PreservedAnalyses::all();
   auto& li = fam.getResult<llvm::LoopAnalysis>(fn);
   if (li.empty()) return llvm::PreservedAnalyses::all();
   llvm::Instruction* base = find_mem0_base(fn);

@@ -14,6 +14,8 @@ namespace skiff::llvmjit {
 inline constexpr const char* kMem0BaseMetadata = "skiff.mem0";
 // Name of the pass in pipeline texts ($SKIFF_LLVM_PIPELINE included).
 inline constexpr const char* kBoundsVersioningPassName = "skiff-bounds-versioning";
+// Function attribute: the pass leaves the function alone.
+inline constexpr const char* kNoBoundsVersioningAttribute = "skiff-no-bounds-versioning";
 
 struct BoundsVersioningOffsets {
   uint64_t instance_memories;  // Instance::memories (a vector: its first word is the data)

@@ -1528,6 +1528,8 @@ bool build_partition(const CompileRequest& request, const std::vector<bool>& in_
                                       alone ? llvm::GlobalValue::InternalLinkage : llvm::GlobalValue::ExternalLinkage,
                                       ModuleState::func_name(i), mod);
     ModuleState::set_wasm_convention(fn);
+    if (std::find(request.unversioned.begin(), request.unversioned.end(), i) != request.unversioned.end())
+      fn->addFnAttr(kNoBoundsVersioningAttribute);
     m.funcs[i] = fn;
     auto* entry = llvm::Function::Create(entry_type, llvm::GlobalValue::ExternalLinkage, entry_name(i), mod);
     ModuleState::set_attributes(entry);
