@@ -335,6 +335,34 @@ TEST(LlvmJit, AffineLoopsGetAnInBoundsCopyWithoutInterruptChecks) {
   }
 }
 
+// The same module compiles to the same bytes every time (the cache and
+// benchmarks rely on it): here a versioned loop with many access groups,
+// whose check once followed the groups' addresses in memory.
+TEST(LlvmJit, CompilingTwiceGivesTheSameCode) {
+  ModuleBuilder m;
+  m.memory(1, 1);
+  const Bytes i32_shl{0x74}, i32_lt_u{0x49}, tee_i{0x22, 0x01};
+  const Bytes address = seq({local_get(1), i32_const(2), i32_shl});
+  // a[i] = b[i] + c[i] + ... over 12 arrays of 1 KB.
+  Bytes sum = seq({address, i32_load(1024)});
+  for (uint32_t k = 2; k < 12; ++k) sum = seq({sum, address, i32_load(1024 * k), i32_add});
+  Bytes body = seq({loop_void, address, sum, i32_store(0), local_get(1), i32_const(1), i32_add, tee_i, local_get(0),
+                    i32_lt_u, br_if(0), end});
+  m.export_func("run", m.func(m.type({kI32}, {}), body, {{1, kI32}}));
+  Engine engine;
+  Module module = Module::compile(engine, m.build()).value();
+  llvmjit::CompileOptions options;
+  options.interruptible = false;
+  auto first = llvmjit::compile(*module.raw()->module, {}, options);
+  ASSERT_TRUE(first.ok()) << first.error().to_string();
+  EXPECT_EQ(first->versioned_loops, 1u);
+  for (int i = 0; i < 5; ++i) {
+    auto again = llvmjit::compile(*module.raw()->module, {}, options);
+    ASSERT_TRUE(again.ok());
+    EXPECT_TRUE(again->objects == first->objects) << "compile " << i + 2 << " differs";
+  }
+}
+
 // CompileOptions::unversioned (tier-up's functions with short calls): the
 // same loop keeps only its original copy.
 TEST(LlvmJit, UnversionedFunctionsGetNoInBoundsCopy) {

@@ -32,6 +32,7 @@
 // alias scopes.
 #include "llvm/compiler/bounds_versioning.h"
 
+#include <llvm/ADT/MapVector.h>
 #include <llvm/Analysis/LoopInfo.h>
 #include <llvm/Analysis/ScalarEvolution.h>
 #include <llvm/Analysis/ScalarEvolutionExpressions.h>
@@ -448,7 +449,7 @@ class LoopVersioner {
       auto* inst = llvm::cast<llvm::Instruction>(vmap[access.inst]);
       if (auto* load = llvm::dyn_cast<llvm::LoadInst>(inst)) load->setVolatile(false);
       else llvm::cast<llvm::StoreInst>(inst)->setVolatile(false);
-      const AccessGroup& group = groups_.at(access.offset);
+      const AccessGroup& group = groups_.find(access.offset)->second;
       inst->setMetadata(llvm::LLVMContext::MD_alias_scope, scope_of[group.region]);
       if (noalias_of[group.region] != nullptr)
         inst->setMetadata(llvm::LLVMContext::MD_noalias, noalias_of[group.region]);
@@ -478,7 +479,9 @@ class LoopVersioner {
   BoundsVersioningOffsets offsets_;
   const llvm::DataLayout& dl_;
   unsigned mem0_kind_;
-  std::map<const llvm::SCEV*, AccessGroup> groups_;  // by offset expression
+  // By offset expression, in the order the accesses come: the check and the
+  // regions come out the same in every compile (a map by address did not).
+  llvm::MapVector<const llvm::SCEV*, AccessGroup> groups_;
   std::vector<Region> regions_;
   std::vector<Access> accesses_;
   // Set by count_to_equality: the count holds when distance & mask == 0.
