@@ -335,6 +335,27 @@ TEST(LlvmJit, AffineLoopsGetAnInBoundsCopyWithoutInterruptChecks) {
   }
 }
 
+// A loop whose trip count is a constant under 16 would never take the
+// in-bounds copy (it skips the check below 16 iterations): it gets none.
+TEST(LlvmJit, LoopsOfFewIterationsGetNoInBoundsCopy) {
+  const Bytes i32_shl{0x74}, i32_lt_u{0x49}, tee_i{0x22, 0x01};
+  for (uint32_t trips : {10u, 100u}) {
+    ModuleBuilder m;
+    m.memory(1, 1);
+    const Bytes address = seq({local_get(1), i32_const(2), i32_shl});
+    Bytes body = seq({loop_void, address, address, i32_load(), i32_const(1), i32_add, i32_store(1024), local_get(1),
+                      i32_const(1), i32_add, tee_i, i32_const(static_cast<int32_t>(trips)), i32_lt_u, br_if(0), end});
+    m.export_func("run", m.func(m.type({}, {}), body, {{2, kI32}}));  // local 1 is i
+    Engine engine;
+    Module module = Module::compile(engine, m.build()).value();
+    llvmjit::CompileOptions options;
+    options.interruptible = false;
+    auto code = llvmjit::compile(*module.raw()->module, {}, options);
+    ASSERT_TRUE(code.ok()) << code.error().to_string();
+    EXPECT_EQ(code->versioned_loops, trips < 16 ? 0u : 1u) << trips << " iterations";
+  }
+}
+
 // The same module compiles to the same bytes every time (the cache and
 // benchmarks rely on it): here a versioned loop with many access groups,
 // whose check once followed the groups' addresses in memory.

@@ -131,6 +131,11 @@ class LoopVersioner {
     const llvm::SCEV* max_backedges = se_.getSymbolicMaxBackedgeTakenCount(loop);
     if (llvm::isa<llvm::SCEVCouldNotCompute>(max_backedges)) max_backedges = count_to_equality(loop);
     if (max_backedges == nullptr) return false;
+    // A loop that never runs kMinIterations times would never take its copy
+    // (nbody's loops over 5 bodies): no copy to compile.
+    if (auto* bound = llvm::dyn_cast<llvm::SCEVConstant>(se_.getConstantMaxBackedgeTakenCount(loop));
+        bound != nullptr && bound->getAPInt().ult(kMinIterations - 1))
+      return false;
     // A trip count that needs a division (a stride only known at run time,
     // as in a sieve's j += i) would cost more at every entry than the copy
     // saves: such loops do not vectorise anyway.
