@@ -130,82 +130,17 @@ class LoopProbe {
 };
 static_assert(wasm::BodyInterface<LoopProbe>);
 
-// One instruction of a validated body: its opcode and where it ends.
-struct Instr {
-  wasm::Opcode op = wasm::Opcode::Nop;
-  size_t immediates = 0;  // offset of its first immediate byte
-  size_t end = 0;         // one past its last byte
-};
-
-bool decode_instr(const Bytes& bytes, size_t pos, size_t limit, Instr& out) {
-  if (pos >= limit) return false;
-  Reader r(bytes.data() + pos, limit - pos, pos);
-  auto first = r.u8();
-  if (!first) return false;
-  std::optional<wasm::Opcode> op;
-  if (*first == 0xfc || *first == 0xfd) {
-    auto code = r.u32();
-    if (!code) return false;
-    op = wasm::opcode_from(*first, *code);
-  } else {
-    op = wasm::opcode_from(0, *first);
-  }
-  if (!op) return false;
-  out.op = *op;
-  out.immediates = static_cast<size_t>(r.offset());
-  bool ok = true;
-  auto u32 = [&] { ok = ok && r.u32().ok(); };
-  auto u8 = [&] { ok = ok && r.u8().ok(); };
-  auto skip = [&](size_t n) { ok = ok && r.bytes(n).ok(); };
-  using wasm::Imm;
-  switch (wasm::op_info(*op).imm) {
-    case Imm::None: break;
-    case Imm::Block: ok = r.s33().ok(); break;
-    case Imm::Label: case Imm::Func: case Imm::Local: case Imm::Global: case Imm::Table: case Imm::Elem:
-    case Imm::Data: u32(); break;
-    case Imm::BrTable: {
-      auto count = r.u32();
-      if (!count) return false;
-      for (uint64_t i = 0; i <= *count && ok; ++i) u32();
-      break;
-    }
-    case Imm::CallIndirect: case Imm::TableInit: case Imm::TableCopy: u32(); u32(); break;
-    case Imm::Memory: case Imm::Lane: case Imm::RefType: u8(); break;
-    case Imm::MemArg: u32(); u32(); break;
-    case Imm::MemArgLane: u32(); u32(); u8(); break;
-    case Imm::I32: ok = r.s32().ok(); break;
-    case Imm::I64: ok = r.s64().ok(); break;
-    case Imm::F32: skip(4); break;
-    case Imm::F64: skip(8); break;
-    case Imm::V128: case Imm::Shuffle: skip(16); break;
-    case Imm::SelectT: {
-      auto count = r.u32();
-      if (!count) return false;
-      for (uint32_t i = 0; i < *count && ok; ++i) u8();
-      break;
-    }
-    case Imm::MemoryInit: u32(); u8(); break;
-    case Imm::MemoryCopy: u8(); u8(); break;
-  }
-  out.end = static_cast<size_t>(r.offset());
-  return ok;
-}
-
-uint32_t read_u32_at(const Bytes& bytes, size_t& pos) {
-  Reader r(bytes.data() + pos, bytes.size() - pos, pos);
-  uint32_t v = r.u32().value();  // the body was validated
-  pos = static_cast<size_t>(r.offset());
-  return v;
-}
+using Decoder = wasm::BodyDecoder<wasm::NoValidation, LoopProbe>;
+using Instr = Decoder::Instruction;
 
 // Copies the instructions in [begin, end), which sit one block deeper in
 // the copy than in the original: branches out of the range get one more
 // label to cross.
-bool copy_one_level_deeper(const Bytes& bytes, size_t begin, size_t end, Bytes& out) {
+bool copy_one_level_deeper(Decoder& decoder, const Bytes& bytes, size_t begin, size_t end, Bytes& out) {
   uint32_t depth = 0;  // blocks opened inside the range
+  Instr in;
   for (size_t pos = begin; pos < end;) {
-    Instr in;
-    if (!decode_instr(bytes, pos, end, in)) return false;
+    if (!decoder.decode_instruction_at(pos, in) || in.end > end) return false;
     auto relabel = [&](uint32_t label) { return label >= depth ? label + 1 : label; };
     switch (in.op) {
       case wasm::Opcode::Block: case wasm::Opcode::Loop: case wasm::Opcode::If:
@@ -217,20 +152,15 @@ bool copy_one_level_deeper(const Bytes& bytes, size_t begin, size_t end, Bytes& 
         --depth;
         out.push_back(bytes[pos]);
         break;
-      case wasm::Opcode::Br: case wasm::Opcode::BrIf: {
+      case wasm::Opcode::Br: case wasm::Opcode::BrIf:
         out.push_back(bytes[pos]);
-        size_t at = in.immediates;
-        put_uleb(out, relabel(read_u32_at(bytes, at)));
+        put_uleb(out, relabel(in.imm.index));
         break;
-      }
-      case wasm::Opcode::BrTable: {
+      case wasm::Opcode::BrTable:
         out.push_back(bytes[pos]);
-        size_t at = in.immediates;
-        uint32_t count = read_u32_at(bytes, at);
-        put_uleb(out, count);
-        for (uint64_t i = 0; i <= count; ++i) put_uleb(out, relabel(read_u32_at(bytes, at)));
+        put_uleb(out, in.targets.size() - 1);  // the default is the last target
+        for (uint32_t target : in.targets) put_uleb(out, relabel(target));
         break;
-      }
       default:
         out.insert(out.end(), bytes.begin() + pos, bytes.begin() + in.end);
     }
@@ -260,7 +190,7 @@ Result<uint32_t> add_loop_variant(const wasm::Module& module, wasm::Module& copy
   };
   LoopState state;
   LoopProbe probe(loop_offset, state);
-  wasm::BodyDecoder<wasm::NoValidation, LoopProbe> decoder(module, func_index, probe);
+  Decoder decoder(module, func_index, probe);
   SKIFF_TRY(decoder.decode());
   if (!state.found || state.path.size() < 2) return fail("the interpreter named no reachable loop there");
 
@@ -296,13 +226,13 @@ Result<uint32_t> add_loop_variant(const wasm::Module& module, wasm::Module& copy
     size_t start = body.body_offset;
     if (i > 0) {
       Instr head;
-      if (!decode_instr(bytes, outer.offset, body.body_end, head)) return fail("undecodable block");
+      if (!decoder.decode_instruction_at(outer.offset, head)) return fail("undecodable block");
       start = head.end;
       if (outer.kind == wasm::BlockKind::Else) {
         uint32_t depth = 0;
         for (;;) {
           Instr in;
-          if (!decode_instr(bytes, start, body.body_end, in)) return fail("no else found");
+          if (!decoder.decode_instruction_at(start, in)) return fail("no else found");
           start = in.end;
           if (in.op == wasm::Opcode::Block || in.op == wasm::Opcode::Loop || in.op == wasm::Opcode::If) ++depth;
           else if (in.op == wasm::Opcode::End) --depth;
@@ -333,12 +263,12 @@ Result<uint32_t> add_loop_variant(const wasm::Module& module, wasm::Module& copy
     }
     if (inner_is_if) code.insert(code.end(), {0x41, static_cast<uint8_t>(inner.kind == wasm::BlockKind::If ? 1 : 0)});
     code.push_back(0x05);
-    if (!copy_one_level_deeper(bytes, start, inner.offset, code)) return fail("undecodable code");
+    if (!copy_one_level_deeper(decoder, bytes, start, inner.offset, code)) return fail("undecodable code");
     code.push_back(0x0b);
     pos = inner.offset;
   }
   Instr loop;
-  if (!decode_instr(bytes, pos, body.body_end, loop) || loop.op != wasm::Opcode::Loop) return fail("no loop there");
+  if (!decoder.decode_instruction_at(pos, loop) || loop.op != wasm::Opcode::Loop) return fail("no loop there");
   code.insert(code.end(), bytes.begin() + pos, bytes.begin() + loop.end);
   put_flag_set(code, false);
   code.insert(code.end(), bytes.begin() + loop.end, bytes.begin() + body.body_end);

@@ -322,6 +322,26 @@ class BodyDecoder {
 
   State& state() { return s_; }
 
+  // The one instruction at module byte `offset` inside this function's
+  // body, read with the same code as decode() (for tools that rewrite
+  // validated code, such as tier-up's loop entries): false if it does not
+  // decode. br_table's targets, the default last, go to `targets`.
+  struct Instruction {
+    Opcode op = Opcode::Nop;
+    Immediates imm;
+    std::vector<uint32_t> targets;
+    uint64_t end = 0;  // one past its last byte
+  };
+  bool decode_instruction_at(uint64_t offset, Instruction& out) {
+    if (offset < body_.body_offset || offset >= body_.body_end) return false;
+    reader_ = BodyCursor(s_.module.bytes.data() + offset, body_.body_end - offset, offset);
+    s_.instr_offset = offset;
+    const OpInfo* info = nullptr;
+    if (!read_opcode(out.op, info) || !read_immediates(out.op, info->imm, out.imm, out.targets)) return false;
+    out.end = reader_.offset();
+    return true;
+  }
+
  private:
   // Each thread keeps the vectors of its last decoder, so a module of 100k
   // functions does not allocate them 100k times. A nested decoder on the
