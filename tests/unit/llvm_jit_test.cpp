@@ -279,17 +279,27 @@ TEST(LlvmJit, EpochDeadlineInterruptsALoopAfterAHostCall) {
   }
 }
 
-// store32(1024 + 4i, load32(4i) + 1) for i < n: affine addresses, no calls.
-Bytes array_loop_module() {
+// store32(1024 + 4i, load32(4i) + 1) for i < bound (default: run's
+// argument n): affine addresses, no calls.
+Bytes array_loop_module(const Bytes& bound = local_get(0)) {
   ModuleBuilder m;
   m.memory(1, 1);
   m.export_memory("memory");
   const Bytes i32_shl{0x74}, i32_lt_u{0x49}, tee_i{0x22, 0x01};
   const Bytes address = seq({local_get(1), i32_const(2), i32_shl});
   Bytes body = seq({loop_void, address, address, i32_load(), i32_const(1), i32_add, i32_store(1024), local_get(1),
-                    i32_const(1), i32_add, tee_i, local_get(0), i32_lt_u, br_if(0), end});
+                    i32_const(1), i32_add, tee_i, bound, i32_lt_u, br_if(0), end});
   m.export_func("run", m.func(m.type({kI32}, {}), body, {{1, kI32}}));
   return m.build();
+}
+
+// Tier 2 code of `module` without interrupt checks (where bounds
+// versioning applies).
+Result<llvmjit::CompiledCode> compile_without_checks(const Module& module, std::vector<uint32_t> unversioned = {}) {
+  llvmjit::CompileOptions options;
+  options.interruptible = false;
+  options.unversioned = std::move(unversioned);
+  return llvmjit::compile(*module.raw()->module, {}, options);
 }
 
 uint32_t load32(const Instance& inst, uint32_t address) {
@@ -338,19 +348,10 @@ TEST(LlvmJit, AffineLoopsGetAnInBoundsCopyWithoutInterruptChecks) {
 // A loop whose trip count is a constant under 16 would never take the
 // in-bounds copy (it skips the check below 16 iterations): it gets none.
 TEST(LlvmJit, LoopsOfFewIterationsGetNoInBoundsCopy) {
-  const Bytes i32_shl{0x74}, i32_lt_u{0x49}, tee_i{0x22, 0x01};
   for (uint32_t trips : {10u, 100u}) {
-    ModuleBuilder m;
-    m.memory(1, 1);
-    const Bytes address = seq({local_get(1), i32_const(2), i32_shl});
-    Bytes body = seq({loop_void, address, address, i32_load(), i32_const(1), i32_add, i32_store(1024), local_get(1),
-                      i32_const(1), i32_add, tee_i, i32_const(static_cast<int32_t>(trips)), i32_lt_u, br_if(0), end});
-    m.export_func("run", m.func(m.type({}, {}), body, {{2, kI32}}));  // local 1 is i
     Engine engine;
-    Module module = Module::compile(engine, m.build()).value();
-    llvmjit::CompileOptions options;
-    options.interruptible = false;
-    auto code = llvmjit::compile(*module.raw()->module, {}, options);
+    Module module = Module::compile(engine, array_loop_module(i32_const(static_cast<int32_t>(trips)))).value();
+    auto code = compile_without_checks(module);
     ASSERT_TRUE(code.ok()) << code.error().to_string();
     EXPECT_EQ(code->versioned_loops, trips < 16 ? 0u : 1u) << trips << " iterations";
   }
@@ -372,13 +373,11 @@ TEST(LlvmJit, CompilingTwiceGivesTheSameCode) {
   m.export_func("run", m.func(m.type({kI32}, {}), body, {{1, kI32}}));
   Engine engine;
   Module module = Module::compile(engine, m.build()).value();
-  llvmjit::CompileOptions options;
-  options.interruptible = false;
-  auto first = llvmjit::compile(*module.raw()->module, {}, options);
+  auto first = compile_without_checks(module);
   ASSERT_TRUE(first.ok()) << first.error().to_string();
   EXPECT_EQ(first->versioned_loops, 1u);
   for (int i = 0; i < 5; ++i) {
-    auto again = llvmjit::compile(*module.raw()->module, {}, options);
+    auto again = compile_without_checks(module);
     ASSERT_TRUE(again.ok());
     EXPECT_TRUE(again->objects == first->objects) << "compile " << i + 2 << " differs";
   }
@@ -389,11 +388,7 @@ TEST(LlvmJit, CompilingTwiceGivesTheSameCode) {
 TEST(LlvmJit, UnversionedFunctionsGetNoInBoundsCopy) {
   Engine engine;
   Module module = Module::compile(engine, array_loop_module()).value();
-  const wasm::Module& wasm_module = *module.raw()->module;
-  llvmjit::CompileOptions options;
-  options.interruptible = false;
-  options.unversioned = {wasm_module.num_imported_funcs};
-  auto code = llvmjit::compile(wasm_module, {}, options);
+  auto code = compile_without_checks(module, {module.raw()->module->num_imported_funcs});
   ASSERT_TRUE(code.ok()) << code.error().to_string();
   EXPECT_EQ(code->versioned_loops, 0u);
   // And it still runs like the interpreter.
