@@ -709,6 +709,9 @@ void TierUpCompiler::compile_with_loops(const std::shared_ptr<const rt::Compiled
     if (entry->native_entry.load(std::memory_order_acquire) == nullptr) entry = nullptr;
     if (entry != nullptr) g_loops.fetch_add(1, std::memory_order_relaxed);
     listener->set_loop_code(loop.defined_index, loop.offset, holder.value(), entry);
+    // Its frame reports at the next loop header it passes, rather than up
+    // to a threshold later, and so moves in when it reaches this loop.
+    if (entry != nullptr) module->funcs[loop.defined_index].hotness_countdown.store(1, std::memory_order_relaxed);
   }
 }
 

@@ -18,7 +18,9 @@
 //    makes the interpreter run the machine code on its next call of the
 //    function. A frame already running in tier 0 keeps counting; when one
 //    of its loops expires the countdown again, it continues in machine
-//    code at that loop's header (on-stack replacement, see tierup.cpp).
+//    code at that loop's header (on-stack replacement, see tierup.cpp);
+//    once that code is ready, the countdown is 1, so the frame moves in
+//    at its next pass of the header.
 //    A function that turns hot in a loop gets that loop's code in the
 //    same compile as its own, or instead of it when it was called once (a
 //    `main`: see kTierUpLongFrameWords); other loops compile when they

@@ -251,6 +251,27 @@ TEST(TierUp, RunningLoopMovesToMachineCode) {
   EXPECT_EQ(osr.run.call("caller", 1000).value()[0].of.i32, expected_sum(1000));
 }
 
+// Once a loop's code is ready, its frame moves in at its next pass of the
+// loop's header, not a whole threshold of interpretation later.
+TEST(TierUp, FrameMovesInAtItsNextPassOfTheLoopHeader) {
+  llvmjit::TierUpPolicy policy = test_policy(/*on_stack_replacement=*/true);
+  policy.threshold = 5000;  // a report every ~200 iterations of caller's loop
+  MixedRun run(TrapIn::Callee, policy);
+  const llvmjit::TierUpStats before = llvmjit::tier_up_stats();
+  bool compiled = false, checked = false;
+  uint64_t entered = 0;
+  run.hold_at(500, [&] { return llvmjit::tier_up_stats().loops > before.loops; }, compiled);
+  run.hold_at(502, [&] {
+    entered = llvmjit::tier_up_stats().loops_entered - before.loops_entered;
+    return true;
+  }, checked);
+  auto r = run.call("caller", 900);
+  ASSERT_TRUE(compiled);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r.value()[0].of.i32, expected_sum(900));
+  EXPECT_EQ(entered, 1u);
+}
+
 // caller turns hot in its loop in its second call, whose frames count as
 // long here: the compile that gives it machine code also compiles that
 // loop, which the running frame moves into.
