@@ -111,7 +111,10 @@ struct EngineConfig {
   // Tier::Auto with a cache_dir: a module that turns hot is also compiled
   // whole, on a background thread at the lowest priority, into the cache,
   // so its next Module::compile starts with machine code (as after a
-  // Tier::Jit compile). Destroying the Engine waits for such a compile in
+  // Tier::Jit compile). Each tier-up batch goes to the cache too (a
+  // .tierup file next to it), so a run too short for the whole-module
+  // compile still leaves its hot code: the next Module::compile of the
+  // module installs it. Destroying the Engine waits for a compile in
   // progress; `skiff run` sets it and exits without waiting.
   bool cache_hot_modules = false;
   // Called from compile threads while tier 2 compiles a whole module

@@ -29,11 +29,13 @@ Result<std::shared_ptr<rt::CompiledModule>> detail::decode_and_validate(std::vec
 
 namespace {
 
-std::string cache_path(const std::string& cache_dir, bool interruptible, const wasm::Module& module) {
+// `kind`: ".skc" (the whole module) or ".tierup" (tier-up batches).
+std::string cache_path(const std::string& cache_dir, bool interruptible, const wasm::Module& module,
+                       const char* kind = ".skc") {
   std::string config = llvmjit::code_config_id() + (interruptible ? " interruptible" : "");
   std::string name = llvmjit::hash_hex(module.bytes) +
                      llvmjit::hash_hex({reinterpret_cast<const uint8_t*>(config.data()), config.size()});
-  return cache_dir + "/" + name + ".skc";
+  return cache_dir + "/" + name + kind;
 }
 
 std::string cache_path(const Engine& engine, const wasm::Module& module) {
@@ -90,6 +92,25 @@ llvmjit::TierUpCompiler::WholeModuleSink cache_writer(const Engine& engine) {
              const wasm::Module& module, const llvmjit::CompiledCode& code) {
     store_in_cache(cache_path(dir, interruptible, module), llvmjit::write_aot(module.bytes, code));
   };
+}
+
+llvmjit::TierUpCompiler::BatchSink batch_writer(const Engine& engine) {
+  if (engine.config().cache_dir.empty() || !engine.config().cache_hot_modules) return nullptr;
+  return [dir = engine.config().cache_dir, interruptible = engine.config().interruptible](
+             const wasm::Module& module, const std::vector<llvmjit::TierUpBatch>& batches) {
+    store_in_cache(cache_path(dir, interruptible, module, ".tierup"),
+                   llvmjit::write_tierup_batches(module.bytes, batches));
+  };
+}
+
+std::vector<llvmjit::TierUpBatch> cached_batches(const Engine& engine, const rt::CompiledModule& compiled) {
+  if (engine.config().cache_dir.empty()) return {};
+  auto file = Module::read_file(cache_path(engine.config().cache_dir, engine.config().interruptible,
+                                           *compiled.module, ".tierup"));
+  if (!file.ok()) return {};
+  // A stale or damaged entry is ignored (and replaced by the next batch).
+  auto batches = llvmjit::read_tierup_batches(file.value(), compiled.module->bytes);
+  return batches.ok() ? std::move(batches.value()) : std::vector<llvmjit::TierUpBatch>();
 }
 
 Result<void> compile_all(const Engine& engine, rt::CompiledModule& compiled) {

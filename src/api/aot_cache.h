@@ -19,6 +19,12 @@ bool install_cached(const Engine& engine, rt::CompiledModule& compiled);
 // a cache.
 llvmjit::TierUpCompiler::WholeModuleSink cache_writer(const Engine& engine);
 
+// Tier::Auto with a cache: each tier-up batch is written there too, with
+// the module's batches before it (null without a cache or
+// cache_hot_modules); a later run installs them (cached_batches).
+llvmjit::TierUpCompiler::BatchSink batch_writer(const Engine& engine);
+std::vector<llvmjit::TierUpBatch> cached_batches(const Engine& engine, const rt::CompiledModule& compiled);
+
 // Machine code for every function: from the cache, else compiled now (and
 // then written to the cache).
 Result<void> compile_all(const Engine& engine, rt::CompiledModule& compiled);

@@ -73,11 +73,13 @@ Result<Module> Module::compile(const Engine& engine, std::vector<uint8_t> bytes)
       break;
     case Tier::Auto:
       // The whole module's machine code when the cache has it (a previous
-      // Jit run); otherwise start interpreted and compile what turns hot.
+      // Jit run, or a long Auto one); otherwise start interpreted, with the
+      // tier-up batches an earlier run cached, and compile what turns hot.
       if (detail::install_cached(engine, *compiled)) {
         compiled->native_executor = &llvmjit::execute;
       } else if (auto tier_up = tier_up_compiler(engine)) {
-        tier_up->attach(*compiled, detail::cache_writer(engine));
+        tier_up->attach(*compiled, detail::cache_writer(engine), detail::batch_writer(engine),
+                        detail::cached_batches(engine, *compiled));
       }
       break;
   }

@@ -1,6 +1,7 @@
 // The .skc format: see aot.h.
 #include "llvm/aot.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "llvm/abi.h"
@@ -209,6 +210,72 @@ Result<AotContents> read_aot(std::span<const uint8_t> file) {
   }
   if (r.pos() + sizeof(kMagic) != body.size()) return bad("trailing bytes before the checksum");
   return out;
+}
+
+namespace {
+constexpr char kBatchMagic[8] = {'S', 'K', 'I', 'F', 'F', 'T', 'U', 'P'};
+constexpr uint32_t kBatchFormatVersion = 1;
+}  // namespace
+
+std::vector<uint8_t> write_tierup_batches(std::span<const uint8_t> wasm, const std::vector<TierUpBatch>& batches) {
+  Writer w;
+  w.append(kBatchMagic, sizeof(kBatchMagic));
+  w.u32(kBatchFormatVersion);
+  w.bytes(wasm.data(), wasm.size());
+  w.u32(static_cast<uint32_t>(batches.size()));
+  for (const TierUpBatch& batch : batches) {
+    w.u32(static_cast<uint32_t>(batch.functions.size()));
+    for (uint32_t f : batch.functions) w.u32(f);
+    w.u32(static_cast<uint32_t>(batch.loops.size()));
+    for (auto [f, offset] : batch.loops) {
+      w.u32(f);
+      w.u32(offset);
+    }
+    std::vector<uint8_t> code = write_aot({}, batch.code);
+    w.bytes(code.data(), code.size());
+  }
+  w.u64(hash64(w.out));
+  return std::move(w.out);
+}
+
+Result<std::vector<TierUpBatch>> read_tierup_batches(std::span<const uint8_t> file, std::span<const uint8_t> wasm) {
+  auto bad_batches = [](const std::string& what) {
+    return Error(ErrorCode::UsageError, Error::kNoOffset, "not a usable tier-up cache entry: " + what);
+  };
+  if (file.size() < sizeof(kBatchMagic) + 4 + 8 || std::memcmp(file.data(), kBatchMagic, sizeof(kBatchMagic)) != 0)
+    return bad_batches("no SKIFFTUP magic");
+  std::span<const uint8_t> body = file.first(file.size() - 8);
+  uint64_t stored;
+  std::memcpy(&stored, file.data() + body.size(), 8);
+  if (stored != hash64(body)) return bad_batches("checksum mismatch");
+  Reader r(body.subspan(sizeof(kBatchMagic)));
+  uint32_t version = 0, count = 0;
+  std::span<const uint8_t> module;
+  if (!r.u32(version) || version != kBatchFormatVersion) return bad_batches("another format version");
+  if (!r.bytes(module) || !std::equal(module.begin(), module.end(), wasm.begin(), wasm.end()))
+    return bad_batches("written for another module");
+  if (!r.u32(count)) return bad_batches("truncated");
+  std::vector<TierUpBatch> batches;
+  for (uint32_t i = 0; i < count; ++i) {
+    TierUpBatch batch;
+    uint32_t n = 0;
+    if (!r.u32(n) || n > body.size()) return bad_batches("truncated batch");
+    batch.functions.resize(n);
+    for (uint32_t& f : batch.functions)
+      if (!r.u32(f)) return bad_batches("truncated batch");
+    if (!r.u32(n) || n > body.size()) return bad_batches("truncated batch");
+    batch.loops.resize(n);
+    for (auto& [f, offset] : batch.loops)
+      if (!r.u32(f) || !r.u32(offset)) return bad_batches("truncated batch");
+    std::span<const uint8_t> code;
+    if (!r.bytes(code)) return bad_batches("truncated batch");
+    auto contents = read_aot(code);
+    if (!contents.ok()) return contents.error();
+    batch.code = std::move(contents.value().code);
+    batches.push_back(std::move(batch));
+  }
+  if (r.pos() + sizeof(kBatchMagic) != body.size()) return bad_batches("trailing bytes");
+  return batches;
 }
 
 uint64_t aot_checksum(std::span<const uint8_t> bytes) { return hash64(bytes); }

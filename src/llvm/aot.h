@@ -36,6 +36,13 @@ std::vector<uint8_t> write_aot(std::span<const uint8_t> wasm, const CompiledCode
 // Checks and unpacks a .skc file (see the banner); errors name the problem.
 Result<AotContents> read_aot(std::span<const uint8_t> file);
 
+// Tier-up batches of one module (the cache of `skiff run`'s tier-up): the
+// module's bytes once, then each batch's functions, loops and code as a
+// .skc body; a checksum last. Reading checks all of it as read_aot does,
+// and that the file belongs to `wasm`.
+std::vector<uint8_t> write_tierup_batches(std::span<const uint8_t> wasm, const std::vector<TierUpBatch>& batches);
+Result<std::vector<TierUpBatch>> read_tierup_batches(std::span<const uint8_t> file, std::span<const uint8_t> wasm);
+
 // What machine code compiled by this process depends on besides the wasm
 // bytes: the engine id and this CPU's features. Part of every cache key.
 std::string code_config_id();

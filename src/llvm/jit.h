@@ -3,6 +3,7 @@
 // code conventions).
 #pragma once
 #include <functional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,16 @@ struct CompiledCode {
   std::string target;
   bool interruptible = true;  // fuel and epoch checks compiled in (abi.h)
   uint32_t versioned_loops = 0;  // loops given an in-bounds copy (diagnosis, tests)
+};
+
+// One tier-up batch's machine code, kept so that a later run can install it
+// without compiling (the on-disk cache, tierup.h): the defined functions it
+// gave code to and, for a batch compiled from a module copy, the loops
+// whose on-stack-replacement functions the copy appended, in that order.
+struct TierUpBatch {
+  std::vector<uint32_t> functions;                   // defined indices
+  std::vector<std::pair<uint32_t, uint32_t>> loops;  // (defined index, loop's byte offset)
+  CompiledCode code;
 };
 
 struct CompileOptions {

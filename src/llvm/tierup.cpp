@@ -31,6 +31,8 @@ std::atomic<uint64_t> g_failed_functions{0};
 std::atomic<uint64_t> g_loops{0};
 std::atomic<uint64_t> g_loops_entered{0};
 std::atomic<uint64_t> g_unversioned{0};
+std::atomic<uint64_t> g_cached_functions{0};
+std::atomic<uint64_t> g_cached_loops{0};
 
 // ---- on-stack replacement: a loop's code as a function ---------------------------
 //
@@ -313,8 +315,32 @@ std::string describe(const wasm::Module& module, const std::vector<uint32_t>& de
 // the engine, and then simply keeps interpreting.
 class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
  public:
-  ModuleListener(std::weak_ptr<TierUpCompiler> compiler, bool log, WholeModuleSink whole_module)
-      : compiler_(std::move(compiler)), log_(log), whole_module_(std::move(whole_module)) {}
+  ModuleListener(std::weak_ptr<TierUpCompiler> compiler, bool log, WholeModuleSink whole_module, BatchSink batches)
+      : compiler_(std::move(compiler)), log_(log), whole_module_(std::move(whole_module)),
+        batch_sink_(std::move(batches)) {}
+
+  // After a batch is installed (or one from the cache): with a batch sink,
+  // hands it all of the module's batches so far. Compile thread, or attach.
+  void record_batch(const wasm::Module& module, TierUpBatch batch) {
+    if (batch_sink_ == nullptr) return;
+    std::vector<TierUpBatch> all;
+    {
+      std::lock_guard lock(mutex_);
+      batches_.push_back(std::move(batch));
+      all = batches_;
+    }
+    batch_sink_(module, all);
+  }
+  void record_cached_batch(TierUpBatch batch) {
+    std::lock_guard lock(mutex_);
+    batches_.push_back(std::move(batch));
+  }
+
+  // Cached code for a function: reports at its entry need no compile.
+  void mark_function(uint32_t defined_index) {
+    std::lock_guard lock(mutex_);
+    functions_.insert(defined_index);
+  }
 
   // The whole module's sink, the first time (attach's `whole_module`).
   WholeModuleSink take_whole_module_sink() {
@@ -333,6 +359,10 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
       // How long its frames run: the hotness of all its calls so far over
       // their number.
       const uint32_t calls = request.module->funcs[defined_index].entries.load(std::memory_order_relaxed);
+      // A first call that turns hot at its entry (its loop's code came from
+      // the cache and set the countdown to 1): compiling the function would
+      // serve no other call yet.
+      if (loop_offset == kNoLoop && calls <= 1) return;
       const uint32_t frame_words = policy.threshold / std::max<uint32_t>(calls, 1);
       const bool long_frames = frame_words >= policy.long_frame_words;
       request.short_frames = calls > 1 && !long_frames && frame_words < policy.short_frame_words;
@@ -438,6 +468,8 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
   static constexpr uint32_t kMaxHeaderWaits = 10'000;
   std::map<uint32_t, uint32_t> header_waits_;
   WholeModuleSink whole_module_;
+  BatchSink batch_sink_;
+  std::vector<TierUpBatch> batches_;  // kept only with a batch sink
 };
 
 TierUpPolicy tier_up_policy(uint32_t configured_threshold, bool interruptible) {
@@ -466,7 +498,8 @@ TierUpPolicy tier_up_policy(uint32_t configured_threshold, bool interruptible) {
 TierUpStats tier_up_stats() {
   return TierUpStats{g_batches.load(std::memory_order_relaxed), g_functions.load(std::memory_order_relaxed),
                      g_failed_functions.load(std::memory_order_relaxed), g_loops.load(std::memory_order_relaxed),
-                     g_loops_entered.load(std::memory_order_relaxed), g_unversioned.load(std::memory_order_relaxed)};
+                     g_loops_entered.load(std::memory_order_relaxed), g_unversioned.load(std::memory_order_relaxed),
+                     g_cached_functions.load(std::memory_order_relaxed), g_cached_loops.load(std::memory_order_relaxed)};
 }
 
 TierUpCompiler::TierUpCompiler(TierUpPolicy policy) : policy_(policy) {}
@@ -490,13 +523,17 @@ TierUpCompiler::~TierUpCompiler() {
   }
 }
 
-void TierUpCompiler::attach(rt::CompiledModule& module, WholeModuleSink whole_module) {
+void TierUpCompiler::attach(rt::CompiledModule& module, WholeModuleSink whole_module, BatchSink batches,
+                            std::vector<TierUpBatch> cached) {
   for (uint32_t i = 0; i < module.module->num_defined_funcs(); ++i)
     module.funcs[i].hotness_countdown.store(static_cast<int32_t>(policy_.threshold), std::memory_order_relaxed);
   module.native_executor = &execute;
   module.hotness_threshold = static_cast<int32_t>(policy_.threshold);
   if (module.module->bytes.size() > kWholeModuleMaxBytes) whole_module = nullptr;
-  module.tier_up = std::make_shared<ModuleListener>(weak_from_this(), policy_.log, std::move(whole_module));
+  auto listener =
+      std::make_shared<ModuleListener>(weak_from_this(), policy_.log, std::move(whole_module), std::move(batches));
+  module.tier_up = listener;
+  if (!cached.empty()) install_cached(module, *listener, std::move(cached));
 }
 
 void TierUpCompiler::submit(Request request) {
@@ -713,6 +750,9 @@ void TierUpCompiler::compile_with_loops(const std::shared_ptr<const rt::Compiled
     // to a threshold later, and so moves in when it reaches this loop.
     if (entry != nullptr) module->funcs[loop.defined_index].hotness_countdown.store(1, std::memory_order_relaxed);
   }
+  TierUpBatch batch{std::move(defined), {}, std::move(code.value())};
+  for (const auto& [loop, index] : variants) batch.loops.emplace_back(loop.defined_index, loop.offset);
+  listener->record_batch(wasm_module, std::move(batch));
 }
 
 void TierUpCompiler::compile_module_batch(const std::shared_ptr<const rt::CompiledModule>& module,
@@ -757,6 +797,74 @@ void TierUpCompiler::compile_module_batch(const std::shared_ptr<const rt::Compil
     std::fprintf(stderr, "skiff: tier-up: compiled %zu function%s in %.1f ms (%s), from %.1f ms\n", defined.size(),
                  defined.size() == 1 ? "" : "s", ms, describe(wasm_module, defined).c_str(), elapsed_ms(start));
   }
+  if (auto* listener = static_cast<ModuleListener*>(module->tier_up.get()))
+    listener->record_batch(wasm_module, TierUpBatch{std::move(defined), {}, std::move(code.value())});
+}
+
+// Batches from the cache, as compile_module_batch and compile_with_loops
+// install them (a loop batch rebuilds its module copy the same way, so its
+// functions have the same indices); a batch that does not fit is skipped.
+void TierUpCompiler::install_cached(rt::CompiledModule& module, ModuleListener& listener,
+                                    std::vector<TierUpBatch> cached) {
+  const wasm::Module& wasm_module = *module.module;
+  const uint32_t imports = wasm_module.num_imported_funcs;
+  const uint32_t defined_count = wasm_module.num_defined_funcs();
+  size_t functions = 0, loops = 0;
+  for (TierUpBatch& batch : cached) {
+    if (batch.code.interruptible != policy_.interruptible) continue;
+    bool fits = true;
+    for (uint32_t d : batch.functions) fits &= d < defined_count;
+    for (auto [d, offset] : batch.loops) fits &= d < defined_count;
+    if (!fits) continue;
+    std::shared_ptr<rt::CompiledModule> holder;
+    std::vector<uint32_t> variant_indices;
+    if (batch.loops.empty()) {
+      if (!install(module, batch.code).ok()) continue;
+    } else {
+      auto copy = std::make_shared<wasm::Module>(wasm_module);
+      for (auto [d, offset] : batch.loops) {
+        auto index = add_loop_variant(wasm_module, *copy, imports + d, offset);
+        if (!index.ok()) {
+          fits = false;
+          break;
+        }
+        variant_indices.push_back(index.value());
+      }
+      auto installed = fits ? install_in_copy(copy, batch.code) : Result<std::shared_ptr<rt::CompiledModule>>(nullptr);
+      if (!fits || !installed.ok()) continue;
+      holder = std::move(installed.value());
+      {
+        std::lock_guard lock(module.native_mutex);
+        module.native_code.push_back(holder);
+      }
+      for (uint32_t d : batch.functions)
+        module.funcs[d].native_entry.store(holder->funcs[d].native_entry.load(std::memory_order_acquire),
+                                           std::memory_order_release);
+    }
+    if (!batch.code.interruptible) module.native_uninterruptible.store(true, std::memory_order_release);
+    for (uint32_t d : batch.functions) {
+      listener.mark_function(d);
+      module.funcs[d].hot_reported.store(true, std::memory_order_relaxed);
+      interp::use_native_code(module, d);
+    }
+    for (size_t k = 0; k < batch.loops.size(); ++k) {
+      auto [d, offset] = batch.loops[k];
+      const rt::CompiledFunc* entry = &holder->funcs[variant_indices[k] - imports];
+      if (entry->native_entry.load(std::memory_order_acquire) == nullptr) continue;
+      listener.set_loop_code(d, offset, holder, entry);
+      // The first report of a frame goes to loop_is_hot, which moves it in.
+      module.funcs[d].hot_reported.store(true, std::memory_order_relaxed);
+      module.funcs[d].hotness_countdown.store(1, std::memory_order_relaxed);
+      ++loops;
+    }
+    functions += batch.functions.size();
+    listener.record_cached_batch(std::move(batch));
+  }
+  g_cached_functions.fetch_add(functions, std::memory_order_relaxed);
+  g_cached_loops.fetch_add(loops, std::memory_order_relaxed);
+  if (policy_.log && functions + loops > 0)
+    std::fprintf(stderr, "skiff: tier-up: %zu function%s and %zu loop%s from the cache\n", functions,
+                 functions == 1 ? "" : "s", loops, loops == 1 ? "" : "s");
 }
 
 double TierUpCompiler::elapsed_ms(std::chrono::steady_clock::time_point when) const {

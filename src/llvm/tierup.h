@@ -123,6 +123,8 @@ struct TierUpStats {
   uint64_t loops = 0;              // loops compiled for on-stack replacement
   uint64_t loops_entered = 0;      // interpreter frames moved into such code
   uint64_t unversioned = 0;        // functions compiled without bounds versioning (short frames)
+  uint64_t cached_functions = 0;   // functions and loops given code from cached batches (attach)
+  uint64_t cached_loops = 0;
 };
 TierUpStats tier_up_stats();
 
@@ -139,9 +141,18 @@ class TierUpCompiler : public std::enable_shared_from_this<TierUpCompiler> {
   // whole module is compiled too, on a background thread at the lowest
   // priority, and handed to it (for an on-disk cache: the next run starts
   // with machine code); modules over kWholeModuleMaxBytes are left out.
+  // With `batches`, every batch's code is handed to it, with the batches
+  // before it, as it is installed (for the same cache: a run too short to
+  // see the whole module compiled still leaves its hot code there).
+  // `cached`: batches an earlier run handed over, installed now, so the
+  // functions start with machine code and frames move into the loops at
+  // their first pass of the header; a batch that does not fit the module
+  // is left out.
   using WholeModuleSink = std::function<void(const wasm::Module&, const CompiledCode&)>;
+  using BatchSink = std::function<void(const wasm::Module&, const std::vector<TierUpBatch>&)>;
   static constexpr size_t kWholeModuleMaxBytes = 4u << 20;
-  void attach(rt::CompiledModule& module, WholeModuleSink whole_module = {});
+  void attach(rt::CompiledModule& module, WholeModuleSink whole_module = {}, BatchSink batches = {},
+              std::vector<TierUpBatch> cached = {});
 
   // What to compile of defined function `defined_index` of `module`: the
   // function (for new calls), its code from the header of the loop at byte
@@ -177,6 +188,7 @@ class TierUpCompiler : public std::enable_shared_from_this<TierUpCompiler> {
   void compile_with_loops(const std::shared_ptr<const rt::CompiledModule>& module, std::vector<uint32_t> defined,
                           const std::vector<LoopRef>& loops, const std::vector<uint32_t>& unversioned);
   void log_error(const std::string& message);
+  void install_cached(rt::CompiledModule& module, ModuleListener& listener, std::vector<TierUpBatch> cached);
   // `unversioned`: defined indices of functions with short frames.
   CompileOptions compile_options(const wasm::Module& module, const std::vector<uint32_t>& unversioned = {}) const;
 

@@ -242,6 +242,15 @@ n=$(find "$cache_auto" -name '*.skc' 2>/dev/null | wc -l)
   { failed=$((failed + 1)); echo "FAIL auto writes the hot module to the cache: $n entries"; }
 SKIFF_CACHE_DIR=$cache_auto SKIFF_TIERUP_LOG=1 check "auto starts from the cache" 0 "$sum_out" "" \
                                                             -- run --invoke sum_until "$tu" 30000000 40000000
+# A run too short for that still leaves its tier-up batches in the cache,
+# and the next run starts with them.
+cache_batches="$work/cache-batches"
+SKIFF_CACHE_DIR=$cache_batches "$skiff" run --invoke sum_until "$tu" 30000000 40000000 >/dev/null
+n=$(find "$cache_batches" -name '*.tierup' 2>/dev/null | wc -l)
+[ "$n" -eq 1 ] && { passed=$((passed + 1)); echo "ok   auto writes its batches to the cache"; } ||
+  { failed=$((failed + 1)); echo "FAIL auto writes its batches to the cache: $n entries"; }
+SKIFF_CACHE_DIR=$cache_batches SKIFF_TIERUP_LOG=1 check "auto starts with its cached batches" 0 "$sum_out" \
+  "~1 function and 1 loop from the cache" -- run --invoke sum_until "$tu" 30000000 40000000
 SKIFF_TIERUP_THRESHOLD=x check "bad SKIFF_TIERUP_THRESHOLD" 0 "$fib_out" "~ignoring SKIFF_TIERUP_THRESHOLD" \
                                                             -- run --invoke fib "$tu" 30
 unset SKIFF_TIERUP_THRESHOLD

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <ostream>
 #include <optional>
@@ -401,8 +402,13 @@ int32_t call_caller(const Engine& engine, const Module& module, int32_t n) {
   return inst.func("caller")->call({Val::make_i32(n)}).value()[0].of.i32;
 }
 
-bool has_cache_entry(const std::string& dir) {
-  return std::filesystem::exists(dir) && !std::filesystem::is_empty(dir);
+// Whether `dir` holds a file ending in `kind` (".skc": the whole module,
+// ".tierup": tier-up batches; empty: anything).
+bool has_cache_entry(const std::string& dir, const std::string& kind = "") {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+    if (entry.path().string().ends_with(kind)) return true;
+  return false;
 }
 
 // With cache_hot_modules, a module that turns hot is compiled whole in the
@@ -422,7 +428,7 @@ TEST(TierUp, HotModuleIsCompiledWholeIntoTheCache) {
     Module module = Module::compile(engine, tierup_module(TrapIn::Callee)).value();
     EXPECT_FALSE(has_machine_code(module, kLeaf));
     ASSERT_EQ(call_caller(engine, module, 900), expected_sum(900));
-    EXPECT_TRUE(eventually([&] { return has_cache_entry(dir); })) << "no cache entry in " << dir;
+    EXPECT_TRUE(eventually([&] { return has_cache_entry(dir, ".skc"); })) << "no .skc entry in " << dir;
   }  // the engine waits for a whole-module compile in progress
   Engine engine(config);
   Module again = Module::compile(engine, tierup_module(TrapIn::Callee)).value();
@@ -439,6 +445,50 @@ TEST(TierUp, HotModuleIsCompiledWholeIntoTheCache) {
     EXPECT_TRUE(eventually([&] { return has_machine_code(module, kCallee); }));
   }
   EXPECT_FALSE(has_cache_entry(dir));
+  std::filesystem::remove_all(dir, ec);
+}
+
+// With cache_hot_modules each batch also goes to the cache as it is
+// installed: a run too short for the whole-module compile still leaves
+// its hot code, and the next run installs it and compiles nothing.
+TEST(TierUp, BatchesFromTheCacheNeedNoCompile) {
+  const std::string dir = ::testing::TempDir() + "skiff-tierup-batches-" + std::to_string(::getpid());
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  EngineConfig config;
+  config.tier = Tier::Auto;
+  config.tier_up_threshold = 100;
+  config.cache_dir = dir;
+  config.cache_hot_modules = true;
+  {
+    Engine engine(config);
+    Module module = Module::compile(engine, tierup_module(TrapIn::Callee)).value();
+    ASSERT_EQ(call_caller(engine, module, 900), expected_sum(900));  // its loop compiles and is entered
+    EXPECT_TRUE(eventually([&] { return has_cache_entry(dir, ".tierup"); })) << "no .tierup entry in " << dir;
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+    if (entry.path().extension() == ".skc") std::filesystem::remove(entry.path(), ec);  // only the batches stay
+  const llvmjit::TierUpStats before = llvmjit::tier_up_stats();
+  Engine engine(config);
+  Module again = Module::compile(engine, tierup_module(TrapIn::Callee)).value();
+  ASSERT_NE(again.raw()->tier_up, nullptr);
+  EXPECT_EQ(call_caller(engine, again, 900), expected_sum(900));
+  const llvmjit::TierUpStats after = llvmjit::tier_up_stats();
+  EXPECT_GE(after.cached_loops - before.cached_loops, 1u);
+  EXPECT_GE(after.loops_entered - before.loops_entered, 1u);  // at its first pass of the header
+  EXPECT_EQ(after.batches, before.batches);                    // nothing compiled
+  EXPECT_EQ(after.loops, before.loops);
+  // A damaged entry is ignored: the module tiers up again.
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::fstream f(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    f.put('\x5a');
+  }
+  Engine third(config);
+  Module damaged = Module::compile(third, tierup_module(TrapIn::Callee)).value();
+  const llvmjit::TierUpStats before_damaged = llvmjit::tier_up_stats();
+  EXPECT_EQ(call_caller(third, damaged, 900), expected_sum(900));
+  EXPECT_EQ(llvmjit::tier_up_stats().cached_loops, before_damaged.cached_loops);
   std::filesystem::remove_all(dir, ec);
 }
 
