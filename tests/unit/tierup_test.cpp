@@ -411,11 +411,10 @@ bool has_cache_entry(const std::string& dir, const std::string& kind = "") {
   return false;
 }
 
-// With cache_hot_modules, a module that turns hot is compiled whole in the
-// background into the cache: the next compile of it starts with machine
-// code everywhere, without tiering up.
-TEST(TierUp, HotModuleIsCompiledWholeIntoTheCache) {
-  const std::string dir = ::testing::TempDir() + "skiff-tierup-cache-" + std::to_string(::getpid());
+// An Auto engine with cache_hot_modules and an empty cache directory
+// `dir` (a fresh one under the test's temporary directory).
+EngineConfig caching_auto_config(std::string& dir, const char* name) {
+  dir = ::testing::TempDir() + name + std::to_string(::getpid());
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
   EngineConfig config;
@@ -423,6 +422,16 @@ TEST(TierUp, HotModuleIsCompiledWholeIntoTheCache) {
   config.tier_up_threshold = 100;
   config.cache_dir = dir;
   config.cache_hot_modules = true;
+  return config;
+}
+
+// With cache_hot_modules, a module that turns hot is compiled whole in the
+// background into the cache: the next compile of it starts with machine
+// code everywhere, without tiering up.
+TEST(TierUp, HotModuleIsCompiledWholeIntoTheCache) {
+  std::string dir;
+  EngineConfig config = caching_auto_config(dir, "skiff-tierup-cache-");
+  std::error_code ec;
   {
     Engine engine(config);
     Module module = Module::compile(engine, tierup_module(TrapIn::Callee)).value();
@@ -452,14 +461,9 @@ TEST(TierUp, HotModuleIsCompiledWholeIntoTheCache) {
 // installed: a run too short for the whole-module compile still leaves
 // its hot code, and the next run installs it and compiles nothing.
 TEST(TierUp, BatchesFromTheCacheNeedNoCompile) {
-  const std::string dir = ::testing::TempDir() + "skiff-tierup-batches-" + std::to_string(::getpid());
+  std::string dir;
+  const EngineConfig config = caching_auto_config(dir, "skiff-tierup-batches-");
   std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
-  EngineConfig config;
-  config.tier = Tier::Auto;
-  config.tier_up_threshold = 100;
-  config.cache_dir = dir;
-  config.cache_hot_modules = true;
   {
     Engine engine(config);
     Module module = Module::compile(engine, tierup_module(TrapIn::Callee)).value();
