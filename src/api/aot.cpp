@@ -98,6 +98,13 @@ llvmjit::TierUpCompiler::BatchSink batch_writer(const Engine& engine) {
   if (engine.config().cache_dir.empty() || !engine.config().cache_hot_modules) return nullptr;
   return [dir = engine.config().cache_dir, interruptible = engine.config().interruptible](
              const wasm::Module& module, const std::vector<llvmjit::TierUpBatch>& batches) {
+    // The file is rewritten at every batch: past this size (a large
+    // application's hot code) it stays as it is.
+    constexpr size_t kMaxBatchCodeBytes = 16u << 20;
+    size_t code_bytes = 0;
+    for (const llvmjit::TierUpBatch& batch : batches)
+      for (const std::string& object : batch.code.objects) code_bytes += object.size();
+    if (code_bytes > kMaxBatchCodeBytes) return;
     store_in_cache(cache_path(dir, interruptible, module, ".tierup"),
                    llvmjit::write_tierup_batches(module.bytes, batches));
   };

@@ -1,7 +1,6 @@
 // The .skc format: see aot.h.
 #include "llvm/aot.h"
 
-#include <algorithm>
 #include <cstring>
 
 #include "llvm/abi.h"
@@ -221,7 +220,10 @@ std::vector<uint8_t> write_tierup_batches(std::span<const uint8_t> wasm, const s
   Writer w;
   w.append(kBatchMagic, sizeof(kBatchMagic));
   w.u32(kBatchFormatVersion);
-  w.bytes(wasm.data(), wasm.size());
+  // The module by size and hash, not its bytes: the file is rewritten at
+  // every batch.
+  w.u64(wasm.size());
+  w.u64(hash64(wasm));
   w.u32(static_cast<uint32_t>(batches.size()));
   for (const TierUpBatch& batch : batches) {
     w.u32(static_cast<uint32_t>(batch.functions.size()));
@@ -250,9 +252,9 @@ Result<std::vector<TierUpBatch>> read_tierup_batches(std::span<const uint8_t> fi
   if (stored != hash64(body)) return bad_batches("checksum mismatch");
   Reader r(body.subspan(sizeof(kBatchMagic)));
   uint32_t version = 0, count = 0;
-  std::span<const uint8_t> module;
+  uint64_t module_size = 0, module_hash = 0;
   if (!r.u32(version) || version != kBatchFormatVersion) return bad_batches("another format version");
-  if (!r.bytes(module) || !std::equal(module.begin(), module.end(), wasm.begin(), wasm.end()))
+  if (!r.u64(module_size) || !r.u64(module_hash) || module_size != wasm.size() || module_hash != hash64(wasm))
     return bad_batches("written for another module");
   if (!r.u32(count)) return bad_batches("truncated");
   std::vector<TierUpBatch> batches;

@@ -37,7 +37,7 @@ std::vector<uint8_t> write_aot(std::span<const uint8_t> wasm, const CompiledCode
 Result<AotContents> read_aot(std::span<const uint8_t> file);
 
 // Tier-up batches of one module (the cache of `skiff run`'s tier-up): the
-// module's bytes once, then each batch's functions, loops and code as a
+// module's size and hash, then each batch's functions, loops and code as a
 // .skc body; a checksum last. Reading checks all of it as read_aot does,
 // and that the file belongs to `wasm`.
 std::vector<uint8_t> write_tierup_batches(std::span<const uint8_t> wasm, const std::vector<TierUpBatch>& batches);
