@@ -438,15 +438,21 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
     return nullptr;
   }
 
-  // From the compile thread. `code` owns the machine code `entry` is in;
-  // both are null when the compile failed.
-  void set_loop_code(uint32_t defined_index, uint32_t loop_offset, std::shared_ptr<rt::CompiledModule> code,
-                     const rt::CompiledFunc* entry) {
-    std::lock_guard lock(mutex_);
-    LoopCode& loop = loops_[{defined_index, loop_offset}];
-    loop.code = std::move(code);
-    loop.entry = entry;
-    loop.compiling = false;
+  // From the compile thread, or attach (cached code). `code` owns the
+  // machine code `entry` is in; both are null when the compile failed.
+  // With code, the function's frames report at the next loop header they
+  // pass, rather than a threshold later, so one moves in when it reaches
+  // this loop.
+  void set_loop_code(const rt::CompiledModule& module, uint32_t defined_index, uint32_t loop_offset,
+                     std::shared_ptr<rt::CompiledModule> code, const rt::CompiledFunc* entry) {
+    {
+      std::lock_guard lock(mutex_);
+      LoopCode& loop = loops_[{defined_index, loop_offset}];
+      loop.code = std::move(code);
+      loop.entry = entry;
+      loop.compiling = false;
+    }
+    if (entry != nullptr) module.funcs[defined_index].hotness_countdown.store(1, std::memory_order_relaxed);
   }
 
  private:
@@ -675,6 +681,20 @@ Result<std::shared_ptr<rt::CompiledModule>> install_in_copy(std::shared_ptr<cons
   return holder;
 }
 
+// The functions `defined` of `target` run the code a module copy's
+// `holder` has for them (the copy keeps the original's indices for them).
+void adopt_from_copy(rt::CompiledModule& target, const std::shared_ptr<rt::CompiledModule>& holder,
+                     const std::vector<uint32_t>& defined, bool interruptible) {
+  {
+    std::lock_guard lock(target.native_mutex);
+    target.native_code.push_back(holder);
+  }
+  if (!interruptible) target.native_uninterruptible.store(true, std::memory_order_release);
+  for (uint32_t d : defined)
+    target.funcs[d].native_entry.store(holder->funcs[d].native_entry.load(std::memory_order_acquire),
+                                       std::memory_order_release);
+}
+
 }  // namespace
 
 // The functions and the loops in one compile of a module copy that holds
@@ -696,7 +716,7 @@ void TierUpCompiler::compile_with_loops(const std::shared_ptr<const rt::Compiled
     auto index = add_loop_variant(wasm_module, *copy, imports + loop.defined_index, loop.offset);
     if (!index.ok()) {
       log_error(describe(wasm_module, {loop.defined_index}) + ": " + index.error().to_string());
-      listener->set_loop_code(loop.defined_index, loop.offset, nullptr, nullptr);
+      listener->set_loop_code(*module, loop.defined_index, loop.offset, nullptr, nullptr);
       continue;
     }
     variants.emplace_back(loop, index.value());
@@ -711,22 +731,16 @@ void TierUpCompiler::compile_with_loops(const std::shared_ptr<const rt::Compiled
       code.ok() ? install_in_copy(copy, code.value()) : Result<std::shared_ptr<rt::CompiledModule>>(code.error());
   if (!holder.ok()) {
     if (code.ok() || code.error().code != ErrorCode::UsageError) log_error(holder.error().to_string());
-    for (const auto& [loop, index] : variants) listener->set_loop_code(loop.defined_index, loop.offset, nullptr, nullptr);
+    for (const auto& [loop, index] : variants)
+      listener->set_loop_code(*module, loop.defined_index, loop.offset, nullptr, nullptr);
     // The functions alone: that finds the one at fault, if any (or stops
     // trying when LLVM cannot be loaded).
     if (!defined.empty()) compile_module_batch(module, std::move(defined), unversioned);
     return;
   }
   if (!defined.empty()) {
-    auto& target = const_cast<rt::CompiledModule&>(*module);  // see compile_module_batch
-    {
-      std::lock_guard lock(target.native_mutex);
-      target.native_code.push_back(holder.value());
-    }
-    if (!code.value().interruptible) target.native_uninterruptible.store(true, std::memory_order_release);
-    for (uint32_t d : defined)
-      target.funcs[d].native_entry.store(holder.value()->funcs[d].native_entry.load(std::memory_order_acquire),
-                                         std::memory_order_release);
+    // const_cast: see compile_module_batch.
+    adopt_from_copy(const_cast<rt::CompiledModule&>(*module), holder.value(), defined, code.value().interruptible);
     switch_to_machine_code(*module, defined, unversioned);
   }
   if (policy_.log) {
@@ -745,10 +759,7 @@ void TierUpCompiler::compile_with_loops(const std::shared_ptr<const rt::Compiled
     const rt::CompiledFunc* entry = &holder.value()->funcs[index - imports];
     if (entry->native_entry.load(std::memory_order_acquire) == nullptr) entry = nullptr;
     if (entry != nullptr) g_loops.fetch_add(1, std::memory_order_relaxed);
-    listener->set_loop_code(loop.defined_index, loop.offset, holder.value(), entry);
-    // Its frame reports at the next loop header it passes, rather than up
-    // to a threshold later, and so moves in when it reaches this loop.
-    if (entry != nullptr) module->funcs[loop.defined_index].hotness_countdown.store(1, std::memory_order_relaxed);
+    listener->set_loop_code(*module, loop.defined_index, loop.offset, holder.value(), entry);
   }
   TierUpBatch batch{std::move(defined), {}, std::move(code.value())};
   for (const auto& [loop, index] : variants) batch.loops.emplace_back(loop.defined_index, loop.offset);
@@ -822,26 +833,17 @@ void TierUpCompiler::install_cached(rt::CompiledModule& module, ModuleListener& 
       if (!install(module, batch.code).ok()) continue;
     } else {
       auto copy = std::make_shared<wasm::Module>(wasm_module);
-      for (auto [d, offset] : batch.loops) {
-        auto index = add_loop_variant(wasm_module, *copy, imports + d, offset);
-        if (!index.ok()) {
-          fits = false;
-          break;
-        }
-        variant_indices.push_back(index.value());
+      for (size_t k = 0; k < batch.loops.size() && fits; ++k) {
+        auto index = add_loop_variant(wasm_module, *copy, imports + batch.loops[k].first, batch.loops[k].second);
+        fits = index.ok();
+        if (fits) variant_indices.push_back(index.value());
       }
-      auto installed = fits ? install_in_copy(copy, batch.code) : Result<std::shared_ptr<rt::CompiledModule>>(nullptr);
-      if (!fits || !installed.ok()) continue;
+      if (!fits) continue;
+      auto installed = install_in_copy(copy, batch.code);
+      if (!installed.ok()) continue;
       holder = std::move(installed.value());
-      {
-        std::lock_guard lock(module.native_mutex);
-        module.native_code.push_back(holder);
-      }
-      for (uint32_t d : batch.functions)
-        module.funcs[d].native_entry.store(holder->funcs[d].native_entry.load(std::memory_order_acquire),
-                                           std::memory_order_release);
+      adopt_from_copy(module, holder, batch.functions, batch.code.interruptible);
     }
-    if (!batch.code.interruptible) module.native_uninterruptible.store(true, std::memory_order_release);
     for (uint32_t d : batch.functions) {
       listener.mark_function(d);
       module.funcs[d].hot_reported.store(true, std::memory_order_relaxed);
@@ -851,10 +853,9 @@ void TierUpCompiler::install_cached(rt::CompiledModule& module, ModuleListener& 
       auto [d, offset] = batch.loops[k];
       const rt::CompiledFunc* entry = &holder->funcs[variant_indices[k] - imports];
       if (entry->native_entry.load(std::memory_order_acquire) == nullptr) continue;
-      listener.set_loop_code(d, offset, holder, entry);
       // The first report of a frame goes to loop_is_hot, which moves it in.
       module.funcs[d].hot_reported.store(true, std::memory_order_relaxed);
-      module.funcs[d].hotness_countdown.store(1, std::memory_order_relaxed);
+      listener.set_loop_code(module, d, offset, holder, entry);
       ++loops;
     }
     functions += batch.functions.size();

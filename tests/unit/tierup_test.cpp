@@ -141,6 +141,13 @@ struct MixedRun {
       if (at == i) held = eventually(ready);
     };
   }
+  // The tier-up counters as caller's loop reaches iteration `i`.
+  void snapshot_at(int32_t i, llvmjit::TierUpStats& stats, bool& taken) {
+    hold_at(i, [&stats] {
+      stats = llvmjit::tier_up_stats();
+      return true;
+    }, taken);
+  }
   Result<std::vector<Val>, Trap> call(const char* name, int32_t arg) { return instance->func(name)->call({Val::make_i32(arg)}); }
 };
 
@@ -260,17 +267,14 @@ TEST(TierUp, FrameMovesInAtItsNextPassOfTheLoopHeader) {
   MixedRun run(TrapIn::Callee, policy);
   const llvmjit::TierUpStats before = llvmjit::tier_up_stats();
   bool compiled = false, checked = false;
-  uint64_t entered = 0;
+  llvmjit::TierUpStats at_502;
   run.hold_at(500, [&] { return llvmjit::tier_up_stats().loops > before.loops; }, compiled);
-  run.hold_at(502, [&] {
-    entered = llvmjit::tier_up_stats().loops_entered - before.loops_entered;
-    return true;
-  }, checked);
+  run.snapshot_at(502, at_502, checked);
   auto r = run.call("caller", 900);
   ASSERT_TRUE(compiled);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(r.value()[0].of.i32, expected_sum(900));
-  EXPECT_EQ(entered, 1u);
+  EXPECT_EQ(at_502.loops_entered - before.loops_entered, 1u);
 }
 
 // caller turns hot in its loop in its second call, whose frames count as
@@ -285,10 +289,7 @@ TEST(TierUp, FunctionWithLongCallsGetsItsLoopInTheSameCompile) {
   bool compiled = false, recorded = false;
   llvmjit::TierUpStats at_switch;
   run.hold_at(300, [&] { return has_machine_code(run.module, kCaller); }, compiled);
-  run.hold_at(301, [&] {
-    at_switch = llvmjit::tier_up_stats();
-    return true;
-  }, recorded);
+  run.snapshot_at(301, at_switch, recorded);
   auto r = run.call("caller", 900);
   ASSERT_TRUE(compiled);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
