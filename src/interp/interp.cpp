@@ -328,25 +328,25 @@ struct UpdateOp<F, R (*)(A, B)> {
 // only a loop so far); at a loop they ask for its on-stack replacement: the
 // code to continue the frame with, returned when ready and usable by this
 // store.
-[[gnu::noinline, gnu::cold]] const rt::CompiledFunc* report_hot(const rt::Store& store, const rt::Instance& instance,
-                                                                 rt::CompiledFunc* func, uint64_t loop) {
+[[gnu::noinline, gnu::cold]] rt::LoopEntry report_hot(const rt::Store& store, const rt::Instance& instance,
+                                                       rt::CompiledFunc* func, uint64_t loop) {
   const std::shared_ptr<const rt::CompiledModule>& module = instance.compiled;
   rt::HotFunctionListener* tier_up = module->tier_up.get();
   func->hotness_countdown.store(tier_up != nullptr ? module->hotness_threshold : INT32_MAX, std::memory_order_relaxed);
-  if (tier_up == nullptr) return nullptr;
+  if (tier_up == nullptr) return {};
   const auto defined_index = static_cast<uint32_t>(func - module->funcs.get());
   if (!func->hot_reported.exchange(true, std::memory_order_acq_rel)) {
     tier_up->function_became_hot(module, defined_index,
                                  loop == kFunctionEntry ? rt::HotFunctionListener::kNoLoop : static_cast<uint32_t>(loop));
-    return nullptr;
+    return {};
   }
   if (loop == kFunctionEntry) {
     if (func->native_entry.load(std::memory_order_acquire) == nullptr)
       tier_up->function_became_hot(module, defined_index, rt::HotFunctionListener::kNoLoop);
-    return nullptr;
+    return {};
   }
   // The same rule as EnterNative's for code without interrupt checks.
-  if (!rt::machine_code_serves(store, *module)) return nullptr;
+  if (!rt::machine_code_serves(store, *module)) return {};
   return tier_up->loop_is_hot(module, defined_index, static_cast<uint32_t>(loop));
 }
 
@@ -371,10 +371,10 @@ struct UpdateOp<F, R (*)(A, B)> {
   return kind;
 }
 
-// On-stack replacement: runs `loop_code` (from report_hot) on the frame on
-// top, which is at the header of that loop; its results end the frame as
-// a return would. Same trap contract as run_native_frame.
-[[gnu::noinline]] TrapKind run_loop_natively(rt::Store& store, Slot* fp, const rt::CompiledFunc* loop_code,
+// On-stack replacement: runs `loop` (from report_hot) on the frame on top,
+// which is at the header of that loop; its results end the frame as a
+// return would. Same trap contract as run_native_frame.
+[[gnu::noinline]] TrapKind run_loop_natively(rt::Store& store, Slot* fp, const rt::LoopEntry& loop,
                                              rt::Trap* trap) {
   const uint32_t depth = store.frame_depth;
   rt::FuncInst* func = store.frames[depth - 1].func;
@@ -384,7 +384,8 @@ struct UpdateOp<F, R (*)(A, B)> {
   variant.type = func->type;
   variant.instance = func->instance;
   variant.func_index = func->func_index;
-  variant.compiled = const_cast<rt::CompiledFunc*>(loop_code);
+  variant.compiled = const_cast<rt::CompiledFunc*>(loop.code);
+  fp[loop.selector_slot] = loop.selector;  // a free slot of the frame: loop_is_hot checked
   // The machine code charges a function entry that no call spent.
   if (store.check_interrupts && store.fuel_enabled) ++store.fuel;
   Slot* const saved_top = store.stack_top;
@@ -999,11 +1000,13 @@ L_HotCountEntry: {
 }
 L_HotCount: {
   auto* counted = reinterpret_cast<rt::CompiledFunc*>(pc[1]);
-  const int32_t left = counted->hotness_countdown.load(std::memory_order_relaxed) - static_cast<int32_t>(pc[2]);
+  // The weight may change under us (set_loop_header_weights).
+  const auto weight = std::atomic_ref<uint64_t>(const_cast<uint64_t&>(pc[2])).load(std::memory_order_relaxed);
+  const int32_t left = counted->hotness_countdown.load(std::memory_order_relaxed) - static_cast<int32_t>(weight);
   counted->hotness_countdown.store(left, std::memory_order_relaxed);
   if (left <= 0) [[unlikely]] {
-    if (const rt::CompiledFunc* loop_code = report_hot(store, *inst, counted, pc[3])) {
-      TrapKind k = run_loop_natively(store, fp, loop_code, trap);
+    if (const rt::LoopEntry loop = report_hot(store, *inst, counted, pc[3]); loop.code != nullptr) {
+      TrapKind k = run_loop_natively(store, fp, loop, trap);
       if (k != TrapKind::None) [[unlikely]] {
         from_host = true;  // the trap is filled: append this activation's frames
         TRAP(k);
@@ -1151,6 +1154,33 @@ void use_native_code(const rt::CompiledModule& module, uint32_t defined_index) {
       !lower_function(*module.module, defined_index, f, module.tier_up != nullptr).ok())
     return;  // only for a module that should not have validated: keep interpreting it
   f.code.store(&stub, std::memory_order_release);
+}
+
+std::optional<LoopWeights> set_loop_header_weights(const rt::CompiledModule& module, uint32_t defined_index,
+                                                   const LoopWeights& weights) {
+  rt::CompiledFunc& f = module.funcs[defined_index];
+  std::lock_guard<std::mutex> lock(f.lower_mutex);
+  std::vector<uint64_t>& words = f.storage;
+  if (words.empty()) return std::nullopt;
+  const uint64_t hot_count = tier_up_handler(TierUpOp::HotCount);
+  const uint64_t hot_count_entry = tier_up_handler(TierUpOp::HotCountEntry);
+  LoopWeights previous;
+  for (size_t pc = 0; pc < words.size();) {
+    if (words[pc] == hot_count || words[pc] == hot_count_entry) {
+      auto found = std::find_if(weights.begin(), weights.end(), [&](const auto& w) { return w.first == words[pc + 3]; });
+      if (words[pc] == hot_count && found != weights.end()) {
+        std::atomic_ref<uint64_t> weight(words[pc + 2]);
+        previous.emplace_back(found->first, weight.load(std::memory_order_relaxed));
+        weight.store(found->second, std::memory_order_relaxed);
+      }
+      pc += kTierUpOpWords[static_cast<size_t>(TierUpOp::HotCount)];
+      continue;
+    }
+    const IOp op = iop_of_handler(words[pc]);
+    if (op == IOp::Count) return std::nullopt;  // not tier-0 code
+    pc += instruction_words(op, &words[pc]);
+  }
+  return previous;
 }
 
 }  // namespace skiff::interp

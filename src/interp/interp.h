@@ -2,6 +2,9 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
 
 #include "runtime/objects.h"
 
@@ -32,6 +35,14 @@ TrapKind execute(rt::Store& store, rt::FuncInst* func, rt::Slot* slots, rt::Trap
 // loops moves them to machine code (HotCount below). Thread-safe; no effect
 // without native code.
 void use_native_code(const rt::CompiledModule& module, uint32_t defined_index);
+
+// Tier-up: sets the weight (HotCount below) of the header of each loop in
+// `weights` (the offset of its `loop` instruction, its new weight) in the
+// tier-0 code of defined function `defined_index`, and returns the weights
+// they had; none when the function was never lowered. Thread-safe.
+using LoopWeights = std::vector<std::pair<uint32_t, uint64_t>>;
+std::optional<LoopWeights> set_loop_header_weights(const rt::CompiledModule& module, uint32_t defined_index,
+                                                   const LoopWeights& weights);
 
 // Instructions that exist only in code lowered for a module that tiers up
 // (CompiledModule::tier_up set), so they are not IOps and cost the plain

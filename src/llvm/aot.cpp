@@ -213,7 +213,7 @@ Result<AotContents> read_aot(std::span<const uint8_t> file) {
 
 namespace {
 constexpr char kBatchMagic[8] = {'S', 'K', 'I', 'F', 'F', 'T', 'U', 'P'};
-constexpr uint32_t kBatchFormatVersion = 1;
+constexpr uint32_t kBatchFormatVersion = 2;  // 2: loop code takes a selector (tierup.cpp)
 }  // namespace
 
 std::vector<uint8_t> write_tierup_batches(std::span<const uint8_t> wasm, const std::vector<TierUpBatch>& batches) {

@@ -34,18 +34,33 @@ std::atomic<uint64_t> g_unversioned{0};
 std::atomic<uint64_t> g_cached_functions{0};
 std::atomic<uint64_t> g_cached_loops{0};
 
-// ---- on-stack replacement: a loop's code as a function ---------------------------
+// ---- on-stack replacement: a function's code from its loop headers ---------------
 //
 // The interpreter can hand over a frame that sits at the header of a hot
 // loop: its locals and operand stack are then all in their home slots, in
 // order. The loop's machine code is a function that takes exactly those as
-// parameters (so the frame's slots are its argument buffer) and returns the
-// original function's results. Its body is the original body with a flag
-// (a new local, set on entry): every block on the way to the loop skips,
-// while the flag is set, the code before the next block on the way, and
-// puts the values that code would have left on the stack from the
-// parameters instead (an `if` on the flag around that code); entering the
-// loop clears the flag, so outer loops run their code normally after that.
+// parameters (so the frame's slots are its argument buffer), plus an i32
+// selector naming the loop, and returns the original function's results.
+//
+// For a function called once (a `main`), such a variant serves more loops
+// than the one that turned hot: the loops around it and the later ones
+// (add_loop_variant says which), so that a frame that left that loop while
+// LLVM worked (a phase of the program ended) moves in at the next of those
+// headers it passes. Only loops whose headers have an empty operand stack
+// (the loops a C compiler emits) share a variant; any other loop gets one
+// of its own.
+//
+// The variant's body is the original body, rewritten so that control
+// reaches the selected loop from the function's entry: in each block on
+// the way, the code before the next block on the way is wrapped in an `if`
+// on the selector that skips it, leaving instead the values it would have
+// left on the stack (from the parameters, or an `if`'s condition that picks
+// the arm on the way). The wrappers of one block nest: the code before its
+// k-th block on the way is skipped when the selector names a loop in that
+// block or a later one (selectors number the loops in code order, from 1).
+// Entering the selected loop sets the selector to 0, so outer loops run
+// all their code normally after that.
+//
 // The function is appended to a copy of the module, which the compiler
 // takes like any module; calls to the original functions keep their
 // indices and go through the runtime, as calls from outside a batch do.
@@ -72,19 +87,22 @@ void put_sleb(Bytes& out, int64_t v) {
   }
 }
 
-// The control frames from the function to the loop, and the operand stack
-// at the loop's header, as the validation algorithm sees them.
+// The control frames from the function to a loop, and the operand stack at
+// the loop's header, as the validation algorithm sees them.
 struct PathFrame {
   wasm::BlockKind kind = wasm::BlockKind::Function;
-  uint64_t offset = 0;   // of the block instruction
+  uint64_t offset = 0;   // of the block instruction (an `if`'s for its else arm too)
   uint32_t height = 0;   // stack entries below its params
   std::vector<ValType> params;
 };
-struct LoopState {
-  bool found = false;
-  std::vector<ValType> locals;  // params, then declared locals
+struct LoopHeader {
+  uint64_t offset = 0;
   std::vector<ValType> stack;   // bottom first; the loop's params on top
   std::vector<PathFrame> path;  // the function first, the loop last
+};
+struct FunctionLoops {
+  std::vector<ValType> locals;     // params, then declared locals
+  std::vector<LoopHeader> loops;   // every reachable loop, in code order
 };
 
 class LoopProbe {
@@ -95,19 +113,19 @@ class LoopProbe {
   using V = S::Value;
   using C = S::Control;
 
-  LoopProbe(uint64_t loop_offset, LoopState& out) : loop_offset_(loop_offset), out_(out) {}
+  explicit LoopProbe(FunctionLoops& out) : out_(out) {}
 
   void block(S& s, C& c) {
-    if (c.kind != wasm::BlockKind::Loop || c.offset != loop_offset_ || out_.found) return;
-    out_.found = true;
-    out_.locals = s.local_types;
-    for (const V& v : s.stack) out_.stack.push_back(v.type);
+    if (c.kind != wasm::BlockKind::Loop) return;
+    LoopHeader& loop = out_.loops.emplace_back();
+    loop.offset = c.offset;
+    for (const V& v : s.stack) loop.stack.push_back(v.type);
     for (const C& frame : s.controls) {
       auto params = frame.sig.param_types();
-      out_.path.push_back({frame.kind, frame.offset, frame.height, std::vector<ValType>(params.begin(), params.end())});
+      loop.path.push_back({frame.kind, frame.offset, frame.height, std::vector<ValType>(params.begin(), params.end())});
     }
   }
-  void start_function(S&) {}
+  void start_function(S& s) { out_.locals = s.local_types; }
   void finish_function(S&) {}
   void op(S&, wasm::Opcode, const wasm::Immediates&, V*, uint32_t, V*) {}
   void constant(S&, wasm::Opcode, const wasm::Immediates&, V&) {}
@@ -127,49 +145,12 @@ class LoopProbe {
   void call_indirect(S&, uint32_t, uint32_t, const wasm::FuncType&, V*, V&) {}
 
  private:
-  uint64_t loop_offset_;
-  LoopState& out_;
+  FunctionLoops& out_;
 };
 static_assert(wasm::BodyInterface<LoopProbe>);
 
 using Decoder = wasm::BodyDecoder<wasm::NoValidation, LoopProbe>;
 using Instr = Decoder::Instruction;
-
-// Copies the instructions in [begin, end), which sit one block deeper in
-// the copy than in the original: branches out of the range get one more
-// label to cross.
-bool copy_one_level_deeper(Decoder& decoder, const Bytes& bytes, size_t begin, size_t end, Bytes& out) {
-  uint32_t depth = 0;  // blocks opened inside the range
-  Instr in;
-  for (size_t pos = begin; pos < end;) {
-    if (!decoder.decode_instruction_at(pos, in) || in.end > end) return false;
-    auto relabel = [&](uint32_t label) { return label >= depth ? label + 1 : label; };
-    switch (in.op) {
-      case wasm::Opcode::Block: case wasm::Opcode::Loop: case wasm::Opcode::If:
-        ++depth;
-        out.insert(out.end(), bytes.begin() + pos, bytes.begin() + in.end);
-        break;
-      case wasm::Opcode::End:
-        if (depth == 0) return false;  // not a sequence of whole instructions
-        --depth;
-        out.push_back(bytes[pos]);
-        break;
-      case wasm::Opcode::Br: case wasm::Opcode::BrIf:
-        out.push_back(bytes[pos]);
-        put_uleb(out, relabel(in.imm.index));
-        break;
-      case wasm::Opcode::BrTable:
-        out.push_back(bytes[pos]);
-        put_uleb(out, in.targets.size() - 1);  // the default is the last target
-        for (uint32_t target : in.targets) put_uleb(out, relabel(target));
-        break;
-      default:
-        out.insert(out.end(), bytes.begin() + pos, bytes.begin() + in.end);
-    }
-    pos = in.end;
-  }
-  return depth == 0;
-}
 
 void put_zero(Bytes& out, ValType type) {
   switch (type) {
@@ -182,32 +163,97 @@ void put_zero(Bytes& out, ValType type) {
   }
 }
 
-// Appends to `copy`, a copy of `module`, one more function: the rest of
-// function `func_index` from the header of its loop at `loop_offset` (see
-// above). Returns its index.
-Result<uint32_t> add_loop_variant(const wasm::Module& module, wasm::Module& copy, uint32_t func_index,
-                                  uint32_t loop_offset) {
+// A function's code from its loops' headers, in a module copy: the loops
+// it serves by offset, with the selector of each.
+struct LoopVariant {
+  uint32_t func_index = 0;
+  uint32_t selector_slot = 0;  // after the frame's locals and stack at the header
+  std::vector<std::pair<uint64_t, uint32_t>> loops;
+};
+
+// A block on the way to some selected loop, with the blocks on the way
+// that it holds directly (per arm of an `if`: 0 then, 1 else).
+struct WayBlock {
+  PathFrame frame;
+  uint32_t selector = 0;                  // a selected loop's own
+  uint32_t first = 0, last = 0;           // selectors of the loops it holds (itself included)
+  uint32_t first_in_arm[2] = {0, 0};      // 0: no loop in that arm
+  std::vector<uint64_t> children[2];      // offsets, in code order
+};
+
+// Appends to `copy`, a copy of `module`, one more function: function
+// `func_index` entered at the header of a loop chosen by a selector (see
+// above); the loop at `loop_offset` is always one of them, and with
+// `other_loops` the others it can serve.
+Result<LoopVariant> add_loop_variant(const wasm::Module& module, wasm::Module& copy, uint32_t func_index,
+                                     uint32_t loop_offset, bool other_loops) {
   auto fail = [&](const char* why) {
     return Error(ErrorCode::Internal, loop_offset, std::string("no on-stack replacement for this loop: ") + why);
   };
-  LoopState state;
-  LoopProbe probe(loop_offset, state);
+  FunctionLoops function_loops;
+  LoopProbe probe(function_loops);
   Decoder decoder(module, func_index, probe);
   SKIFF_TRY(decoder.decode());
-  if (!state.found || state.path.size() < 2) return fail("the interpreter named no reachable loop there");
+  auto requested = std::find_if(function_loops.loops.begin(), function_loops.loops.end(),
+                                [&](const LoopHeader& l) { return l.offset == loop_offset; });
+  if (requested == function_loops.loops.end()) return fail("the interpreter named no reachable loop there");
 
-  const Bytes& bytes = module.bytes;
-  const wasm::FunctionBody& body = module.body(func_index);
-  const auto num_locals = static_cast<uint32_t>(state.locals.size());
-  const auto flag = static_cast<uint32_t>(num_locals + state.stack.size());
-  auto put_local_get = [](Bytes& out, uint32_t index) {
-    out.push_back(0x20);
-    put_uleb(out, index);
-  };
-  auto put_flag_set = [&](Bytes& out, bool value) {
-    out.insert(out.end(), {0x41, static_cast<uint8_t>(value ? 1 : 0), 0x21});
-    put_uleb(out, flag);
-  };
+  // The loops it serves: the requested one, and when its stack is empty
+  // (and `other_loops`), the loops around it and the later ones with empty
+  // stacks, unless inside another later loop: each entry costs compile
+  // time (spectral_norm's main: 20 % more with the loops one level down),
+  // and a frame in a nested loop passes the outer loop's header soon
+  // enough. An earlier loop would keep the code before the requested one
+  // alive (see the entry check below), most of a `main`, compiled for
+  // nothing.
+  std::vector<const LoopHeader*> selected;
+  if (requested->stack.empty() && other_loops) {
+    std::set<uint64_t> around;  // the requested loop and the loops around it
+    for (const PathFrame& frame : requested->path)
+      if (frame.kind == wasm::BlockKind::Loop) around.insert(frame.offset);
+    for (const LoopHeader& loop : function_loops.loops) {
+      const bool outermost_later = std::all_of(loop.path.begin(), loop.path.end() - 1, [&](const PathFrame& frame) {
+        return frame.kind != wasm::BlockKind::Loop || around.contains(frame.offset);
+      });
+      if (loop.stack.empty() && (around.contains(loop.offset) || (loop.offset > loop_offset && outermost_later)))
+        selected.push_back(&loop);
+    }
+  } else {
+    selected.push_back(&*requested);
+  }
+  const LoopHeader& only = *selected.front();  // the stack values come from it (see above)
+  const std::vector<ValType>& locals = function_loops.locals;
+  const auto num_locals = static_cast<uint32_t>(locals.size());
+  const auto selector_local = static_cast<uint32_t>(num_locals + only.stack.size());
+
+  // The blocks on the way, the function's (offset: none) first.
+  constexpr uint64_t kFunction = UINT64_MAX;
+  std::map<uint64_t, WayBlock> way;
+  LoopVariant variant;
+  for (size_t i = 0; i < selected.size(); ++i) {
+    const LoopHeader& loop = *selected[i];
+    const auto selector = static_cast<uint32_t>(i + 1);
+    variant.loops.push_back({loop.offset, selector});
+    if (loop.path.size() < 2 || loop.path.back().kind != wasm::BlockKind::Loop) return fail("inconsistent block structure");
+    for (size_t k = 0; k < loop.path.size(); ++k) {
+      const PathFrame& frame = loop.path[k];
+      WayBlock& block = way[k == 0 ? kFunction : frame.offset];
+      if (block.first == 0) {
+        block.frame = frame;
+        block.first = selector;
+      }
+      block.last = selector;
+      if (k + 1 == loop.path.size()) {
+        block.selector = selector;
+        break;
+      }
+      const int arm = frame.kind == wasm::BlockKind::Else ? 1 : 0;
+      if (block.first_in_arm[arm] == 0) block.first_in_arm[arm] = selector;
+      std::vector<uint64_t>& children = block.children[arm];
+      if (children.empty() || children.back() != loop.path[k + 1].offset) children.push_back(loop.path[k + 1].offset);
+    }
+  }
+
   auto type_index = [&](std::vector<ValType> params, std::vector<ValType> results) {
     wasm::FuncType type{std::move(params), std::move(results)};
     for (uint32_t i = 0; i < copy.types.size(); ++i)
@@ -215,72 +261,170 @@ Result<uint32_t> add_loop_variant(const wasm::Module& module, wasm::Module& copy
     copy.types.push_back(std::move(type));
     return static_cast<uint32_t>(copy.types.size() - 1);
   };
+  auto put_local_get = [](Bytes& out, uint32_t index) {
+    out.push_back(0x20);
+    put_uleb(out, index);
+  };
+  auto put_i32_const = [](Bytes& out, int32_t value) {
+    out.push_back(0x41);
+    put_sleb(out, value);
+  };
 
+  // The original frames open at the current position, each with the
+  // wrappers open directly inside it and its blocks on the way still ahead.
+  struct Open {
+    const WayBlock* block = nullptr;  // null: not on the way
+    const std::vector<uint64_t>* children = nullptr;
+    size_t next_child = 0;
+    uint32_t wrappers = 0;
+  };
+  std::vector<Open> open;
   Bytes code;
-  put_flag_set(code, true);
-  size_t pos = body.body_offset;
-  for (size_t i = 0; i + 1 < state.path.size(); ++i) {
-    const PathFrame& outer = state.path[i];
-    const PathFrame& inner = state.path[i + 1];
-    const bool inner_is_loop = i + 2 == state.path.size();
-    // Where the code before `inner` starts: after the outer block's
-    // instruction, or after its `else`.
-    size_t start = body.body_offset;
-    if (i > 0) {
-      Instr head;
-      if (!decoder.decode_instruction_at(outer.offset, head)) return fail("undecodable block");
-      start = head.end;
-      if (outer.kind == wasm::BlockKind::Else) {
-        uint32_t depth = 0;
-        for (;;) {
-          Instr in;
-          if (!decoder.decode_instruction_at(start, in)) return fail("no else found");
-          start = in.end;
-          if (in.op == wasm::Opcode::Block || in.op == wasm::Opcode::Loop || in.op == wasm::Opcode::If) ++depth;
-          else if (in.op == wasm::Opcode::End) --depth;
-          else if (in.op == wasm::Opcode::Else && depth == 0) break;
+
+  // At the start of an arm of a block on the way: one wrapper per block on
+  // the way in it, the last one's outermost.
+  auto open_arm = [&](Open& frame, int arm) -> bool {
+    const WayBlock& outer = *frame.block;
+    frame.children = &outer.children[arm];
+    frame.next_child = 0;
+    const std::vector<ValType> in = outer.frame.kind == wasm::BlockKind::Function ? std::vector<ValType>()
+                                                                                  : outer.frame.params;
+    for (size_t j = frame.children->size(); j-- > 0;) {
+      const WayBlock& inner = way.at((*frame.children)[j]);
+      const bool inner_is_if = inner.frame.kind == wasm::BlockKind::If || inner.frame.kind == wasm::BlockKind::Else;
+      // What the skipped code leaves: the stack values below `inner` and
+      // its params (only with a single loop: see above), and an `if`'s
+      // condition.
+      if (inner.frame.height < outer.frame.height || inner.frame.height > only.stack.size())
+        return false;
+      std::vector<ValType> out(only.stack.begin() + outer.frame.height, only.stack.begin() + inner.frame.height);
+      out.insert(out.end(), inner.frame.params.begin(), inner.frame.params.end());
+      if (inner_is_if) out.push_back(ValType::I32);
+      // if (selector >= first loop in inner) { those values } else { ... the code before inner }
+      put_local_get(code, selector_local);
+      if (inner.first > 1) {
+        put_i32_const(code, static_cast<int32_t>(inner.first));
+        code.push_back(0x4f);  // i32.ge_u
+      }
+      code.push_back(0x04);
+      if (in.empty() && out.size() <= 1) code.push_back(out.empty() ? 0x40 : static_cast<uint8_t>(out[0]));
+      else put_sleb(code, type_index(in, out));
+      code.insert(code.end(), in.size(), 0x1a);  // drop the block's params: their values come from the frame
+      for (uint32_t k = outer.frame.height; k < inner.frame.height; ++k) put_local_get(code, num_locals + k);
+      if (inner.selector != 0) {
+        if (inner.frame.height + inner.frame.params.size() != only.stack.size()) return false;
+        for (uint32_t k = inner.frame.height; k < only.stack.size(); ++k) put_local_get(code, num_locals + k);
+      } else {
+        for (ValType t : inner.frame.params) put_zero(code, t);  // replaced inside `inner` in turn
+      }
+      if (inner_is_if) {
+        // 1: the loop is in the then arm; 0: in the else arm.
+        const uint32_t first_else = inner.first_in_arm[1];
+        if (first_else == 0) put_i32_const(code, 1);
+        else if (inner.first_in_arm[0] == 0) put_i32_const(code, 0);
+        else {
+          put_local_get(code, selector_local);
+          put_i32_const(code, static_cast<int32_t>(first_else));
+          code.push_back(0x49);  // i32.lt_u
         }
       }
+      code.push_back(0x05);
     }
-    if (start > inner.offset || inner.height < outer.height || inner.height > state.stack.size())
-      return fail("inconsistent block structure");
-    code.insert(code.end(), bytes.begin() + pos, bytes.begin() + start);
-    // if (flag) { values from the parameters } else { the original code }
-    std::vector<ValType> in = i == 0 ? std::vector<ValType>() : outer.params;
-    std::vector<ValType> out(state.stack.begin() + outer.height, state.stack.begin() + inner.height);
-    out.insert(out.end(), inner.params.begin(), inner.params.end());
-    const bool inner_is_if = inner.kind == wasm::BlockKind::If || inner.kind == wasm::BlockKind::Else;
-    if (inner_is_if) out.push_back(ValType::I32);
-    put_local_get(code, flag);
-    code.push_back(0x04);
-    if (in.empty() && out.size() <= 1) code.push_back(out.empty() ? 0x40 : static_cast<uint8_t>(out[0]));
-    else put_sleb(code, type_index(in, out));
-    code.insert(code.end(), in.size(), 0x1a);  // drop the block's params: their values come from the frame
-    for (uint32_t j = outer.height; j < inner.height; ++j) put_local_get(code, num_locals + j);
-    if (inner_is_loop) {
-      if (inner.height + inner.params.size() != state.stack.size()) return fail("inconsistent loop params");
-      for (uint32_t j = inner.height; j < state.stack.size(); ++j) put_local_get(code, num_locals + j);
-    } else {
-      for (ValType t : inner.params) put_zero(code, t);  // replaced inside `inner` in turn
+    frame.wrappers = static_cast<uint32_t>(frame.children->size());
+    return true;
+  };
+  // A branch's label in the copy: it crosses the wrappers open inside its target too.
+  auto relabel = [&](uint32_t label) -> std::optional<uint32_t> {
+    if (label >= open.size()) return std::nullopt;
+    uint32_t extra = 0;
+    for (size_t k = open.size() - 1 - label; k < open.size(); ++k) extra += open[k].wrappers;
+    return label + extra;
+  };
+
+  const wasm::FunctionBody& body = module.body(func_index);
+  const Bytes& bytes = module.bytes;
+  // The selector is never 0 on entry: LLVM then drops the code before the
+  // first selected loop where no loop around it can reach it again.
+  put_local_get(code, selector_local);
+  code.insert(code.end(), {0x45, 0x04, 0x40, 0x00, 0x0b});  // i32.eqz, if, unreachable, end
+  open.push_back({&way.at(kFunction)});
+  if (!open_arm(open.back(), 0)) return fail("inconsistent block structure");
+  Instr in;
+  for (size_t pos = body.body_offset; pos < body.body_end;) {
+    if (open.empty()) return fail("code after the function's end");
+    Open& current = open.back();
+    if (current.children != nullptr && current.next_child < current.children->size() &&
+        (*current.children)[current.next_child] == pos) {
+      code.push_back(0x0b);  // the wrapper of the code before this block on the way
+      ++current.next_child;
+      --current.wrappers;
     }
-    if (inner_is_if) code.insert(code.end(), {0x41, static_cast<uint8_t>(inner.kind == wasm::BlockKind::If ? 1 : 0)});
-    code.push_back(0x05);
-    if (!copy_one_level_deeper(decoder, bytes, start, inner.offset, code)) return fail("undecodable code");
-    code.push_back(0x0b);
-    pos = inner.offset;
+    if (!decoder.decode_instruction_at(pos, in) || in.end > body.body_end) return fail("undecodable code");
+    switch (in.op) {
+      case wasm::Opcode::Block: case wasm::Opcode::Loop: case wasm::Opcode::If: {
+        code.insert(code.end(), bytes.begin() + pos, bytes.begin() + in.end);
+        auto found = way.find(pos);
+        open.push_back({found != way.end() ? &found->second : nullptr});
+        if (found == way.end()) break;
+        const WayBlock& block = found->second;
+        if (block.selector != 0) {
+          // Entering the selected loop ends the skipping. A loop that holds
+          // other selected loops keeps the selector while it names one of them.
+          if (block.last == block.selector) {
+            put_i32_const(code, 0);
+          } else {
+            put_i32_const(code, 0);
+            put_local_get(code, selector_local);
+            put_local_get(code, selector_local);
+            put_i32_const(code, static_cast<int32_t>(block.selector));
+            code.insert(code.end(), {0x46, 0x1b});  // i32.eq, select
+          }
+          code.push_back(0x21);  // local.set
+          put_uleb(code, selector_local);
+        }
+        if (!open_arm(open.back(), 0)) return fail("inconsistent block structure");
+        break;
+      }
+      case wasm::Opcode::Else:
+        if (current.wrappers != 0) return fail("inconsistent block structure");
+        code.push_back(bytes[pos]);
+        if (current.block != nullptr && !open_arm(current, 1)) return fail("inconsistent block structure");
+        break;
+      case wasm::Opcode::End:
+        if (current.wrappers != 0) return fail("inconsistent block structure");
+        code.push_back(bytes[pos]);
+        open.pop_back();
+        break;
+      case wasm::Opcode::Br: case wasm::Opcode::BrIf: {
+        auto label = relabel(in.imm.index);
+        if (!label) return fail("undecodable code");
+        code.push_back(bytes[pos]);
+        put_uleb(code, *label);
+        break;
+      }
+      case wasm::Opcode::BrTable:
+        code.push_back(bytes[pos]);
+        put_uleb(code, in.targets.size() - 1);  // the default is the last target
+        for (uint32_t target : in.targets) {
+          auto label = relabel(target);
+          if (!label) return fail("undecodable code");
+          put_uleb(code, *label);
+        }
+        break;
+      default:
+        code.insert(code.end(), bytes.begin() + pos, bytes.begin() + in.end);
+    }
+    pos = in.end;
   }
-  Instr loop;
-  if (!decoder.decode_instruction_at(pos, loop) || loop.op != wasm::Opcode::Loop) return fail("no loop there");
-  code.insert(code.end(), bytes.begin() + pos, bytes.begin() + loop.end);
-  put_flag_set(code, false);
-  code.insert(code.end(), bytes.begin() + loop.end, bytes.begin() + body.body_end);
+  if (!open.empty()) return fail("unbalanced blocks");
 
   if (copy.bytes.size() + code.size() > UINT32_MAX) return fail("module too large");
-  std::vector<ValType> params = state.locals;
-  params.insert(params.end(), state.stack.begin(), state.stack.end());
+  std::vector<ValType> params = locals;
+  params.insert(params.end(), only.stack.begin(), only.stack.end());
+  params.push_back(ValType::I32);  // the selector
+  for (size_t k = 0; k + 1 < params.size(); ++k) variant.selector_slot += params[k] == ValType::V128 ? 2 : 1;
   wasm::FunctionBody function;
   function.type_index = type_index(std::move(params), module.func_type(func_index).results);
-  function.locals = {ValType::I32};
   function.body_offset = static_cast<uint32_t>(copy.bytes.size());
   copy.bytes.insert(copy.bytes.end(), code.begin(), code.end());
   function.body_end = static_cast<uint32_t>(copy.bytes.size());
@@ -292,7 +436,17 @@ Result<uint32_t> add_loop_variant(const wasm::Module& module, wasm::Module& copy
   // interpreter gives them the original's index).
   copy.names.functions.resize(index + 1);
   copy.names.functions[index] = std::string(module.func_name(func_index));
-  return index;
+  variant.func_index = index;
+  return variant;
+}
+
+// Whether a loop's code serves the function's later loops too: when the
+// function itself is not in the same compile (a `main`, called once, whose
+// phases run one after the other). With the function compiled, only the
+// frame already running uses the loop's code, and those entries would
+// cost compile time (musl's memcpy: twice as long).
+bool serves_other_loops(const std::vector<uint32_t>& functions_compiled, uint32_t defined_index) {
+  return std::find(functions_compiled.begin(), functions_compiled.end(), defined_index) == functions_compiled.end();
 }
 
 std::string describe(const wasm::Module& module, const std::vector<uint32_t>& defined) {
@@ -386,92 +540,139 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
     }
   }
 
-  const rt::CompiledFunc* loop_is_hot(std::shared_ptr<const rt::CompiledModule> module, uint32_t defined_index,
-                                      uint32_t loop_offset) override {
+  rt::LoopEntry loop_is_hot(std::shared_ptr<const rt::CompiledModule> module, uint32_t defined_index,
+                            uint32_t loop_offset) override {
     try {
       {
         std::lock_guard lock(mutex_);
         auto found = loops_.find({defined_index, loop_offset});
         if (found != loops_.end()) {
-          LoopCode& loop = found->second;
-          if (loop.entry != nullptr) {
-            g_loops_entered.fetch_add(1, std::memory_order_relaxed);
-            if (log_ && !loop.entered)
+          const LoopCode& loop = found->second;
+          Variant* variant = loop.variant.get();
+          // null while compiling, or after a failure; the selector must fit in the frame
+          if (variant == nullptr || variant->entry == nullptr ||
+              variant->selector_slot >= module->funcs[defined_index].frame_slots)
+            return {};
+          g_loops_entered.fetch_add(1, std::memory_order_relaxed);
+          if (!variant->entered) {
+            if (log_)
               std::fprintf(stderr, "skiff: tier-up: a running frame of %s continues in machine code at its loop\n",
                            describe(*module->module, {defined_index}).c_str());
-            loop.entered = true;
+            // Later frames report at the usual pace again (and at entry,
+            // which compiles the function when it has more calls).
+            if (variant->weights.has_value()) interp::set_loop_header_weights(*module, defined_index, *variant->weights);
+            variant->entered = true;
           }
-          return loop.entry;  // null while compiling, or after a failure
+          return {variant->entry, variant->selector_slot, loop.selector};
         }
         // While the function itself compiles, its frames are taken to be
         // short (function_became_hot chose so); once it has machine code, a
         // frame still hot here entered before the switch.
         if (functions_.contains(defined_index) &&
             module->funcs[defined_index].native_entry.load(std::memory_order_acquire) == nullptr)
-          return nullptr;
+          return {};
         // One loop of a function at a time: its frame would move into the
         // first one ready, and the others' compiles would be wasted.
-        // A loop whose code is ready but not yet entered: the frame is in
-        // another loop (usually one nested in it) and comes back to its
-        // header soon. Until then it reports at every loop header, for a
-        // while, so that it moves there as soon as it arrives.
-        bool other_ready = false;
+        // Code that serves loops of the function but was not entered yet:
+        // the frame is in a loop it does not serve (one nested in a loop
+        // it serves, usually) and moves in when it passes the header of
+        // one it serves (those weigh a whole threshold: see set_loop_code).
+        // A compile for this loop pays only when that takes long.
+        std::shared_ptr<Variant> waiting_for;
         for (auto it = loops_.lower_bound({defined_index, 0}); it != loops_.end() && it->first.first == defined_index;
              ++it) {
-          if (it->second.compiling) return nullptr;
-          other_ready |= it->second.entry != nullptr && !it->second.entered;
+          if (it->second.compiling) return {};
+          const std::shared_ptr<Variant>& variant = it->second.variant;
+          if (variant != nullptr && variant->entry != nullptr && !variant->entered) waiting_for = variant;
         }
-        if (other_ready && header_waits_[defined_index]++ < kMaxHeaderWaits) {
-          module->funcs[defined_index].hotness_countdown.store(1, std::memory_order_relaxed);
-          return nullptr;
+        if (waiting_for != nullptr && header_waits_[defined_index]++ < kMaxHeaderWaits) {
+          if (!waiting_for->weights.has_value()) weigh_headers(*module, defined_index, *waiting_for);
+          return {};
         }
       }
       auto compiler = compiler_.lock();
-      if (compiler == nullptr || !compiler->policy().on_stack_replacement) return nullptr;
+      if (compiler == nullptr || !compiler->policy().on_stack_replacement) return {};
       {
         std::lock_guard lock(mutex_);
-        if (!loops_.try_emplace({defined_index, loop_offset}).second) return nullptr;  // another thread asked
+        if (!loops_.try_emplace({defined_index, loop_offset}).second) return {};  // another thread asked
       }
       compiler->submit({std::move(module), defined_index, /*function=*/false, loop_offset});
     } catch (...) {
     }
-    return nullptr;
+    return {};
   }
 
-  // From the compile thread, or attach (cached code). `code` owns the
+  // From the compile thread, or attach (cached code): the code for the
+  // loop at `loop_offset` and the others `variant` serves. `code` owns the
   // machine code `entry` is in; both are null when the compile failed.
-  // With code, the function's frames report at the next loop header they
-  // pass, rather than a threshold later, so one moves in when it reaches
-  // this loop.
+  // The headers of the loops it serves then weigh a whole threshold in
+  // tier 0, so a frame moves in at its next pass of any of them, rather
+  // than a threshold later. Until the function is lowered (cached code),
+  // its countdown is 1 instead: its first frame reports at the first loop
+  // header it passes, which weighs them.
   void set_loop_code(const rt::CompiledModule& module, uint32_t defined_index, uint32_t loop_offset,
-                     std::shared_ptr<rt::CompiledModule> code, const rt::CompiledFunc* entry) {
+                     const LoopVariant* variant, std::shared_ptr<rt::CompiledModule> code,
+                     const rt::CompiledFunc* entry) {
+    bool weighed = false;
     {
       std::lock_guard lock(mutex_);
-      LoopCode& loop = loops_[{defined_index, loop_offset}];
-      loop.code = std::move(code);
-      loop.entry = entry;
-      loop.compiling = false;
+      loops_[{defined_index, loop_offset}].compiling = false;
+      if (entry == nullptr || variant == nullptr) return;
+      auto shared = std::make_shared<Variant>(std::move(code), entry, variant->selector_slot);
+      // Frames may run in older code: a loop it already serves keeps it.
+      for (auto [offset, selector] : variant->loops) {
+        LoopCode& loop = loops_[{defined_index, static_cast<uint32_t>(offset)}];
+        if (loop.variant != nullptr) continue;
+        loop.variant = shared;
+        loop.selector = selector;
+        loop.compiling = false;
+        shared->loops.push_back(static_cast<uint32_t>(offset));
+      }
+      weighed = weigh_headers(module, defined_index, *shared);
     }
-    if (entry != nullptr) module.funcs[defined_index].hotness_countdown.store(1, std::memory_order_relaxed);
+    if (!weighed) module.funcs[defined_index].hotness_countdown.store(1, std::memory_order_relaxed);
   }
 
  private:
-  // An entry exists once the loop was asked for; `entry` stays null while
-  // it compiles, and for good if that failed.
-  struct LoopCode {
-    std::shared_ptr<rt::CompiledModule> code;  // the module copy the loop's code was installed in
+  // Machine code that serves loops of a function (see LoopVariant).
+  struct Variant {
+    Variant(std::shared_ptr<rt::CompiledModule> code, const rt::CompiledFunc* entry, uint32_t selector_slot)
+        : code(std::move(code)), entry(entry), selector_slot(selector_slot) {}
+    std::shared_ptr<rt::CompiledModule> code;  // the module copy it was installed in
     const rt::CompiledFunc* entry = nullptr;
+    uint32_t selector_slot = 0;
+    std::vector<uint32_t> loops;  // the loops it serves (no older code did)
+    bool entered = false;         // logged
+    // While no frame entered it, its loops' headers weigh a whole
+    // threshold in tier 0; these are their usual weights.
+    std::optional<interp::LoopWeights> weights;
+  };
+  // Makes the headers of the loops `variant` serves weigh a whole
+  // threshold, unless the frame could not take the selector; false when
+  // the function is not lowered yet. Under mutex_.
+  bool weigh_headers(const rt::CompiledModule& module, uint32_t defined_index, Variant& variant) {
+    if (variant.selector_slot >= module.funcs[defined_index].frame_slots) return true;  // never entered
+    interp::LoopWeights heavy;
+    for (uint32_t offset : variant.loops) heavy.emplace_back(offset, static_cast<uint64_t>(module.hotness_threshold));
+    variant.weights = interp::set_loop_header_weights(module, defined_index, heavy);
+    return variant.weights.has_value();
+  }
+  // An entry exists once the loop was asked for (compiling until its code
+  // is ready or failed), or once code that serves it is ready.
+  struct LoopCode {
+    std::shared_ptr<Variant> variant;  // null while compiling, and for good if that failed; never replaced
+    uint32_t selector = 0;
     bool compiling = true;
-    bool entered = false;  // logged
   };
   std::weak_ptr<TierUpCompiler> compiler_;
   const bool log_;
   std::mutex mutex_;
   std::map<std::pair<uint32_t, uint32_t>, LoopCode> loops_;
   std::set<uint32_t> functions_;  // asked to compile
-  // Loop headers a function's frames passed while waiting for a loop whose
-  // code is ready (loop_is_hot): up to ~1 ms of reports.
-  static constexpr uint32_t kMaxHeaderWaits = 10'000;
+  // Reports of a function's frames while waiting for a loop whose code is
+  // ready (loop_is_hot): each is a threshold of interpretation (~1 ms),
+  // about what a compile takes.
+  static constexpr uint32_t kMaxHeaderWaits = 30;
   std::map<uint32_t, uint32_t> header_waits_;
   WholeModuleSink whole_module_;
   BatchSink batch_sink_;
@@ -498,6 +699,7 @@ TierUpPolicy tier_up_policy(uint32_t configured_threshold, bool interruptible) {
   };
   policy.log = flag("SKIFF_TIERUP_LOG", false);
   policy.on_stack_replacement = flag("SKIFF_TIERUP_OSR", true);
+  policy.synchronous = flag("SKIFF_TIERUP_SYNC", false);
   return policy;
 }
 
@@ -543,6 +745,15 @@ void TierUpCompiler::attach(rt::CompiledModule& module, WholeModuleSink whole_mo
 }
 
 void TierUpCompiler::submit(Request request) {
+  if (policy_.synchronous) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_ || unavailable_) return;
+    }
+    load_library();
+    compile_batch({std::move(request)});
+    return;
+  }
   {
     std::lock_guard lock(mutex_);
     if (stopping_ || unavailable_) return;
@@ -711,16 +922,17 @@ void TierUpCompiler::compile_with_loops(const std::shared_ptr<const rt::Compiled
   auto copy = std::make_shared<wasm::Module>(wasm_module);
   std::vector<uint32_t> func_indices;
   for (uint32_t d : defined) func_indices.push_back(imports + d);
-  std::vector<std::pair<LoopRef, uint32_t>> variants;  // a loop and its function in the copy
+  std::vector<std::pair<LoopRef, LoopVariant>> variants;  // a loop and its function in the copy
   for (const LoopRef& loop : loops) {
-    auto index = add_loop_variant(wasm_module, *copy, imports + loop.defined_index, loop.offset);
-    if (!index.ok()) {
-      log_error(describe(wasm_module, {loop.defined_index}) + ": " + index.error().to_string());
-      listener->set_loop_code(*module, loop.defined_index, loop.offset, nullptr, nullptr);
+    auto variant = add_loop_variant(wasm_module, *copy, imports + loop.defined_index, loop.offset,
+                                    serves_other_loops(defined, loop.defined_index));
+    if (!variant.ok()) {
+      log_error(describe(wasm_module, {loop.defined_index}) + ": " + variant.error().to_string());
+      listener->set_loop_code(*module, loop.defined_index, loop.offset, nullptr, nullptr, nullptr);
       continue;
     }
-    variants.emplace_back(loop, index.value());
-    func_indices.push_back(index.value());
+    func_indices.push_back(variant.value().func_index);
+    variants.emplace_back(loop, std::move(variant.value()));
   }
   if (variants.empty()) {
     if (!defined.empty()) compile_module_batch(module, std::move(defined), unversioned);
@@ -731,8 +943,8 @@ void TierUpCompiler::compile_with_loops(const std::shared_ptr<const rt::Compiled
       code.ok() ? install_in_copy(copy, code.value()) : Result<std::shared_ptr<rt::CompiledModule>>(code.error());
   if (!holder.ok()) {
     if (code.ok() || code.error().code != ErrorCode::UsageError) log_error(holder.error().to_string());
-    for (const auto& [loop, index] : variants)
-      listener->set_loop_code(*module, loop.defined_index, loop.offset, nullptr, nullptr);
+    for (const auto& [loop, variant] : variants)
+      listener->set_loop_code(*module, loop.defined_index, loop.offset, nullptr, nullptr, nullptr);
     // The functions alone: that finds the one at fault, if any (or stops
     // trying when LLVM cannot be loaded).
     if (!defined.empty()) compile_module_batch(module, std::move(defined), unversioned);
@@ -746,7 +958,7 @@ void TierUpCompiler::compile_with_loops(const std::shared_ptr<const rt::Compiled
   if (policy_.log) {
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     std::vector<uint32_t> looping;
-    for (const auto& [loop, index] : variants) looping.push_back(loop.defined_index);
+    for (const auto& [loop, variant] : variants) looping.push_back(loop.defined_index);
     std::string functions = defined.empty() ? std::string()
                                             : std::to_string(defined.size()) +
                                                   (defined.size() == 1 ? " function (" : " functions (") +
@@ -755,14 +967,14 @@ void TierUpCompiler::compile_with_loops(const std::shared_ptr<const rt::Compiled
                  functions.c_str(), variants.size(), variants.size() == 1 ? "" : "s",
                  describe(wasm_module, looping).c_str(), ms, elapsed_ms(start));
   }
-  for (const auto& [loop, index] : variants) {
-    const rt::CompiledFunc* entry = &holder.value()->funcs[index - imports];
+  for (const auto& [loop, variant] : variants) {
+    const rt::CompiledFunc* entry = &holder.value()->funcs[variant.func_index - imports];
     if (entry->native_entry.load(std::memory_order_acquire) == nullptr) entry = nullptr;
     if (entry != nullptr) g_loops.fetch_add(1, std::memory_order_relaxed);
-    listener->set_loop_code(*module, loop.defined_index, loop.offset, holder.value(), entry);
+    listener->set_loop_code(*module, loop.defined_index, loop.offset, &variant, holder.value(), entry);
   }
   TierUpBatch batch{std::move(defined), {}, std::move(code.value())};
-  for (const auto& [loop, index] : variants) batch.loops.emplace_back(loop.defined_index, loop.offset);
+  for (const auto& [loop, variant] : variants) batch.loops.emplace_back(loop.defined_index, loop.offset);
   listener->record_batch(wasm_module, std::move(batch));
 }
 
@@ -828,15 +1040,16 @@ void TierUpCompiler::install_cached(rt::CompiledModule& module, ModuleListener& 
     for (auto [d, offset] : batch.loops) fits &= d < defined_count;
     if (!fits) continue;
     std::shared_ptr<rt::CompiledModule> holder;
-    std::vector<uint32_t> variant_indices;
+    std::vector<LoopVariant> variants;
     if (batch.loops.empty()) {
       if (!install(module, batch.code).ok()) continue;
     } else {
       auto copy = std::make_shared<wasm::Module>(wasm_module);
       for (size_t k = 0; k < batch.loops.size() && fits; ++k) {
-        auto index = add_loop_variant(wasm_module, *copy, imports + batch.loops[k].first, batch.loops[k].second);
-        fits = index.ok();
-        if (fits) variant_indices.push_back(index.value());
+        auto [d, offset] = batch.loops[k];
+        auto variant = add_loop_variant(wasm_module, *copy, imports + d, offset, serves_other_loops(batch.functions, d));
+        fits = variant.ok();
+        if (fits) variants.push_back(std::move(variant.value()));
       }
       if (!fits) continue;
       auto installed = install_in_copy(copy, batch.code);
@@ -851,11 +1064,11 @@ void TierUpCompiler::install_cached(rt::CompiledModule& module, ModuleListener& 
     }
     for (size_t k = 0; k < batch.loops.size(); ++k) {
       auto [d, offset] = batch.loops[k];
-      const rt::CompiledFunc* entry = &holder->funcs[variant_indices[k] - imports];
+      const rt::CompiledFunc* entry = &holder->funcs[variants[k].func_index - imports];
       if (entry->native_entry.load(std::memory_order_acquire) == nullptr) continue;
       // The first report of a frame goes to loop_is_hot, which moves it in.
       module.funcs[d].hot_reported.store(true, std::memory_order_relaxed);
-      listener.set_loop_code(module, d, offset, holder, entry);
+      listener.set_loop_code(module, d, offset, &variants[k], holder, entry);
       ++loops;
     }
     functions += batch.functions.size();

@@ -18,16 +18,17 @@
 //    makes the interpreter run the machine code on its next call of the
 //    function. A frame already running in tier 0 keeps counting; when one
 //    of its loops expires the countdown again, it continues in machine
-//    code at that loop's header (on-stack replacement, see tierup.cpp);
-//    once that code is ready, the countdown is 1, so the frame moves in
-//    at its next pass of the header.
+//    code at that loop's header (on-stack replacement, see tierup.cpp).
 //    A function that turns hot in a loop gets that loop's code in the
 //    same compile as its own, or instead of it when it was called once (a
-//    `main`: see kTierUpLongFrameWords); other loops compile when they
-//    turn hot, one at a time per function, and not while a loop of the
-//    function has code its frame has not entered yet: the frame then
-//    reports at every loop header for a while, to move into that code
-//    when it comes back to the loop (from a loop nested in it, usually).
+//    `main`: see kTierUpLongFrameWords); then that code also serves the
+//    loops around that loop and the later ones, so that the frame moves
+//    in even if that loop ended meanwhile. Until a frame enters such code,
+//    the headers of the loops it serves weigh a whole threshold in tier
+//    0, so the frame moves in at its next pass of any of them. Other loops
+//    compile when they turn hot, one at a time per function, and not
+//    while the frame may still reach code ready for it (for up to ~30
+//    thresholds of interpretation).
 //  - Failure (no libskiff_llvm.so, a compile or load error) never traps:
 //    the functions keep running in the interpreter. $SKIFF_TIERUP_LOG=1
 //    reports every batch and the first error on stderr.
@@ -107,12 +108,17 @@ struct TierUpPolicy {
   uint32_t short_frame_words = kTierUpShortFrameWords;
   std::chrono::milliseconds whole_module_delay = kTierUpWholeModuleDelay;
   bool log = false;                  // one line per batch and the first error, on stderr
+  // Tests: compile each request in the thread that reports it, before the
+  // frame goes on, so that every hot loop's code is entered at its next
+  // header pass ($SKIFF_TIERUP_SYNC).
+  bool synchronous = false;
 };
 
 // The policy for an engine: `configured_threshold` (EngineConfig) when not
 // 0, else $SKIFF_TIERUP_THRESHOLD when set to a positive number, else the
 // default; `log` from $SKIFF_TIERUP_LOG, and $SKIFF_TIERUP_OSR=0 turns
-// on-stack replacement off (both: set and not "0").
+// on-stack replacement off and $SKIFF_TIERUP_SYNC=1 makes it synchronous
+// (all: set and not "0").
 TierUpPolicy tier_up_policy(uint32_t configured_threshold, bool interruptible = true);
 
 // Process-wide counters, for tests and logs.

@@ -72,6 +72,16 @@ struct CompiledFunc {
 
 struct CompiledModule;
 
+// Machine code that continues a frame at the header of one of its loops
+// (on-stack replacement): it takes the frame's slots as its arguments, with
+// `selector` (an i32) written at `selector_slot`, after the locals and the
+// operand stack at that header, to name the loop.
+struct LoopEntry {
+  const CompiledFunc* code = nullptr;
+  uint32_t selector_slot = 0;
+  uint32_t selector = 0;
+};
+
 // Tier::Auto: told (on the interpreting thread) when a function of `module`
 // becomes hot. Implemented by src/llvm/tierup.cpp, which compiles in the
 // background; both calls must return quickly.
@@ -87,11 +97,10 @@ class HotFunctionListener {
                                    uint32_t loop_offset) = 0;
   // Its loop at byte `loop_offset` (of the `loop` instruction) is still
   // hot in the interpreter after the first report: a frame keeps looping
-  // there. Returns machine code that
-  // continues such a frame at the loop's header (on-stack replacement,
-  // interp.h's HotCount), or null while it is not ready; the first call
-  // asks for it.
-  virtual const CompiledFunc* loop_is_hot(std::shared_ptr<const CompiledModule> module, uint32_t defined_index,
+  // there. Returns machine code that continues such a frame at the loop's
+  // header (on-stack replacement, interp.h's HotCount), or no code while
+  // it is not ready; the first call asks for it.
+  virtual LoopEntry loop_is_hot(std::shared_ptr<const CompiledModule> module, uint32_t defined_index,
                                           uint32_t loop_offset) = 0;
 };
 

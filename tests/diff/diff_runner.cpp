@@ -3,7 +3,7 @@
 //   skiff_diff [--fuzz=N] [--seed=S] [--work-dir=DIR] [--wasm-opt=PATH] [--fuzz-bytes=N]
 //              [--fuel=N] [--max-memory=BYTES] [--arg-sets=N] [--timeout=SECONDS]
 //              [--max-details=N] [--allow-stack-depth] [--strict-nan] [--verbose]
-//              [FILE.json | FILE.wasm | FILE.wat]...
+//              [--against=jit|auto] [FILE.json | FILE.wasm | FILE.wat]...
 //
 // A unit is one random module (binaryen's translate-to-fuzz turns seeded
 // random bytes into a valid module), one spec testsuite JSON file
@@ -25,6 +25,10 @@
 // --strict-nan makes those fail too (to reduce one); --allow-stack-depth
 // counts apart the differences where one tier ran out of call stack after
 // deep recursion (tier 2 is bounded by the native stack, not max_call_depth).
+// --against=auto compares the interpreter with tier auto instead of jit, with
+// a hotness threshold of 1 and synchronous compiles ($SKIFF_TIERUP_SYNC): a
+// function gets machine code at its second call, and a frame moves into
+// its loop's code (on-stack replacement) at the loop's second iteration.
 //
 // Exit status: 0 when the tiers agree everywhere, 1 on any difference, crash
 // or runner error, 2 on bad usage or when tier 2 is unavailable.
@@ -75,6 +79,7 @@ struct Options {
   bool verbose = false;
   bool allow_stack_depth = false;
   bool strict_nan = false;  // NaN notes fail too (to reduce one with wasm-reduce)
+  skiff::Tier against = skiff::Tier::Jit;
   std::vector<std::string> files;
 };
 
@@ -423,7 +428,8 @@ class Worker {
     Session(Worker& w, const Unit& unit)
         : w_(w),
           unit_(unit),
-          engine_(skiff::EngineConfig{.tier = w.tier_, .interruptible = w.opts_.fuel != 0}),
+          engine_(skiff::EngineConfig{
+              .tier = w.tier_, .interruptible = w.opts_.fuel != 0, .tier_up_threshold = 1}),
           store_(engine_),
           linker_(engine_) {
       skiff::StoreLimits limits;
@@ -1076,7 +1082,7 @@ int usage(const std::string& error) {
                "usage: skiff_diff [--fuzz=N] [--seed=S] [--work-dir=DIR] [--wasm-opt=PATH] [--fuzz-bytes=N]\n"
                "                  [--fuel=N] [--max-memory=BYTES] [--arg-sets=N] [--timeout=SECONDS]\n"
                "                  [--max-details=N] [--allow-stack-depth] [--strict-nan] [--verbose]\n"
-               "                  [FILE.json | FILE.wasm | FILE.wat]...\n",
+               "                  [--against=jit|auto] [FILE.json | FILE.wasm | FILE.wat]...\n",
                error.c_str());
   return 2;
 }
@@ -1111,6 +1117,8 @@ int main(int argc, char** argv) {
         usage("help");
         return 0;
       }
+      else if (arg == "--against=jit") opts.against = skiff::Tier::Jit;
+      else if (arg == "--against=auto") opts.against = skiff::Tier::Auto;
       else if (flag == "--fuzz") opts.fuzz_count = static_cast<uint32_t>(number());
       else if (flag == "--seed") opts.first_seed = number();
       else if (flag == "--fuzz-bytes") opts.fuzz_bytes = static_cast<uint32_t>(number());
@@ -1180,13 +1188,16 @@ int main(int argc, char** argv) {
     ++(is_json ? spec_units : wasm_units);
   }
 
-  TierRun runs[2] = {{"interp", skiff::Tier::Interp}, {"jit", skiff::Tier::Jit}};
+  const char* against = opts.against == skiff::Tier::Auto ? "auto" : "jit";
+  if (opts.against == skiff::Tier::Auto) setenv("SKIFF_TIERUP_SYNC", "1", 1);  // read by the workers' engines
+  TierRun runs[2] = {{"interp", skiff::Tier::Interp}, {against, opts.against}};
+  const std::string b_label = std::string(against) + ":" + std::string(7 - std::strlen(against), ' ');
   if (!run_workers(opts, units, runs)) return 2;
   Transcript a = parse_transcript(read_fd(runs[0].fd), units.size());
   Transcript b = parse_transcript(read_fd(runs[1].fd), units.size());
   for (const auto* t : {&a, &b}) {
     if (!t->fatal.empty()) {
-      std::fprintf(stderr, "skiff_diff: tier %s cannot run: %s\n", t == &a ? "interp" : "jit", t->fatal.c_str());
+      std::fprintf(stderr, "skiff_diff: tier %s cannot run: %s\n", t == &a ? "interp" : against, t->fatal.c_str());
       return 2;
     }
   }
@@ -1208,7 +1219,7 @@ int main(int argc, char** argv) {
     const Unit& unit = units[u];
     uint64_t before = differences + crashes + runner_errors;
     for (const auto* r : {&x, &y}) {
-      const char* tier = r == &x ? "interp" : "jit";
+      const char* tier = r == &x ? "interp" : against;
       if (!r->crash.empty()) {
         ++crashes;
         show("CRASH " + unit.label + ": tier " + tier + " " + r->crash + " after " + std::to_string(r->events.size()) +
@@ -1239,7 +1250,7 @@ int main(int argc, char** argv) {
         ++differences;
         diverged = true;
         show("DIFF " + unit.label + ": the tiers took different steps at step " + std::to_string(i + 1) +
-             "\n    interp: " + key_a + "\n    jit:    " + key_b + "\n");
+             "\n    interp: " + key_a + "\n    " + b_label + key_b + "\n");
         break;
       }
       ++events;
@@ -1255,16 +1266,16 @@ int main(int argc, char** argv) {
         ++nan_notes;
         if (nan_examples.size() < 5)
           nan_examples.push_back(unit.label + ": " + key_a + "\n      interp: " + out_a.substr(0, 300) +
-                                 "\n      jit:    " + out_b.substr(0, 300));
+                                 "\n      " + b_label + out_b.substr(0, 300));
       } else if (v == Verdict::StackDepth && opts.allow_stack_depth) {
         ++stack_depth;
         if (stack_examples.size() < 3)
           stack_examples.push_back(unit.label + ": " + key_a + "\n      interp: " + out_a.substr(0, 200) +
-                                   "\n      jit:    " + out_b.substr(0, 200));
+                                   "\n      " + b_label + out_b.substr(0, 200));
       } else if (v != Verdict::Same) {
         ++differences;
         ++differing_steps;
-        show("DIFF " + unit.label + ": " + key_a + "\n    interp: " + out_a + "\n    jit:    " + out_b + "\n");
+        show("DIFF " + unit.label + ": " + key_a + "\n    interp: " + out_a + "\n    " + b_label + out_b + "\n");
       }
     }
     if (!diverged && x.events.size() != y.events.size() && x.crash.empty() && y.crash.empty()) {
@@ -1282,9 +1293,9 @@ int main(int argc, char** argv) {
   std::string seeds = opts.fuzz_count == 0 ? std::string()
                                            : " (seeds " + std::to_string(opts.first_seed) + ".." +
                                                  std::to_string(opts.first_seed + opts.fuzz_count - 1) + ")";
-  std::printf("\nskiff_diff: tier interp vs tier jit, %zu unit(s): %zu fuzz module(s)%s, %zu spec file(s), "
+  std::printf("\nskiff_diff: tier interp vs tier %s, %zu unit(s): %zu fuzz module(s)%s, %zu spec file(s), "
               "%zu module file(s)\n",
-              units.size(), fuzz_units, seeds.c_str(), spec_units, wasm_units);
+              against, units.size(), fuzz_units, seeds.c_str(), spec_units, wasm_units);
   std::printf("  modules compared: %" PRIu64 " (instantiated on both tiers: %" PRIu64 ")\n", modules, modules_both_ok);
   std::printf("  calls compared:   %" PRIu64 " (of %" PRIu64 " steps)\n", calls, events);
   std::printf("  differences:      %" PRIu64 " in %zu unit(s); worker crashes/timeouts: %" PRIu64

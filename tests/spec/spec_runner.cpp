@@ -4,6 +4,11 @@
 //   skiff_spec [--tier=interp|jit|aot|auto] [--verbose] [--skip-list=FILE] [--max-details=N]
 //              [--not-converted=FILE] [--timeout=SECONDS] [--no-fork] JSON...
 //
+// --tier=auto tiers up as early as it can, synchronously (a threshold of 1
+// and $SKIFF_TIERUP_SYNC): a function runs in machine code from its second
+// call, and a frame moves into its loop's code (on-stack replacement) at
+// the loop's second iteration.
+//
 // Each JSON file runs in a forked child so that an engine crash, a hang or a
 // native stack overflow costs that file's remaining commands, not the whole
 // run. Counters live in shared memory, so the parent knows how far a crashed
@@ -379,7 +384,7 @@ class FileRunner {
       : opts_(opts), rules_(rules), counters_(counters), detail_fd_(detail_fd),
         // Tier 2 code without interrupt checks, as `skiff run` compiles it
         // (nothing here sets fuel; skiff_diff covers the checked variant).
-        engine_(skiff::EngineConfig{.tier = opts.tier, .interruptible = false}),
+        engine_(skiff::EngineConfig{.tier = opts.tier, .interruptible = false, .tier_up_threshold = 1}),
         store_(engine_),
         linker_(engine_),
         aot_(opts.aot) {}
@@ -788,7 +793,7 @@ int main(int argc, char** argv) {
       if (*v == "interp") opts.tier = skiff::Tier::Interp;
       else if (*v == "jit") opts.tier = skiff::Tier::Jit;
       else if (*v == "aot") opts.tier = skiff::Tier::Jit, opts.aot = true;
-      else if (*v == "auto") opts.tier = skiff::Tier::Auto;
+      else if (*v == "auto") opts.tier = skiff::Tier::Auto, setenv("SKIFF_TIERUP_SYNC", "1", 1);
       else return usage(("unknown tier " + *v + " (available: interp, jit, aot, auto)").c_str());
     } else if (auto v = value_of("--skip-list")) opts.skip_list_path = *v;
     else if (auto v = value_of("--not-converted")) opts.not_converted_path = *v;

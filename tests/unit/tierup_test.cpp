@@ -320,9 +320,10 @@ TEST(TierUp, FunctionWithShortCallsCompilesWithoutItsLoop) {
 }
 
 // A function called once turns hot in its outer loop, which compiles; its
-// frame is in the inner loop by then. It moves into the outer loop's code
-// at that loop's next header rather than asking for the inner loop too.
-TEST(TierUp, FrameInAnInnerLoopWaitsForItsOuterLoopsCode) {
+// frame is in the inner loop by then. It moves into that code at the inner
+// loop's next header (the code serves every loop of the function) rather
+// than asking for the inner loop too.
+TEST(TierUp, FrameInAnInnerLoopEntersTheCodeCompiledForItsOuterLoop) {
   ModuleBuilder m;
   const Bytes i32_ge_s{0x4e}, if_void{0x04, 0x40};
   m.import_func("env", "sync", m.type({kI32}, {}));
@@ -340,14 +341,15 @@ TEST(TierUp, FrameInAnInnerLoopWaitsForItsOuterLoopsCode) {
   auto compiler = std::make_shared<llvmjit::TierUpCompiler>(test_policy(/*on_stack_replacement=*/true));
   compiler->attach(const_cast<rt::CompiledModule&>(*module.raw()));
   const llvmjit::TierUpStats before = llvmjit::tier_up_stats();
-  // The outer loop turns hot before i reaches 8; the first sync waits for its code.
-  bool waited = false;
+  // The outer loop turns hot before i reaches 8; the first sync waits for
+  // its code, and the second one runs in machine code.
+  int syncs = 0;
+  uint64_t entered_at_second_sync = 0;
   Store store(engine);
   Linker linker(engine);
   linker.func_wrap("env", "sync", [&](Caller&, int32_t) {
-    if (waited) return;
-    waited = true;
-    EXPECT_TRUE(eventually([&] { return llvmjit::tier_up_stats().loops > before.loops; }));
+    if (++syncs == 1) EXPECT_TRUE(eventually([&] { return llvmjit::tier_up_stats().loops > before.loops; }));
+    if (syncs == 2) entered_at_second_sync = llvmjit::tier_up_stats().loops_entered - before.loops_entered;
   });
   Instance inst = linker.instantiate(store, module).value();
   EXPECT_EQ(inst.func("nest")->call({Val::make_i32(20)}).value()[0].of.i32, (20 - 7) * 1225);
@@ -355,6 +357,104 @@ TEST(TierUp, FrameInAnInnerLoopWaitsForItsOuterLoopsCode) {
   const llvmjit::TierUpStats after = llvmjit::tier_up_stats();
   EXPECT_EQ(after.loops - before.loops, 1u);
   EXPECT_EQ(after.loops_entered - before.loops_entered, 1u);
+  EXPECT_EQ(entered_at_second_sync, 1u);
+}
+
+// A `main` with phases: its first loop turns hot and compiles, but ends
+// before the code is ready. The frame moves into that code at the header
+// of the next loop it reaches (in an `else` arm, in a block), which needs
+// no compile of its own.
+TEST(TierUp, FrameEntersTheCodeOfAnEarlierPhaseAtItsNextLoop) {
+  ModuleBuilder m;
+  const Bytes if_void{0x04, 0x40}, block_void{0x02, 0x40};
+  m.import_func("env", "sync", m.type({kI32}, {}));
+  // phases(n): for i in [0, n): sync(1); sum += i
+  //            block { if n < 0 { unreachable } else { for i in [0, n): sync(2); sum += 2 * i } }
+  auto phase = [](int32_t id, int32_t factor) {
+    return seq({i32_const(0), local_set(1), loop_void, i32_const(id), call(0), local_get(2), local_get(1),
+                i32_const(factor), Bytes{0x6c}, i32_add, local_set(2), local_get(1), i32_const(1), i32_add, local_tee(1),
+                local_get(0), i32_lt_s, br_if(0), end});
+  };
+  uint32_t phases = m.func(m.type({kI32}, {kI32}),
+                           seq({phase(1, 1), block_void, local_get(0), i32_const(0), i32_lt_s, if_void, unreachable,
+                                else_, phase(2, 2), end, end, local_get(2)}),
+                           {{2, kI32}});
+  m.export_func("phases", phases);
+  Engine engine;
+  Module module = Module::compile(engine, m.build()).value();
+  llvmjit::TierUpPolicy policy = test_policy(/*on_stack_replacement=*/true);
+  policy.first_batch_delay = std::chrono::milliseconds(50);  // the first loop ends before its code is ready
+  auto compiler = std::make_shared<llvmjit::TierUpCompiler>(policy);
+  compiler->attach(const_cast<rt::CompiledModule&>(*module.raw()));
+  const llvmjit::TierUpStats before = llvmjit::tier_up_stats();
+  int second_phase_syncs = 0;
+  uint64_t entered_in_first_phase = 0, entered_at_second_sync = 0;
+  Store store(engine);
+  Linker linker(engine);
+  linker.func_wrap("env", "sync", [&](Caller&, int32_t id) {
+    const llvmjit::TierUpStats now = llvmjit::tier_up_stats();
+    if (id == 1) entered_in_first_phase = now.loops_entered - before.loops_entered;
+    if (id != 2) return;
+    if (++second_phase_syncs == 1) EXPECT_TRUE(eventually([&] { return llvmjit::tier_up_stats().loops > before.loops; }));
+    if (second_phase_syncs == 2) entered_at_second_sync = now.loops_entered - before.loops_entered;
+  });
+  Instance inst = linker.instantiate(store, module).value();
+  constexpr int32_t n = 12;
+  EXPECT_EQ(inst.func("phases")->call({Val::make_i32(n)}).value()[0].of.i32, 3 * n * (n - 1) / 2);
+  ASSERT_TRUE(compiler->wait_idle(kPatience));
+  const llvmjit::TierUpStats after = llvmjit::tier_up_stats();
+  EXPECT_EQ(entered_in_first_phase, 0u);
+  EXPECT_EQ(entered_at_second_sync, 1u);
+  EXPECT_EQ(after.loops - before.loops, 1u);
+  EXPECT_EQ(after.loops_entered - before.loops_entered, 1u);
+}
+
+// A frame runs in the code compiled for a function's second loop and calls
+// the function again, whose first loop turns hot and gets code that serves
+// the second loop too. That code must not replace what the outer frame
+// runs in: the outer frame returns into it afterwards.
+TEST(TierUp, LaterLoopCodeLeavesTheCodeFramesRunIn) {
+  ModuleBuilder m;
+  const Bytes if_void{0x04, 0x40}, i32_sub{0x6b}, return_{0x0f};
+  m.import_func("env", "sync", m.type({kI32}, {}));
+  // f(n, inner): if inner { for i in [0, 50): sync(2); sum += i; return sum }
+  //              for i in [0, n): sync(1); if i == n - 10 { sum += f(0, 1) }; sum += i
+  auto count_loop = [](int32_t id, Bytes body, Bytes bound) {
+    return seq({loop_void, i32_const(id), call(0), body, local_get(2), local_get(3), i32_add, local_set(3),
+                local_get(2), i32_const(1), i32_add, local_tee(2), bound, i32_lt_s, br_if(0), end});
+  };
+  constexpr uint32_t kF = 1;
+  Bytes inner = seq({local_get(1), if_void, count_loop(2, {}, i32_const(50)), local_get(3), return_, end});
+  Bytes call_inner = seq({local_get(2), local_get(0), i32_const(10), i32_sub, i32_eq, if_void, local_get(3),
+                          i32_const(0), i32_const(1), call(kF), i32_add, local_set(3), end});
+  m.export_func("f", m.func(m.type({kI32, kI32}, {kI32}),
+                            seq({inner, count_loop(1, call_inner, local_get(0)), local_get(3)}), {{2, kI32}}));
+  Engine engine;
+  Module module = Module::compile(engine, m.build()).value();
+  auto compiler = std::make_shared<llvmjit::TierUpCompiler>(test_policy(/*on_stack_replacement=*/true));
+  compiler->attach(const_cast<rt::CompiledModule&>(*module.raw()));
+  const llvmjit::TierUpStats before = llvmjit::tier_up_stats();
+  bool outer_moved_in = false;
+  int inner_syncs = 0;
+  Store store(engine);
+  Linker linker(engine);
+  linker.func_wrap("env", "sync", [&](Caller&, int32_t id) {
+    // The outer frame moves into its loop's code early on; the inner call
+    // waits for its own loop's code at its first iteration.
+    if (id == 1 && !outer_moved_in)
+      outer_moved_in = eventually([&] { return llvmjit::tier_up_stats().loops > before.loops; });
+    if (id == 2 && ++inner_syncs == 1)
+      EXPECT_TRUE(eventually([&] { return llvmjit::tier_up_stats().loops >= before.loops + 2; }));
+  });
+  Instance inst = linker.instantiate(store, module).value();
+  constexpr int32_t n = 300;
+  EXPECT_EQ(inst.func("f")->call({Val::make_i32(n), Val::make_i32(0)}).value()[0].of.i32,
+            n * (n - 1) / 2 + 50 * 49 / 2);
+  ASSERT_TRUE(outer_moved_in);
+  ASSERT_TRUE(compiler->wait_idle(kPatience));
+  const llvmjit::TierUpStats after = llvmjit::tier_up_stats();
+  EXPECT_EQ(after.loops - before.loops, 2u);
+  EXPECT_EQ(after.loops_entered - before.loops_entered, 2u);  // the outer frame, then the inner one
 }
 
 // Two functions called once, each hot in its loop within one batch: both
