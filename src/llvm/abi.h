@@ -18,8 +18,11 @@
 //    callee-saved: a caller keeps it across calls for free, where a plain
 //    argument would cost a save and restore in every function that calls.
 //    (Memory 0's base is loaded from the instance where a function needs
-//    it.) R is void, the one result, or a struct of the results. Calls to
-//    functions outside the batch go through skiff_rt_call.
+//    it.) R is void, the one result, or a struct of the results. A call to
+//    a function compiled in another batch (tier-up) takes its wasm_func_N
+//    from instance->native_bodies (CompiledModule::native_bodies, set by
+//    install), the same convention; while that is null, and for imports,
+//    calls go through skiff_rt_call.
 //  - Every function keeps a frame pointer, and its prologue checks the
 //    native stack against instance->native_stack_limit (set by every entry
 //    from the runtime). Backtraces walk the frame pointer chain (jit.cpp),
@@ -44,7 +47,7 @@
 
 namespace skiff::llvmjit {
 
-inline constexpr uint32_t kAbiVersion = 9;
+inline constexpr uint32_t kAbiVersion = 10;
 
 using EntryFn = void (*)(rt::Instance*, rt::Slot*);
 
@@ -60,13 +63,15 @@ inline constexpr uint64_t kInstanceFuncs = offsetof(rt::Instance, funcs);
 inline constexpr uint64_t kInstanceMemories = offsetof(rt::Instance, memories);
 inline constexpr uint64_t kInstanceGlobals = offsetof(rt::Instance, globals);
 inline constexpr uint64_t kInstanceMem0 = offsetof(rt::Instance, mem0);
+inline constexpr uint64_t kInstanceNativeBodies = offsetof(rt::Instance, native_bodies);
 inline constexpr uint64_t kMemoryBase = offsetof(rt::MemoryInst, base);
 inline constexpr uint64_t kMemorySize = offsetof(rt::MemoryInst, size);
 inline constexpr uint64_t kGlobalValue = offsetof(rt::GlobalInst, value);
 #pragma GCC diagnostic pop
-inline constexpr uint64_t kAll[] = {kInstanceStore, kInstanceNativeStackLimit, kStoreCheckInterrupts, kInstanceFuncs,
-                                    kInstanceMemories, kInstanceGlobals, kInstanceMem0,         kMemoryBase,
-                                    kMemorySize,    kGlobalValue,   sizeof(rt::Slot),      static_cast<uint64_t>(TrapKind::Exit)};
+inline constexpr uint64_t kAll[] = {kInstanceStore,    kInstanceNativeStackLimit, kStoreCheckInterrupts, kInstanceFuncs,
+                                    kInstanceMemories, kInstanceGlobals,          kInstanceMem0,         kInstanceNativeBodies,
+                                    kMemoryBase,       kMemorySize,               kGlobalValue,          sizeof(rt::Slot),
+                                    static_cast<uint64_t>(TrapKind::Exit)};
 }  // namespace layout
 
 // Runtime helpers compiled code calls, by symbol name. Every one is defined

@@ -485,12 +485,14 @@ Result<void> install(rt::CompiledModule& compiled, const CompiledCode& code) {
       return std::nullopt;
     return index;
   };
-  std::vector<std::pair<uint32_t, void*>> entries;
+  std::vector<std::pair<uint32_t, void*>> entries, bodies;
   for (const CodeSymbol& symbol : batch->code->functions()) {
-    if (auto index = index_of(symbol.name, "wasm_func_"))
+    if (auto index = index_of(symbol.name, "wasm_func_")) {
       batch->funcs.push_back({symbol.address, symbol.address + symbol.size, *index});
-    else if (auto entry = index_of(symbol.name, "skiff_entry_"))
+      bodies.emplace_back(*index, reinterpret_cast<void*>(symbol.address));
+    } else if (auto entry = index_of(symbol.name, "skiff_entry_")) {
       entries.emplace_back(*entry, reinterpret_cast<void*>(symbol.address));
+    }
   }
   append_perf_map(module, batch->funcs);
   batch->registered = rt::register_code_range(batch->code->code_begin(), batch->code->code_end());
@@ -503,6 +505,8 @@ Result<void> install(rt::CompiledModule& compiled, const CompiledCode& code) {
     compiled.native_code.push_back(batch);
   }
   if (!code.interruptible) compiled.native_uninterruptible.store(true, std::memory_order_release);
+  for (auto [index, body] : bodies)
+    compiled.native_bodies[index - module.num_imported_funcs].store(body, std::memory_order_release);
   for (auto [index, entry] : entries)
     compiled.funcs[index - module.num_imported_funcs].native_entry.store(entry, std::memory_order_release);
   return {};

@@ -888,6 +888,7 @@ Result<std::shared_ptr<rt::CompiledModule>> install_in_copy(std::shared_ptr<cons
   auto holder = std::make_shared<rt::CompiledModule>();
   holder->module = std::move(copy);
   holder->funcs = std::make_unique<rt::CompiledFunc[]>(holder->module->num_defined_funcs());
+  holder->native_bodies = std::make_unique<std::atomic<void*>[]>(holder->module->num_defined_funcs());
   SKIFF_TRY(install(*holder, code));
   return holder;
 }
@@ -901,9 +902,11 @@ void adopt_from_copy(rt::CompiledModule& target, const std::shared_ptr<rt::Compi
     target.native_code.push_back(holder);
   }
   if (!interruptible) target.native_uninterruptible.store(true, std::memory_order_release);
-  for (uint32_t d : defined)
+  for (uint32_t d : defined) {
+    target.native_bodies[d].store(holder->native_bodies[d].load(std::memory_order_acquire), std::memory_order_release);
     target.funcs[d].native_entry.store(holder->funcs[d].native_entry.load(std::memory_order_acquire),
                                        std::memory_order_release);
+  }
 }
 
 }  // namespace

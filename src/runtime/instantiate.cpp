@@ -145,6 +145,7 @@ Result<Instance*> instantiate(Store& store, std::shared_ptr<const CompiledModule
   Instance& instance = *store.instances.back();
   instance.store = &store;
   instance.compiled = compiled;
+  instance.native_bodies = compiled->native_bodies.get();
   instance.module = &module;
 
   for (const ExternVal& value : imports) {

@@ -116,6 +116,10 @@ struct CompiledModule {
   // one batch per compilation (tier-up adds batches while the module runs).
   std::mutex native_mutex;
   std::vector<std::shared_ptr<void>> native_code;
+  // Tier 2: by defined function, its machine code in the convention of
+  // calls between compiled functions (abi.h), so that code of another
+  // batch calls it directly; null while it has none.
+  std::unique_ptr<std::atomic<void*>[]> native_bodies;
   // Some of that code does not check fuel and epoch deadlines: a store that
   // sets them runs this module's functions in the interpreter instead.
   std::atomic<bool> native_uninterruptible{false};
@@ -191,9 +195,12 @@ struct Instance {
   uint8_t* mem0 = nullptr;
   // Tier 2: the lowest native stack pointer a compiled prologue accepts,
   // set for the running thread at every entry into this instance's machine
-  // code (calls within a batch keep the instance, others go through the
-  // runtime). One load per call, where the store's copy would cost two.
+  // code (calls between compiled functions keep the instance, others go
+  // through the runtime). One load per call, where the store's copy would
+  // cost two.
   uintptr_t native_stack_limit = 0;
+  // Tier 2: compiled->native_bodies, one load away for machine code.
+  const std::atomic<void*>* native_bodies = nullptr;
 
   uint8_t* mem0_base() const { return memories.empty() ? nullptr : memories[0]->base; }
 };

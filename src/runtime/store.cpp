@@ -60,6 +60,7 @@ std::shared_ptr<CompiledModule> make_compiled_module(std::shared_ptr<const wasm:
   auto compiled = std::make_shared<CompiledModule>();
   uint32_t defined = module->num_defined_funcs();
   compiled->funcs = std::make_unique<CompiledFunc[]>(defined);
+  compiled->native_bodies = std::make_unique<std::atomic<void*>[]>(defined);
   compiled->type_ids.reserve(module->types.size());
   for (const auto& type : module->types) compiled->type_ids.push_back(canonical_type_id(type));
   compiled->module = std::move(module);

@@ -226,6 +226,28 @@ TEST(TierUp, TrapInMachineCodeCalledFromTheInterpreter) {
   }
 }
 
+// callee compiles in one batch, caller in a later one: caller's machine
+// code calls callee's directly (CompiledModule::native_bodies), with the
+// same results, and a trap under it unwinds both batches' frames.
+TEST(TierUp, CallsIntoAnEarlierBatch) {
+  MixedRun run(TrapIn::Leaf, /*on_stack_replacement=*/false);
+  ASSERT_TRUE(eventually([&] {
+    EXPECT_EQ(run.call("callee", 41).value()[0].of.i32, 42);
+    return has_machine_code(run.module, kCallee);
+  }));
+  ASSERT_FALSE(has_machine_code(run.module, kCaller));
+  ASSERT_TRUE(eventually([&] {
+    EXPECT_EQ(run.call("caller", 3).value()[0].of.i32, expected_sum(3));
+    return interpreter_runs_machine_code(run.module, kCaller);
+  }));
+  EXPECT_EQ(run.call("caller", 900).value()[0].of.i32, expected_sum(900));
+  auto r = run.call("caller", 2000);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, TrapKind::IntDivideByZero);
+  EXPECT_EQ(frames_of(r.error()), (std::vector<uint32_t>{kLeaf, kCallee, kCaller}));
+  EXPECT_EQ(run.call("caller", 10).value()[0].of.i32, expected_sum(10));
+}
+
 // caller(n) is called once and turns hot in its loop: that loop compiles
 // (not the function: nothing would call it), and the running frame moves
 // into the loop's machine code (on-stack replacement).

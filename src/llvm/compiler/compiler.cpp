@@ -195,7 +195,8 @@ struct ModuleState {
     fn->setCallingConv(llvm::CallingConv::Swift);
     fn->addParamAttr(0, llvm::Attribute::SwiftSelf);
   }
-  static llvm::CallInst* call_wasm(llvm::IRBuilder<>& b, llvm::Function* callee, llvm::ArrayRef<llvm::Value*> args) {
+  static llvm::CallInst* call_wasm(llvm::IRBuilder<>& b, llvm::FunctionCallee callee,
+                                   llvm::ArrayRef<llvm::Value*> args) {
     llvm::CallInst* call = b.CreateCall(callee, args);
     call->setCallingConv(llvm::CallingConv::Swift);
     call->addParamAttr(0, llvm::Attribute::SwiftSelf);
@@ -420,13 +421,42 @@ class FunctionCompiler {
   }
 
   void call(S& s, uint32_t func_index, const FuncType& type, V* args) {
-    if (!m_.in_batch[func_index]) {  // an import, or a function compiled another time (or never)
+    if (m_.in_batch[func_index]) {
+      call_compiled(s, type, args, m_.callee(func_index));
+      return;
+    }
+    auto through_runtime = [&] {
       call_through_buffer(s, type, args, [&](llvm::Value* buf) {
         b_.CreateCall(helper("skiff_rt_call", m_.b.getVoidTy(), {m_.ptr, m_.i32, m_.ptr}),
                       {inst_, b_.getInt32(func_index), buf});
       });
+    };
+    if (func_index < m_.wasm.num_imported_funcs) {
+      through_runtime();
       return;
     }
+    // A function compiled another time: its code, when it has some by now
+    // (instance->native_bodies), else through the runtime.
+    llvm::Value* bodies = load_at(m_.ptr, inst_, kInstanceNativeBodies);
+    llvm::LoadInst* body = b_.CreateAlignedLoad(
+        m_.ptr, b_.CreateConstInBoundsGEP1_64(m_.ptr, bodies, func_index - m_.wasm.num_imported_funcs), llvm::Align(8));
+    body->setAtomic(llvm::AtomicOrdering::Acquire);
+    llvm::BasicBlock* direct = new_block("call_direct");
+    llvm::BasicBlock* runtime = new_block("call_through_runtime");
+    llvm::BasicBlock* done = new_block("called");
+    b_.CreateCondBr(b_.CreateIsNotNull(body), direct, runtime);
+    b_.SetInsertPoint(direct);
+    call_compiled(s, type, args, llvm::FunctionCallee(m_.internal_type(type), body));
+    b_.CreateBr(done);
+    b_.SetInsertPoint(runtime);
+    through_runtime();
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+  }
+
+  // A call in the convention between compiled functions (abi.h); the
+  // results go to the operand stack.
+  void call_compiled(S& s, const FuncType& type, V* args, llvm::FunctionCallee callee) {
     std::vector<llvm::Value*> call_args = {inst_};
     for (size_t i = 0; i < type.params.size(); ++i) call_args.push_back(get(args[i]));
     llvm::AllocaInst* out = nullptr;
@@ -437,7 +467,6 @@ class FunctionCompiler {
       out->setAlignment(llvm::Align(16));
       call_args.push_back(out);
     }
-    llvm::Function* callee = m_.callee(func_index);
     llvm::Value* r = ModuleState::call_wasm(b_, callee, call_args);
     reload_checking();
     uint32_t slot = s.next_slot(), out_slot = 0;
