@@ -22,7 +22,10 @@
 //    a function compiled in another batch (tier-up) takes its wasm_func_N
 //    from instance->native_bodies (CompiledModule::native_bodies, set by
 //    install), the same convention; while that is null, and for imports,
-//    calls go through skiff_rt_call.
+//    calls go through skiff_rt_call. call_indirect calls an element of the
+//    same instance with the expected type and code in native_bodies the
+//    same way, and anything else through skiff_rt_call_indirect (which
+//    checks in full and traps).
 //  - Every function keeps a frame pointer, and its prologue checks the
 //    native stack against instance->native_stack_limit (set by every entry
 //    from the runtime). Backtraces walk the frame pointer chain (jit.cpp),
@@ -34,7 +37,7 @@
 //  - Traps call skiff_rt_trap, which never returns: it unwinds by
 //    siglongjmp to the innermost entry (llvmjit::execute), the same path a
 //    guard-page fault takes.
-//  - Imports, call_indirect, tables and bulk memory ops call the runtime
+//  - Imports, call_indirect's other cases, tables and bulk memory ops call the runtime
 //    helpers below; opcodes not expanded inline call skiff_op_NAME
 //    (fallback_ops.h). Both are resolved by name when the code is loaded.
 #pragma once
@@ -47,7 +50,7 @@
 
 namespace skiff::llvmjit {
 
-inline constexpr uint32_t kAbiVersion = 10;
+inline constexpr uint32_t kAbiVersion = 11;
 
 using EntryFn = void (*)(rt::Instance*, rt::Slot*);
 
@@ -64,13 +67,23 @@ inline constexpr uint64_t kInstanceMemories = offsetof(rt::Instance, memories);
 inline constexpr uint64_t kInstanceGlobals = offsetof(rt::Instance, globals);
 inline constexpr uint64_t kInstanceMem0 = offsetof(rt::Instance, mem0);
 inline constexpr uint64_t kInstanceNativeBodies = offsetof(rt::Instance, native_bodies);
+inline constexpr uint64_t kInstanceTypeIds = offsetof(rt::Instance, type_ids);
+inline constexpr uint64_t kInstanceTables = offsetof(rt::Instance, tables);
+// A std::vector is {begin, end, capacity} (libstdc++; unit test VectorLayout).
+inline constexpr uint64_t kTableElemsBegin = offsetof(rt::TableInst, elems);
+inline constexpr uint64_t kTableElemsEnd = offsetof(rt::TableInst, elems) + sizeof(void*);
+inline constexpr uint64_t kFuncInstTypeId = offsetof(rt::FuncInst, type_id);
+inline constexpr uint64_t kFuncInstInstance = offsetof(rt::FuncInst, instance);
+inline constexpr uint64_t kFuncInstIndex = offsetof(rt::FuncInst, func_index);
 inline constexpr uint64_t kMemoryBase = offsetof(rt::MemoryInst, base);
 inline constexpr uint64_t kMemorySize = offsetof(rt::MemoryInst, size);
 inline constexpr uint64_t kGlobalValue = offsetof(rt::GlobalInst, value);
 #pragma GCC diagnostic pop
 inline constexpr uint64_t kAll[] = {kInstanceStore,    kInstanceNativeStackLimit, kStoreCheckInterrupts, kInstanceFuncs,
                                     kInstanceMemories, kInstanceGlobals,          kInstanceMem0,         kInstanceNativeBodies,
-                                    kMemoryBase,       kMemorySize,               kGlobalValue,          sizeof(rt::Slot),
+                                    kInstanceTypeIds,  kInstanceTables,           kTableElemsBegin,      kTableElemsEnd,
+                                    kFuncInstTypeId,   kFuncInstInstance,         kFuncInstIndex,        kMemoryBase,
+                                    kMemorySize,       kGlobalValue,              sizeof(rt::Slot),
                                     static_cast<uint64_t>(TrapKind::Exit)};
 }  // namespace layout
 

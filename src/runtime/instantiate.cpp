@@ -146,6 +146,7 @@ Result<Instance*> instantiate(Store& store, std::shared_ptr<const CompiledModule
   instance.store = &store;
   instance.compiled = compiled;
   instance.native_bodies = compiled->native_bodies.get();
+  instance.type_ids = compiled->type_ids.data();
   instance.module = &module;
 
   for (const ExternVal& value : imports) {

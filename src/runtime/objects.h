@@ -199,8 +199,10 @@ struct Instance {
   // through the runtime). One load per call, where the store's copy would
   // cost two.
   uintptr_t native_stack_limit = 0;
-  // Tier 2: compiled->native_bodies, one load away for machine code.
+  // Tier 2: compiled->native_bodies and compiled->type_ids.data(), one
+  // load away for machine code.
   const std::atomic<void*>* native_bodies = nullptr;
+  const uint32_t* type_ids = nullptr;
 
   uint8_t* mem0_base() const { return memories.empty() ? nullptr : memories[0]->base; }
 };

@@ -52,6 +52,17 @@ bool has_machine_code(const Instance& inst, const char* name) {
   return f->compiled != nullptr && f->compiled->native_entry.load() != nullptr;
 }
 
+// Machine code reads a table's size from its std::vector's begin and end
+// pointers (abi.h's kTableElemsBegin, kTableElemsEnd).
+TEST(LlvmJit, VectorLayout) {
+  rt::TableInst table;
+  table.elems.assign(5, 0);
+  table.elems.reserve(9);
+  const auto* words = reinterpret_cast<const rt::Ref* const*>(&table.elems);
+  EXPECT_EQ(words[0], table.elems.data());
+  EXPECT_EQ(words[1], table.elems.data() + 5);
+}
+
 TEST(LlvmJit, CompilesEveryFunctionAndComputes) {
   JitHost host;
   Instance inst = host.load(test_wasm::plugin_module());

@@ -482,11 +482,44 @@ class FunctionCompiler {
 
   void call_indirect(S& s, uint32_t type_index, uint32_t table_index, const FuncType& type, V* args, V& index) {
     llvm::Value* elem = get(index);
+    // Inline, the common case: an element of this instance, of the
+    // expected type, that has machine code: a direct call. Anything else
+    // (traps included) goes through the runtime, which checks in full.
+    llvm::BasicBlock* runtime = new_block("call_indirect_through_runtime");
+    llvm::BasicBlock* done = new_block("called_indirect");
+    auto next_if = [&](llvm::Value* ok, const char* name) {
+      llvm::BasicBlock* next = new_block(name);
+      b_.CreateCondBr(ok, next, runtime);
+      b_.SetInsertPoint(next);
+    };
+    llvm::Value* table = vector_elem(inst_, kInstanceTables, b_.getInt64(table_index));
+    llvm::Value* begin = load_at(m_.ptr, table, kTableElemsBegin);
+    llvm::Value* size = b_.CreatePtrDiff(m_.i64, load_at(m_.ptr, table, kTableElemsEnd), begin);
+    llvm::Value* i = b_.CreateZExt(elem, m_.i64);
+    next_if(b_.CreateICmpULT(i, size), "element_in_bounds");
+    llvm::Value* callee = b_.CreateLoad(m_.ptr, b_.CreateInBoundsGEP(m_.i64, begin, i));
+    next_if(b_.CreateIsNotNull(callee), "element_set");
+    llvm::Value* expected = b_.CreateLoad(
+        m_.i32, b_.CreateConstInBoundsGEP1_64(m_.i32, load_at(m_.ptr, inst_, kInstanceTypeIds), type_index));
+    llvm::Value* same_instance = b_.CreateICmpEQ(load_at(m_.ptr, callee, kFuncInstInstance), inst_);
+    llvm::Value* same_type = b_.CreateICmpEQ(load_at(m_.i32, callee, kFuncInstTypeId), expected);
+    next_if(b_.CreateAnd(same_instance, same_type), "element_of_this_instance");
+    llvm::Value* defined = b_.CreateSub(load_at(m_.i32, callee, kFuncInstIndex), b_.getInt32(m_.wasm.num_imported_funcs));
+    llvm::LoadInst* body = b_.CreateAlignedLoad(
+        m_.ptr, b_.CreateInBoundsGEP(m_.ptr, load_at(m_.ptr, inst_, kInstanceNativeBodies), b_.CreateZExt(defined, m_.i64)),
+        llvm::Align(8));
+    body->setAtomic(llvm::AtomicOrdering::Acquire);
+    next_if(b_.CreateIsNotNull(body), "call_indirect_direct");
+    call_compiled(s, type, args, llvm::FunctionCallee(m_.internal_type(type), body));
+    b_.CreateBr(done);
+    b_.SetInsertPoint(runtime);
     call_through_buffer(s, type, args, [&](llvm::Value* buf) {
       b_.CreateCall(
           helper("skiff_rt_call_indirect", m_.b.getVoidTy(), {m_.ptr, m_.i32, m_.i32, m_.i32, m_.ptr}),
           {inst_, b_.getInt32(table_index), b_.getInt32(type_index), elem, buf});
     });
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
   }
 
  private:
