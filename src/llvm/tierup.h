@@ -68,7 +68,8 @@ namespace skiff::llvmjit {
 // calls between them).
 //
 // First batch: it waits the same window, or for libskiff_llvm.so to load
-// if that takes longer (~4 ms: LLVM is linked in statically; libLLVM.so
+// if that takes longer (dlopen alone takes 3-5 ms, 5-10 ms while the
+// program runs on the other CPU: LLVM is linked in statically; libLLVM.so
 // took 15-20 ms, and waiting 20 ms for the first batch made auto 5 %
 // slower over bench/). Destroying an Engine waits for the batch in
 // progress (LLVM cannot be interrupted); `skiff run` ends with _exit and
