@@ -437,15 +437,32 @@ class FunctionCompiler {
     }
     // A function compiled another time: its code, when it has some by now
     // (instance->native_bodies), else through the runtime.
-    llvm::Value* bodies = load_at(m_.ptr, inst_, kInstanceNativeBodies);
-    llvm::LoadInst* body = b_.CreateAlignedLoad(
-        m_.ptr, b_.CreateConstInBoundsGEP1_64(m_.ptr, bodies, func_index - m_.wasm.num_imported_funcs), llvm::Align(8));
-    body->setAtomic(llvm::AtomicOrdering::Acquire);
-    llvm::BasicBlock* direct = new_block("call_direct");
     llvm::BasicBlock* runtime = new_block("call_through_runtime");
+    llvm::Value* body = native_body(b_.getInt64(func_index - m_.wasm.num_imported_funcs));
+    continue_if(b_.CreateIsNotNull(body), runtime, "call_direct");
+    call_body_else(s, type, args, body, runtime, through_runtime);
+  }
+
+  // Code of defined function `defined` (i64) from instance->native_bodies;
+  // null while it has none.
+  llvm::Value* native_body(llvm::Value* defined) {
+    llvm::LoadInst* body = b_.CreateAlignedLoad(
+        m_.ptr, b_.CreateInBoundsGEP(m_.ptr, load_at(m_.ptr, inst_, kInstanceNativeBodies), defined), llvm::Align(8));
+    body->setAtomic(llvm::AtomicOrdering::Acquire);
+    return body;
+  }
+  // Goes on in a new block when `ok`, else to `otherwise`.
+  void continue_if(llvm::Value* ok, llvm::BasicBlock* otherwise, const char* name) {
+    llvm::BasicBlock* next = new_block(name);
+    b_.CreateCondBr(ok, next, otherwise);
+    b_.SetInsertPoint(next);
+  }
+  // Calls `body` here, and the call `through_runtime` emits in `runtime`;
+  // both go on in one block.
+  template <typename Emit>
+  void call_body_else(S& s, const FuncType& type, V* args, llvm::Value* body, llvm::BasicBlock* runtime,
+                      Emit&& through_runtime) {
     llvm::BasicBlock* done = new_block("called");
-    b_.CreateCondBr(b_.CreateIsNotNull(body), direct, runtime);
-    b_.SetInsertPoint(direct);
     call_compiled(s, type, args, llvm::FunctionCallee(m_.internal_type(type), body));
     b_.CreateBr(done);
     b_.SetInsertPoint(runtime);
@@ -486,40 +503,28 @@ class FunctionCompiler {
     // expected type, that has machine code: a direct call. Anything else
     // (traps included) goes through the runtime, which checks in full.
     llvm::BasicBlock* runtime = new_block("call_indirect_through_runtime");
-    llvm::BasicBlock* done = new_block("called_indirect");
-    auto next_if = [&](llvm::Value* ok, const char* name) {
-      llvm::BasicBlock* next = new_block(name);
-      b_.CreateCondBr(ok, next, runtime);
-      b_.SetInsertPoint(next);
-    };
     llvm::Value* table = vector_elem(inst_, kInstanceTables, b_.getInt64(table_index));
     llvm::Value* begin = load_at(m_.ptr, table, kTableElemsBegin);
     llvm::Value* size = b_.CreatePtrDiff(m_.i64, load_at(m_.ptr, table, kTableElemsEnd), begin);
     llvm::Value* i = b_.CreateZExt(elem, m_.i64);
-    next_if(b_.CreateICmpULT(i, size), "element_in_bounds");
+    continue_if(b_.CreateICmpULT(i, size), runtime, "element_in_bounds");
     llvm::Value* callee = b_.CreateLoad(m_.ptr, b_.CreateInBoundsGEP(m_.i64, begin, i));
-    next_if(b_.CreateIsNotNull(callee), "element_set");
+    continue_if(b_.CreateIsNotNull(callee), runtime, "element_set");
     llvm::Value* expected = b_.CreateLoad(
         m_.i32, b_.CreateConstInBoundsGEP1_64(m_.i32, load_at(m_.ptr, inst_, kInstanceTypeIds), type_index));
     llvm::Value* same_instance = b_.CreateICmpEQ(load_at(m_.ptr, callee, kFuncInstInstance), inst_);
     llvm::Value* same_type = b_.CreateICmpEQ(load_at(m_.i32, callee, kFuncInstTypeId), expected);
-    next_if(b_.CreateAnd(same_instance, same_type), "element_of_this_instance");
+    continue_if(b_.CreateAnd(same_instance, same_type), runtime, "element_of_this_instance");
     llvm::Value* defined = b_.CreateSub(load_at(m_.i32, callee, kFuncInstIndex), b_.getInt32(m_.wasm.num_imported_funcs));
-    llvm::LoadInst* body = b_.CreateAlignedLoad(
-        m_.ptr, b_.CreateInBoundsGEP(m_.ptr, load_at(m_.ptr, inst_, kInstanceNativeBodies), b_.CreateZExt(defined, m_.i64)),
-        llvm::Align(8));
-    body->setAtomic(llvm::AtomicOrdering::Acquire);
-    next_if(b_.CreateIsNotNull(body), "call_indirect_direct");
-    call_compiled(s, type, args, llvm::FunctionCallee(m_.internal_type(type), body));
-    b_.CreateBr(done);
-    b_.SetInsertPoint(runtime);
-    call_through_buffer(s, type, args, [&](llvm::Value* buf) {
-      b_.CreateCall(
-          helper("skiff_rt_call_indirect", m_.b.getVoidTy(), {m_.ptr, m_.i32, m_.i32, m_.i32, m_.ptr}),
-          {inst_, b_.getInt32(table_index), b_.getInt32(type_index), elem, buf});
+    llvm::Value* body = native_body(b_.CreateZExt(defined, m_.i64));
+    continue_if(b_.CreateIsNotNull(body), runtime, "call_indirect_direct");
+    call_body_else(s, type, args, body, runtime, [&] {
+      call_through_buffer(s, type, args, [&](llvm::Value* buf) {
+        b_.CreateCall(
+            helper("skiff_rt_call_indirect", m_.b.getVoidTy(), {m_.ptr, m_.i32, m_.i32, m_.i32, m_.ptr}),
+            {inst_, b_.getInt32(table_index), b_.getInt32(type_index), elem, buf});
+      });
     });
-    b_.CreateBr(done);
-    b_.SetInsertPoint(done);
   }
 
  private:
