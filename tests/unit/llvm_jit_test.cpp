@@ -368,6 +368,46 @@ TEST(LlvmJit, LoopsOfFewIterationsGetNoInBoundsCopy) {
   }
 }
 
+// A loop counted by an i64 local (the address comes from an i32 one): its
+// trip count may exceed anything i64 arithmetic could multiply by a stride,
+// so its check computes in i128 (bounds_versioning.cpp, check_type). In
+// i64, 4 * (2^62 + 99) wraps to 396, and the check would pass.
+TEST(LlvmJit, LoopsCountedIn64BitsKeepAnExactCheck) {
+  ModuleBuilder m;
+  m.memory(1, 1);
+  m.export_memory("memory");
+  const Bytes i32_shl{0x74}, i64_add{0x7c}, i64_lt_u{0x54}, tee_i{0x22, 0x01};
+  const Bytes address = seq({local_get(2), i32_const(2), i32_shl});
+  // Stores to 1028 + 4j: a vector store of the in-bounds copy would
+  // straddle the end of memory, and fault before writing its first lanes.
+  Bytes body = seq({loop_void, address, address, i32_load(), i32_const(1), i32_add, i32_store(1028), local_get(2),
+                    i32_const(1), i32_add, local_set(2), local_get(1), i64_const(1), i64_add, tee_i, local_get(0),
+                    i64_lt_u, br_if(0), end});
+  m.export_func("run", m.func(m.type({kI64}, {}), body, {{1, kI64}, {1, kI32}}));
+  const Bytes wasm = m.build();
+  {
+    Engine engine;
+    auto code = compile_without_checks(Module::compile(engine, wasm).value());
+    ASSERT_TRUE(code.ok()) << code.error().to_string();
+    EXPECT_EQ(code->versioned_loops, 1u);
+  }
+  std::vector<std::vector<uint8_t>> memories;
+  for (Tier tier : {Tier::Interp, Tier::Jit}) {
+    Engine engine(EngineConfig{.tier = tier, .interruptible = false});
+    Store store(engine);
+    Instance inst = Linker(engine).instantiate(store, Module::compile(engine, wasm).value()).value();
+    SCOPED_TRACE(tier == Tier::Jit ? "jit" : "interp");
+    ASSERT_TRUE(inst.func("run")->call({Val::make_i64(300)}).ok());
+    EXPECT_EQ(load32(inst, 1028 + 4 * 299), 2u);
+    auto r = inst.func("run")->call({Val::make_i64((int64_t{1} << 62) + 100)});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, TrapKind::MemoryOutOfBounds);
+    const uint8_t* data = inst.memory("memory")->data();
+    memories.emplace_back(data, data + 65536);
+  }
+  EXPECT_TRUE(memories[0] == memories[1]);
+}
+
 // The same module compiles to the same bytes every time (the cache and
 // benchmarks rely on it): here a versioned loop with many access groups,
 // whose check once followed the groups' addresses in memory.

@@ -17,10 +17,10 @@
 //
 // Address arithmetic is checked exactly: a wasm address is an i32 that
 // wraps, so SCEV sees zext({start,+,step}) of a 32-bit recurrence; the
-// check evaluates each recurrence at both ends in 128-bit arithmetic and
-// requires it to stay in [0, 2^32) (then it never wrapped, and being
-// linear it lies between its ends), and the sum of the terms to stay in
-// [0, size - access bytes]. In the copy such an address becomes a 64-bit
+// check evaluates each recurrence at both ends in 128-bit arithmetic (64-bit
+// when SCEV's ranges of its inputs prove that enough) and requires it to
+// stay in [0, 2^32) (then it never wrapped, and being linear it lies between
+// its ends), and the sum of the terms to stay in [0, size - access bytes]. In the copy such an address becomes a 64-bit
 // recurrence, so LLVM sees that a[i] and a[i+1] are neighbours.
 //
 // All of a module's data is one wasm memory, so LLVM cannot tell arrays
@@ -37,6 +37,7 @@
 #include <llvm/Analysis/ScalarEvolution.h>
 #include <llvm/Analysis/ScalarEvolutionExpressions.h>
 #include <llvm/Analysis/ValueTracking.h>
+#include <llvm/IR/ConstantRange.h>
 #include <llvm/IR/Dominators.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Instructions.h>
@@ -168,7 +169,7 @@ class LoopVersioner {
         guard.CreateICmpUGE(backedges, llvm::ConstantInt::get(backedges->getType(), kMinIterations - 1));
     llvm::BasicBlock* check_bb = llvm::SplitBlock(guard_bb, guard_bb->getTerminator(), &dt_, &li_, nullptr,
                                                   loop->getHeader()->getName() + ".bounds");
-    llvm::Value* in_bounds = emit_check(expander, check_bb->getTerminator(), backedges);
+    llvm::Value* in_bounds = emit_check(expander, check_bb->getTerminator(), backedges, check_type(max_backedges));
 
     llvm::BasicBlock* exit = loop->getExitBlock();
     llvm::BasicBlock* preheader = llvm::SplitBlock(check_bb, check_bb->getTerminator(), &dt_, &li_, nullptr,
@@ -353,26 +354,62 @@ class LoopVersioner {
     return s;
   }
 
+  // i64 when SCEV's ranges of the check's inputs prove that none of its
+  // sums and products (emit_check, mirrored step by step) leaves i64, else
+  // i128. Instruction selection splits every i128 operation in pieces: it
+  // cost nbody's first compile 14 of its 60 ms.
+  llvm::Type* check_type(const llvm::SCEV* max_backedges) {
+    constexpr unsigned kBits = 128;
+    const llvm::ConstantRange i64_values(llvm::APInt::getSignedMinValue(64).sext(kBits),
+                                         llvm::APInt::getSignedMaxValue(64).sext(kBits) + 1);
+    bool fits = true;
+    auto track = [&](llvm::ConstantRange r) {
+      fits = fits && i64_values.contains(r);
+      return r;
+    };
+    auto wide = [&](const llvm::SCEV* s, bool is_signed) {
+      return track(is_signed ? se_.getSignedRange(s).signExtend(kBits) : se_.getUnsignedRange(s).zeroExtend(kBits));
+    };
+    auto constant = [&](int64_t v) { return llvm::ConstantRange(llvm::APInt(kBits, v, true)); };
+    const llvm::ConstantRange k_max = wide(max_backedges, false);
+    for (const auto& [offset, group] : groups_) {
+      llvm::ConstantRange lo = constant(group.constant);
+      for (const llvm::SCEV* s : group.invariant) lo = track(lo.add(wide(s, true)));
+      llvm::ConstantRange hi = lo;
+      for (const Term& t : group.terms) {
+        llvm::ConstantRange first = track(wide(t.start, !t.wrap32).add(constant(t.bias)));
+        llvm::ConstantRange last = track(first.add(track(wide(t.step, true).multiply(k_max))));
+        lo = track(lo.add(first.smin(last)));
+        hi = track(hi.add(first.smax(last)));
+      }
+      (void)track(hi.add(constant(static_cast<int64_t>(group.bytes))));
+    }
+    llvm::LLVMContext& ctx = fn_.getContext();
+    return fits ? llvm::Type::getInt64Ty(ctx) : llvm::Type::getInt128Ty(ctx);
+  }
+
   // i1: every access of every iteration is inside memory 0, and regions
-  // written do not overlap other regions.
-  llvm::Value* emit_check(llvm::SCEVExpander& expander, llvm::Instruction* at, llvm::Value* max_backedges) {
+  // written do not overlap other regions. Memory sizes are below 2^63, so
+  // signed comparisons with one hold in i64 too.
+  llvm::Value* emit_check(llvm::SCEVExpander& expander, llvm::Instruction* at, llvm::Value* max_backedges,
+                          llvm::Type* wide_type) {
     llvm::IRBuilder<> b(at);
-    llvm::Type* i128 = b.getInt128Ty();
     auto wide = [&](const llvm::SCEV* s, bool is_signed) {
       llvm::Value* v = expander.expandCodeFor(s, s->getType(), at);
       b.SetInsertPoint(at);
-      return is_signed ? b.CreateSExt(v, i128) : b.CreateZExt(v, i128);
+      return is_signed ? b.CreateSExtOrTrunc(v, wide_type) : b.CreateZExtOrTrunc(v, wide_type);
     };
-    auto constant = [&](int64_t v) { return llvm::ConstantInt::get(i128, v, true); };
-    llvm::Value* k_max = b.CreateZExt(max_backedges, i128);
+    auto constant = [&](int64_t v) { return llvm::ConstantInt::get(wide_type, v, true); };
+    llvm::Value* k_max = b.CreateZExtOrTrunc(max_backedges, wide_type);
     // The instance: what the load of memory 0's base reads from.
     llvm::Value* instance =
         llvm::getUnderlyingObject(llvm::cast<llvm::LoadInst>(base_)->getPointerOperand());
     llvm::Value* vector_data = b.CreateLoad(
         b.getPtrTy(), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), instance, offsets_.instance_memories));
     llvm::Value* memory = b.CreateLoad(b.getPtrTy(), vector_data);
-    llvm::Value* size = b.CreateZExt(
-        b.CreateLoad(b.getInt64Ty(), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), memory, offsets_.memory_size)), i128);
+    llvm::Value* size = b.CreateZExtOrTrunc(
+        b.CreateLoad(b.getInt64Ty(), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), memory, offsets_.memory_size)),
+        wide_type);
     llvm::Value* zero = constant(0);
     llvm::Value* ok = b.getTrue();
     if (equality_count_) {
