@@ -50,6 +50,7 @@
 #include <llvm/Transforms/Utils/ValueMapper.h>
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -354,6 +355,41 @@ class LoopVersioner {
     return s;
   }
 
+  // The groups the check must test. Groups of one region with at most one
+  // term differ only in constants: each condition on a group (its term
+  // stays in [0, 2^32), its accesses in [0, size]) is monotone in its
+  // bias or in constant + bias (+ bytes), so the groups at the extremes of
+  // those imply the rest, and span the region for the overlap tests. A
+  // loop the producer unrolled 8 times then tests 2 groups instead of 8.
+  std::vector<const AccessGroup*> checked_groups() const {
+    std::vector<const AccessGroup*> checked;
+    std::vector<std::array<const AccessGroup*, 4>> extremes(regions_.size());  // min and max bias, lowest, highest
+    std::vector<bool> one_term(regions_.size(), true);
+    for (const auto& [offset, group] : groups_) one_term[group.region] = one_term[group.region] && group.terms.size() <= 1;
+    auto bias = [](const AccessGroup* g) { return g->terms.empty() ? 0 : g->terms[0].bias; };
+    auto low = [&](const AccessGroup* g) { return g->constant + bias(g); };
+    auto high = [&](const AccessGroup* g) { return low(g) + static_cast<int64_t>(g->bytes); };
+    for (const auto& [offset, group] : groups_) {
+      if (!one_term[group.region]) {
+        checked.push_back(&group);
+        continue;
+      }
+      auto& [min_bias, max_bias, lowest, highest] = extremes[group.region];
+      if (min_bias == nullptr) {
+        min_bias = max_bias = lowest = highest = &group;
+        continue;
+      }
+      if (bias(&group) < bias(min_bias)) min_bias = &group;
+      if (bias(&group) > bias(max_bias)) max_bias = &group;
+      if (low(&group) < low(lowest)) lowest = &group;
+      if (high(&group) > high(highest)) highest = &group;
+    }
+    for (const auto& four : extremes)
+      for (const AccessGroup* g : four)
+        if (g != nullptr && std::find(checked.begin(), checked.end(), g) == checked.end()) checked.push_back(g);
+    return checked;
+  }
+
   // i64 when SCEV's ranges of the check's inputs prove that none of its
   // sums and products (emit_check, mirrored step by step) leaves i64, else
   // i128. Instruction selection splits every i128 operation in pieces: it
@@ -372,7 +408,8 @@ class LoopVersioner {
     };
     auto constant = [&](int64_t v) { return llvm::ConstantRange(llvm::APInt(kBits, v, true)); };
     const llvm::ConstantRange k_max = wide(max_backedges, false);
-    for (const auto& [offset, group] : groups_) {
+    for (const AccessGroup* checked : checked_groups()) {
+      const AccessGroup& group = *checked;
       llvm::ConstantRange lo = constant(group.constant);
       for (const llvm::SCEV* s : group.invariant) lo = track(lo.add(wide(s, true)));
       llvm::ConstantRange hi = lo;
@@ -420,7 +457,8 @@ class LoopVersioner {
       ok = b.CreateAnd(ok, b.CreateICmpEQ(rest, llvm::ConstantInt::get(distance->getType(), 0)));
     }
     std::vector<llvm::Value*> region_lo(regions_.size()), region_end(regions_.size());
-    for (const auto& [offset, group] : groups_) {
+    for (const AccessGroup* checked : checked_groups()) {
+      const AccessGroup& group = *checked;
       llvm::Value* lo = constant(group.constant);
       for (const llvm::SCEV* s : group.invariant) lo = b.CreateAdd(lo, wide(s, true));
       llvm::Value* hi = lo;

@@ -98,6 +98,22 @@
       (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 2000))))
     (local.get $sum))
 
+  ;; Unrolled, as clang emits: stores at p + 16i + 0, 4, 8 (constants
+  ;; inside the 32-bit address arithmetic) and at p + 16i with offset=64
+  ;; (outside it). The check tests only the groups at the extremes (of the
+  ;; constant inside, and of the whole); the offset=64 store is the highest
+  ;; and alone leaves memory, at i = 16: the stores before it happen.
+  (func (export "unrolled_off_the_end")
+    (local $i i32) (local $p i32)
+    (i32.store (i32.const 8) (i32.const 65220))
+    (local.set $p (i32.load (i32.const 8)))
+    (loop $l
+      (i32.store (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 4))) (local.get $i))
+      (i32.store (i32.add (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 4))) (i32.const 4)) (local.get $i))
+      (i32.store (i32.add (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 4))) (i32.const 8)) (local.get $i))
+      (i32.store offset=64 (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 4))) (i32.const -1))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 20)))))
+
   ;; In bounds and vectorisable (an unrolled-by-two i32 loop, as clang
   ;; emits): the result must be the same.
   (func (export "unrolled_in_bounds") (result i32)
