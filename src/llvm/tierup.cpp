@@ -979,8 +979,9 @@ void TierUpCompiler::compile_with_loops(const std::shared_ptr<const rt::Compiled
   for (const auto& [loop, variant] : variants) {
     const rt::CompiledFunc* entry = &holder.value()->funcs[variant.func_index - imports];
     if (entry->native_entry.load(std::memory_order_acquire) == nullptr) entry = nullptr;
-    if (entry != nullptr) g_loops.fetch_add(1, std::memory_order_relaxed);
     listener->set_loop_code(*module, loop.defined_index, loop.offset, &variant, holder.value(), entry);
+    // Counted once frames can enter it: tests wait for the count, then expect the entry.
+    if (entry != nullptr) g_loops.fetch_add(1, std::memory_order_relaxed);
   }
   TierUpBatch batch{std::move(defined), {}, std::move(code.value())};
   for (const auto& [loop, variant] : variants) batch.loops.emplace_back(loop.defined_index, loop.offset);
