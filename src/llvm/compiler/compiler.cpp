@@ -248,7 +248,7 @@ class FunctionCompiler {
     // tag lets bounds versioning recognise wasm memory accesses.
     mem_ = llvm::ConstantPointerNull::get(m_.ptr);
     if (!m_.wasm.memories.empty()) {
-      auto* base = llvm::cast<llvm::Instruction>(load_at(m_.ptr, inst_, kInstanceMem0));
+      auto* base = llvm::cast<llvm::Instruction>(fixed_load_at(m_.ptr, inst_, kInstanceMem0));
       base->setMetadata(kMem0BaseMetadata, llvm::MDNode::get(m_.ctx, {}));
       mem_ = base;
     }
@@ -446,8 +446,8 @@ class FunctionCompiler {
   // Code of defined function `defined` (i64) from instance->native_bodies;
   // null while it has none.
   llvm::Value* native_body(llvm::Value* defined) {
-    llvm::LoadInst* body = b_.CreateAlignedLoad(
-        m_.ptr, b_.CreateInBoundsGEP(m_.ptr, load_at(m_.ptr, inst_, kInstanceNativeBodies), defined), llvm::Align(8));
+    llvm::Value* bodies = at_entry(kNativeBodiesKey, [&] { return fixed_load_at(m_.ptr, inst_, kInstanceNativeBodies); });
+    llvm::LoadInst* body = b_.CreateAlignedLoad(m_.ptr, b_.CreateInBoundsGEP(m_.ptr, bodies, defined), llvm::Align(8));
     body->setAtomic(llvm::AtomicOrdering::Acquire);
     return body;
   }
@@ -503,19 +503,23 @@ class FunctionCompiler {
     // expected type, that has machine code: a direct call. Anything else
     // (traps included) goes through the runtime, which checks in full.
     llvm::BasicBlock* runtime = new_block("call_indirect_through_runtime");
-    llvm::Value* table = vector_elem(inst_, kInstanceTables, b_.getInt64(table_index));
+    llvm::Value* table =
+        at_entry(kTableKey | table_index, [&] { return vector_elem(inst_, kInstanceTables, b_.getInt64(table_index)); });
     llvm::Value* begin = load_at(m_.ptr, table, kTableElemsBegin);
     llvm::Value* size = b_.CreatePtrDiff(m_.i64, load_at(m_.ptr, table, kTableElemsEnd), begin);
     llvm::Value* i = b_.CreateZExt(elem, m_.i64);
     continue_if(b_.CreateICmpULT(i, size), runtime, "element_in_bounds");
     llvm::Value* callee = b_.CreateLoad(m_.ptr, b_.CreateInBoundsGEP(m_.i64, begin, i));
     continue_if(b_.CreateIsNotNull(callee), runtime, "element_set");
-    llvm::Value* expected = b_.CreateLoad(
-        m_.i32, b_.CreateConstInBoundsGEP1_64(m_.i32, load_at(m_.ptr, inst_, kInstanceTypeIds), type_index));
-    llvm::Value* same_instance = b_.CreateICmpEQ(load_at(m_.ptr, callee, kFuncInstInstance), inst_);
-    llvm::Value* same_type = b_.CreateICmpEQ(load_at(m_.i32, callee, kFuncInstTypeId), expected);
+    llvm::Value* expected = at_entry(kTypeIdKey | type_index, [&] {
+      llvm::Value* ids = at_entry(kTypeIdsKey, [&] { return fixed_load_at(m_.ptr, inst_, kInstanceTypeIds); });
+      return fixed(b_.CreateLoad(m_.i32, b_.CreateConstInBoundsGEP1_64(m_.i32, ids, type_index)));
+    });
+    llvm::Value* same_instance = b_.CreateICmpEQ(fixed_load_at(m_.ptr, callee, kFuncInstInstance), inst_);
+    llvm::Value* same_type = b_.CreateICmpEQ(fixed_load_at(m_.i32, callee, kFuncInstTypeId), expected);
     continue_if(b_.CreateAnd(same_instance, same_type), runtime, "element_of_this_instance");
-    llvm::Value* defined = b_.CreateSub(load_at(m_.i32, callee, kFuncInstIndex), b_.getInt32(m_.wasm.num_imported_funcs));
+    llvm::Value* defined =
+        b_.CreateSub(fixed_load_at(m_.i32, callee, kFuncInstIndex), b_.getInt32(m_.wasm.num_imported_funcs));
     llvm::Value* body = native_body(b_.CreateZExt(defined, m_.i64));
     continue_if(b_.CreateIsNotNull(body), runtime, "call_indirect_direct");
     call_body_else(s, type, args, body, runtime, [&] {
@@ -597,10 +601,37 @@ class FunctionCompiler {
   llvm::Value* load_at(llvm::Type* t, llvm::Value* base, uint64_t offset) {
     return b_.CreateLoad(t, byte_gep(base, offset));
   }
-  // Element `index` of a std::vector<T*> member at `offset` of `object`.
+  // A load of what never changes once the instance exists (its vectors of
+  // functions, tables and globals and their elements, its memory base, a
+  // FuncInst's fields): LLVM may reuse it across calls and hoist it out of
+  // loops, as it could not a plain load.
+  llvm::Value* fixed(llvm::Value* load) {
+    llvm::cast<llvm::LoadInst>(load)->setMetadata(llvm::LLVMContext::MD_invariant_load, llvm::MDNode::get(m_.ctx, {}));
+    return load;
+  }
+  llvm::Value* fixed_load_at(llvm::Type* t, llvm::Value* base, uint64_t offset) {
+    return fixed(load_at(t, base, offset));
+  }
+  // A fixed value, loaded once in the entry block (which the prologue's
+  // stack check has closed): LLVM does not hoist a load out of the
+  // conditional path it sits on (call_indirect's checks), so a loop of
+  // calls would reload it at every call.
+  static constexpr uint64_t kNativeBodiesKey = 0, kTypeIdsKey = 1, kTypeIdKey = 1ull << 32, kTableKey = 2ull << 32;
+  template <typename Load>
+  llvm::Value* at_entry(uint64_t key, Load&& load) {
+    auto found = entry_values_.find(key);
+    if (found != entry_values_.end()) return found->second;
+    llvm::IRBuilderBase::InsertPointGuard guard(b_);
+    b_.SetInsertPoint(entry_->getTerminator());
+    llvm::Value* v = load();
+    entry_values_.emplace(key, v);
+    return v;
+  }
+  // Element `index` of a std::vector<T*> member at `offset` of `object`,
+  // both fixed.
   llvm::Value* vector_elem(llvm::Value* object, uint64_t offset, llvm::Value* index) {
-    llvm::Value* data = load_at(m_.ptr, object, offset);
-    return b_.CreateLoad(m_.ptr, b_.CreateInBoundsGEP(m_.ptr, data, index));
+    llvm::Value* data = fixed_load_at(m_.ptr, object, offset);
+    return fixed(b_.CreateLoad(m_.ptr, b_.CreateInBoundsGEP(m_.ptr, data, index)));
   }
 
   void prologue() {
@@ -611,7 +642,7 @@ class FunctionCompiler {
     // after every call (a host function may set fuel or a deadline), guards
     // an out-of-line check, made after the stack check as tier 0 does.
     if (!m_.interruptible) return;
-    store_ = load_at(m_.ptr, inst_, kInstanceStore);
+    store_ = fixed_load_at(m_.ptr, inst_, kInstanceStore);
     checking_ = alloca(m_.i8);
     reload_checking();
     check_interrupts();
@@ -1414,6 +1445,7 @@ class FunctionCompiler {
   bool has_simd_ = false;                 // some value is a v128
   std::vector<llvm::AllocaInst*> locals_;
   std::unordered_map<uint64_t, llvm::AllocaInst*> slots_;
+  std::unordered_map<uint64_t, llvm::Value*> entry_values_;  // at_entry's, by key
   std::unordered_map<uint32_t, llvm::BasicBlock*> trap_blocks_;
 };
 
