@@ -50,7 +50,7 @@
 
 namespace skiff::llvmjit {
 
-inline constexpr uint32_t kAbiVersion = 11;
+inline constexpr uint32_t kAbiVersion = 12;
 
 using EntryFn = void (*)(rt::Instance*, rt::Slot*);
 
@@ -74,7 +74,7 @@ inline constexpr uint64_t kTableElemsBegin = offsetof(rt::TableInst, elems);
 inline constexpr uint64_t kTableElemsEnd = offsetof(rt::TableInst, elems) + sizeof(void*);
 inline constexpr uint64_t kFuncInstTypeId = offsetof(rt::FuncInst, type_id);
 inline constexpr uint64_t kFuncInstInstance = offsetof(rt::FuncInst, instance);
-inline constexpr uint64_t kFuncInstIndex = offsetof(rt::FuncInst, func_index);
+inline constexpr uint64_t kFuncInstNativeBody = offsetof(rt::FuncInst, native_body);
 inline constexpr uint64_t kMemoryBase = offsetof(rt::MemoryInst, base);
 inline constexpr uint64_t kMemorySize = offsetof(rt::MemoryInst, size);
 inline constexpr uint64_t kGlobalValue = offsetof(rt::GlobalInst, value);
@@ -82,7 +82,7 @@ inline constexpr uint64_t kGlobalValue = offsetof(rt::GlobalInst, value);
 inline constexpr uint64_t kAll[] = {kInstanceStore,    kInstanceNativeStackLimit, kStoreCheckInterrupts, kInstanceFuncs,
                                     kInstanceMemories, kInstanceGlobals,          kInstanceMem0,         kInstanceNativeBodies,
                                     kInstanceTypeIds,  kInstanceTables,           kTableElemsBegin,      kTableElemsEnd,
-                                    kFuncInstTypeId,   kFuncInstInstance,         kFuncInstIndex,        kMemoryBase,
+                                    kFuncInstTypeId,   kFuncInstInstance,         kFuncInstNativeBody,   kMemoryBase,
                                     kMemorySize,       kGlobalValue,              sizeof(rt::Slot),
                                     static_cast<uint64_t>(TrapKind::Exit)};
 }  // namespace layout

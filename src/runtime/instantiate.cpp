@@ -169,6 +169,7 @@ Result<Instance*> instantiate(Store& store, std::shared_ptr<const CompiledModule
     func->instance = &instance;
     func->func_index = func_index;
     func->compiled = &compiled->funcs[i];
+    func->native_body = &compiled->native_bodies[i];
     instance.funcs.push_back(func.get());
     store.funcs.push_back(std::move(func));
   }

@@ -148,6 +148,9 @@ struct FuncInst {
   Instance* instance = nullptr;
   uint32_t func_index = 0;       // in the module's function space
   CompiledFunc* compiled = nullptr;
+  // Tier 2: its entry of instance->compiled->native_bodies, so that an
+  // inline call_indirect reaches the code in two loads.
+  const std::atomic<void*>* native_body = nullptr;
   // Host functions:
   HostFunc host;
 };

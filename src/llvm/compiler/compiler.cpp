@@ -518,9 +518,9 @@ class FunctionCompiler {
     llvm::Value* same_instance = b_.CreateICmpEQ(fixed_load_at(m_.ptr, callee, kFuncInstInstance), inst_);
     llvm::Value* same_type = b_.CreateICmpEQ(fixed_load_at(m_.i32, callee, kFuncInstTypeId), expected);
     continue_if(b_.CreateAnd(same_instance, same_type), runtime, "element_of_this_instance");
-    llvm::Value* defined =
-        b_.CreateSub(fixed_load_at(m_.i32, callee, kFuncInstIndex), b_.getInt32(m_.wasm.num_imported_funcs));
-    llvm::Value* body = native_body(b_.CreateZExt(defined, m_.i64));
+    // The same instance: its code is this module's, in native_bodies.
+    llvm::LoadInst* body = b_.CreateAlignedLoad(m_.ptr, fixed_load_at(m_.ptr, callee, kFuncInstNativeBody), llvm::Align(8));
+    body->setAtomic(llvm::AtomicOrdering::Acquire);
     continue_if(b_.CreateIsNotNull(body), runtime, "call_indirect_direct");
     call_body_else(s, type, args, body, runtime, [&] {
       call_through_buffer(s, type, args, [&](llvm::Value* buf) {
