@@ -50,7 +50,7 @@
 
 namespace skiff::llvmjit {
 
-inline constexpr uint32_t kAbiVersion = 12;
+inline constexpr uint32_t kAbiVersion = 13;
 
 using EntryFn = void (*)(rt::Instance*, rt::Slot*);
 
@@ -71,7 +71,8 @@ inline constexpr uint64_t kInstanceTypeIds = offsetof(rt::Instance, type_ids);
 inline constexpr uint64_t kInstanceTables = offsetof(rt::Instance, tables);
 // A std::vector is {begin, end, capacity} (libstdc++; unit test VectorLayout).
 inline constexpr uint64_t kTableElemsBegin = offsetof(rt::TableInst, elems);
-inline constexpr uint64_t kTableElemsEnd = offsetof(rt::TableInst, elems) + sizeof(void*);
+// The table's size: grow keeps its type's minimum at the current size.
+inline constexpr uint64_t kTableSize = offsetof(rt::TableInst, type) + offsetof(TableType, limits) + offsetof(Limits, min);
 inline constexpr uint64_t kFuncInstTypeId = offsetof(rt::FuncInst, type_id);
 inline constexpr uint64_t kFuncInstInstance = offsetof(rt::FuncInst, instance);
 inline constexpr uint64_t kFuncInstNativeBody = offsetof(rt::FuncInst, native_body);
@@ -81,7 +82,7 @@ inline constexpr uint64_t kGlobalValue = offsetof(rt::GlobalInst, value);
 #pragma GCC diagnostic pop
 inline constexpr uint64_t kAll[] = {kInstanceStore,    kInstanceNativeStackLimit, kStoreCheckInterrupts, kInstanceFuncs,
                                     kInstanceMemories, kInstanceGlobals,          kInstanceMem0,         kInstanceNativeBodies,
-                                    kInstanceTypeIds,  kInstanceTables,           kTableElemsBegin,      kTableElemsEnd,
+                                    kInstanceTypeIds,  kInstanceTables,           kTableElemsBegin,      kTableSize,
                                     kFuncInstTypeId,   kFuncInstInstance,         kFuncInstNativeBody,   kMemoryBase,
                                     kMemorySize,       kGlobalValue,              sizeof(rt::Slot),
                                     static_cast<uint64_t>(TrapKind::Exit)};

@@ -52,8 +52,9 @@ bool has_machine_code(const Instance& inst, const char* name) {
   return f->compiled != nullptr && f->compiled->native_entry.load() != nullptr;
 }
 
-// Machine code reads a table's size from its std::vector's begin and end
-// pointers (abi.h's kTableElemsBegin, kTableElemsEnd).
+// Machine code reads a table's elements through its std::vector's begin
+// pointer (abi.h's kTableElemsBegin), and its size from its type's minimum
+// (kTableSize), which grow keeps equal to the size.
 TEST(LlvmJit, VectorLayout) {
   rt::TableInst table;
   table.elems.assign(5, 0);
@@ -61,6 +62,10 @@ TEST(LlvmJit, VectorLayout) {
   const auto* words = reinterpret_cast<const rt::Ref* const*>(&table.elems);
   EXPECT_EQ(words[0], table.elems.data());
   EXPECT_EQ(words[1], table.elems.data() + 5);
+  table.type.limits.min = 5;
+  ASSERT_EQ(table.grow(3, 0), 5);
+  EXPECT_EQ(table.type.limits.min, 8u);
+  EXPECT_EQ(table.elems.size(), 8u);
 }
 
 TEST(LlvmJit, CompilesEveryFunctionAndComputes) {

@@ -506,7 +506,7 @@ class FunctionCompiler {
     llvm::Value* table =
         at_entry(kTableKey | table_index, [&] { return vector_elem(inst_, kInstanceTables, b_.getInt64(table_index)); });
     llvm::Value* begin = load_at(m_.ptr, table, kTableElemsBegin);
-    llvm::Value* size = b_.CreatePtrDiff(m_.i64, load_at(m_.ptr, table, kTableElemsEnd), begin);
+    llvm::Value* size = load_at(m_.i64, table, kTableSize);
     llvm::Value* i = b_.CreateZExt(elem, m_.i64);
     continue_if(b_.CreateICmpULT(i, size), runtime, "element_in_bounds");
     llvm::Value* callee = b_.CreateLoad(m_.ptr, b_.CreateInBoundsGEP(m_.i64, begin, i));
