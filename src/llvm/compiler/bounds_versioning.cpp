@@ -18,10 +18,11 @@
 // Address arithmetic is checked exactly: a wasm address is an i32 that
 // wraps, so SCEV sees zext({start,+,step}) of a 32-bit recurrence; the
 // check evaluates each recurrence at both ends in 128-bit arithmetic (64-bit
-// when SCEV's ranges of its inputs prove that enough) and requires it to
+// when SCEV's ranges of its inputs prove that exact) and requires it to
 // stay in [0, 2^32) (then it never wrapped, and being linear it lies between
-// its ends), and the sum of the terms to stay in [0, size - access bytes]. In the copy such an address becomes a 64-bit
-// recurrence, so LLVM sees that a[i] and a[i+1] are neighbours.
+// its ends), and the sum of the terms to stay in [0, size - access bytes].
+// In the copy such an address becomes a 64-bit recurrence, so LLVM sees
+// that a[i] and a[i+1] are neighbours.
 //
 // All of a module's data is one wasm memory, so LLVM cannot tell arrays
 // apart and would guard a vectorised loop with overlap checks between every
