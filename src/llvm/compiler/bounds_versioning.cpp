@@ -171,7 +171,9 @@ class LoopVersioner {
         guard.CreateICmpUGE(backedges, llvm::ConstantInt::get(backedges->getType(), kMinIterations - 1));
     llvm::BasicBlock* check_bb = llvm::SplitBlock(guard_bb, guard_bb->getTerminator(), &dt_, &li_, nullptr,
                                                   loop->getHeader()->getName() + ".bounds");
-    llvm::Value* in_bounds = emit_check(expander, check_bb->getTerminator(), backedges, check_type(max_backedges));
+    const std::vector<const AccessGroup*> checked = checked_groups();
+    llvm::Value* in_bounds =
+        emit_check(expander, check_bb->getTerminator(), backedges, checked, check_type(max_backedges, checked));
 
     llvm::BasicBlock* exit = loop->getExitBlock();
     llvm::BasicBlock* preheader = llvm::SplitBlock(check_bb, check_bb->getTerminator(), &dt_, &li_, nullptr,
@@ -395,7 +397,7 @@ class LoopVersioner {
   // sums and products (emit_check, mirrored step by step) leaves i64, else
   // i128. Instruction selection splits every i128 operation in pieces: it
   // cost nbody's first compile 14 of its 60 ms.
-  llvm::Type* check_type(const llvm::SCEV* max_backedges) {
+  llvm::Type* check_type(const llvm::SCEV* max_backedges, const std::vector<const AccessGroup*>& checked) {
     constexpr unsigned kBits = 128;
     const llvm::ConstantRange i64_values(llvm::APInt::getSignedMinValue(64).sext(kBits),
                                          llvm::APInt::getSignedMaxValue(64).sext(kBits) + 1);
@@ -409,8 +411,8 @@ class LoopVersioner {
     };
     auto constant = [&](int64_t v) { return llvm::ConstantRange(llvm::APInt(kBits, v, true)); };
     const llvm::ConstantRange k_max = wide(max_backedges, false);
-    for (const AccessGroup* checked : checked_groups()) {
-      const AccessGroup& group = *checked;
+    for (const AccessGroup* tested : checked) {
+      const AccessGroup& group = *tested;
       llvm::ConstantRange lo = constant(group.constant);
       for (const llvm::SCEV* s : group.invariant) lo = track(lo.add(wide(s, true)));
       llvm::ConstantRange hi = lo;
@@ -430,7 +432,7 @@ class LoopVersioner {
   // written do not overlap other regions. Memory sizes are below 2^63, so
   // signed comparisons with one hold in i64 too.
   llvm::Value* emit_check(llvm::SCEVExpander& expander, llvm::Instruction* at, llvm::Value* max_backedges,
-                          llvm::Type* wide_type) {
+                          const std::vector<const AccessGroup*>& checked, llvm::Type* wide_type) {
     llvm::IRBuilder<> b(at);
     auto wide = [&](const llvm::SCEV* s, bool is_signed) {
       llvm::Value* v = expander.expandCodeFor(s, s->getType(), at);
@@ -458,8 +460,8 @@ class LoopVersioner {
       ok = b.CreateAnd(ok, b.CreateICmpEQ(rest, llvm::ConstantInt::get(distance->getType(), 0)));
     }
     std::vector<llvm::Value*> region_lo(regions_.size()), region_end(regions_.size());
-    for (const AccessGroup* checked : checked_groups()) {
-      const AccessGroup& group = *checked;
+    for (const AccessGroup* tested : checked) {
+      const AccessGroup& group = *tested;
       llvm::Value* lo = constant(group.constant);
       for (const llvm::SCEV* s : group.invariant) lo = b.CreateAdd(lo, wide(s, true));
       llvm::Value* hi = lo;

@@ -447,7 +447,11 @@ class FunctionCompiler {
   // null while it has none.
   llvm::Value* native_body(llvm::Value* defined) {
     llvm::Value* bodies = at_entry(kNativeBodiesKey, [&] { return fixed_load_at(m_.ptr, inst_, kInstanceNativeBodies); });
-    llvm::LoadInst* body = b_.CreateAlignedLoad(m_.ptr, b_.CreateInBoundsGEP(m_.ptr, bodies, defined), llvm::Align(8));
+    return load_code(b_.CreateInBoundsGEP(m_.ptr, bodies, defined));
+  }
+  // A native_bodies entry: install() publishes the code with a release store.
+  llvm::Value* load_code(llvm::Value* entry) {
+    llvm::LoadInst* body = b_.CreateAlignedLoad(m_.ptr, entry, llvm::Align(8));
     body->setAtomic(llvm::AtomicOrdering::Acquire);
     return body;
   }
@@ -519,8 +523,7 @@ class FunctionCompiler {
     llvm::Value* same_type = b_.CreateICmpEQ(fixed_load_at(m_.i32, callee, kFuncInstTypeId), expected);
     continue_if(b_.CreateAnd(same_instance, same_type), runtime, "element_of_this_instance");
     // The same instance: its code is this module's, in native_bodies.
-    llvm::LoadInst* body = b_.CreateAlignedLoad(m_.ptr, fixed_load_at(m_.ptr, callee, kFuncInstNativeBody), llvm::Align(8));
-    body->setAtomic(llvm::AtomicOrdering::Acquire);
+    llvm::Value* body = load_code(fixed_load_at(m_.ptr, callee, kFuncInstNativeBody));
     continue_if(b_.CreateIsNotNull(body), runtime, "call_indirect_direct");
     call_body_else(s, type, args, body, runtime, [&] {
       call_through_buffer(s, type, args, [&](llvm::Value* buf) {
