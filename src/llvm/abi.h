@@ -50,7 +50,7 @@
 
 namespace skiff::llvmjit {
 
-inline constexpr uint32_t kAbiVersion = 14;
+inline constexpr uint32_t kAbiVersion = 13;
 
 using EntryFn = void (*)(rt::Instance*, rt::Slot*);
 
@@ -136,10 +136,8 @@ struct CompileOutput {
 // Exported by libskiff_llvm.so (extern "C"):
 using AbiVersionFn = uint32_t (*)();
 using CompileFn = bool (*)(const CompileRequest*, CompileOutput*);
-using PrepareFn = void (*)();  // sets LLVM up, as the first compile would
 inline constexpr const char* kAbiVersionSymbol = "skiff_llvm_abi_version";
 inline constexpr const char* kCompileSymbol = "skiff_llvm_compile";
-inline constexpr const char* kPrepareSymbol = "skiff_llvm_prepare";
 inline constexpr const char* kLibraryName = "libskiff_llvm.so";
 
 }  // namespace skiff::llvmjit

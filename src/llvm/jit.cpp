@@ -47,7 +47,6 @@ using rt::Slot;
 
 struct Library {
   CompileFn compile = nullptr;
-  PrepareFn prepare = nullptr;
   std::string error;  // why loading failed
 };
 
@@ -89,11 +88,9 @@ const Library& library() {
       }
       auto version = reinterpret_cast<AbiVersionFn>(dlsym(handle, kAbiVersionSymbol));
       out.compile = reinterpret_cast<CompileFn>(dlsym(handle, kCompileSymbol));
-      out.prepare = reinterpret_cast<PrepareFn>(dlsym(handle, kPrepareSymbol));
-      if (version == nullptr || out.compile == nullptr || out.prepare == nullptr || version() != kAbiVersion) {
+      if (version == nullptr || out.compile == nullptr || version() != kAbiVersion) {
         tried += "\n  " + path + ": not a compatible tier-2 library (ABI version mismatch)";
         out.compile = nullptr;
-        out.prepare = nullptr;
         continue;  // kept mapped: unloading a half-initialised LLVM is not worth the risk
       }
       g_loaded.store(true, std::memory_order_release);
@@ -445,12 +442,6 @@ void forward_progress(void* user, uint32_t done, uint32_t total) {
 bool library_loaded() { return g_loaded.load(std::memory_order_acquire); }
 
 bool load_library() { return library().compile != nullptr; }
-
-bool prepare_compiler() {
-  if (!load_library()) return false;
-  library().prepare();
-  return true;
-}
 
 Result<CompiledCode> compile(const wasm::Module& module, std::vector<uint32_t> funcs, const CompileOptions& options) {
   const Library& lib = library();

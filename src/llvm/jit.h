@@ -67,7 +67,5 @@ bool library_loaded();
 // Loads it now (the first compile would), off a thread that waits anyway;
 // false when it cannot be loaded.
 bool load_library();
-// Loads it and sets LLVM up (targets, options), as the first compile would.
-bool prepare_compiler();
 
 }  // namespace skiff::llvmjit

@@ -747,12 +747,7 @@ void TierUpCompiler::attach(rt::CompiledModule& module, WholeModuleSink whole_mo
   auto listener =
       std::make_shared<ModuleListener>(weak_from_this(), policy_.log, std::move(whole_module), std::move(batches));
   module.tier_up = listener;
-  if (!cached.empty()) {
-    install_cached(module, *listener, std::move(cached));
-  } else if (!policy_.synchronous) {
-    std::lock_guard lock(mutex_);
-    if (!stopping_) start_thread();  // prepares LLVM before anything is hot
-  }
+  if (!cached.empty()) install_cached(module, *listener, std::move(cached));
 }
 
 void TierUpCompiler::submit(Request request) {
@@ -768,15 +763,10 @@ void TierUpCompiler::submit(Request request) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_ || unavailable_) return;
-    if (queue_.empty()) first_queued_ = std::chrono::steady_clock::now();
     queue_.push_back(std::move(request));
-    start_thread();
+    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
   }
   wake_.notify_one();
-}
-
-void TierUpCompiler::start_thread() {
-  if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
 }
 
 bool TierUpCompiler::wait_idle(std::chrono::milliseconds timeout) {
@@ -785,14 +775,22 @@ bool TierUpCompiler::wait_idle(std::chrono::milliseconds timeout) {
 }
 
 void TierUpCompiler::run() {
-  prepare_compiler();  // a failure shows in the first compile
   std::unique_lock lock(mutex_);
   for (;;) {
     wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (stopping_) break;
     busy_ = true;
-    // Functions that turn hot right after this one join its batch.
-    wake_.wait_until(lock, first_queued_ + policy_.batch_window, [&] { return stopping_; });
+    // Functions that turn hot right after this one join its batch. The
+    // first batch loads LLVM meanwhile (tierup.h).
+    if (library_loaded()) {
+      wake_.wait_for(lock, policy_.batch_window, [&] { return stopping_; });
+    } else {
+      const auto deadline = std::chrono::steady_clock::now() + policy_.first_batch_delay;
+      lock.unlock();
+      load_library();  // a failure shows in the first compile
+      lock.lock();
+      wake_.wait_until(lock, deadline, [&] { return stopping_; });
+    }
     if (stopping_) break;
     std::vector<Request> batch;
     batch.swap(queue_);

@@ -67,14 +67,13 @@ namespace skiff::llvmjit {
 // turning hot at the same moment join the batch (one LLVM set-up, direct
 // calls between them).
 //
-// Preparing: `attach` starts the thread, which loads libskiff_llvm.so and
-// sets LLVM up right away, before anything is hot (dlopen alone takes
-// 3-5 ms, 5-10 ms while the program runs on the other CPU). Loaded at the
-// first report instead, the first batch started 4-10 ms after it. The
-// window counts from the report, so time spent loading is not waited
-// again. Destroying an Engine waits for the load or the batch in progress
-// (neither can be interrupted); `skiff run` ends with _exit and never
-// waits.
+// First batch: it waits the same window, or for libskiff_llvm.so to load
+// if that takes longer (dlopen alone takes 3-5 ms, 5-10 ms while the
+// program runs on the other CPU: LLVM is linked in statically; libLLVM.so
+// took 15-20 ms, and waiting 20 ms for the first batch made auto 5 %
+// slower over bench/). Destroying an Engine waits for the batch in
+// progress (LLVM cannot be interrupted); `skiff run` ends with _exit and
+// never waits.
 //
 // A function that turns hot in a loop: its frames are long when the
 // threshold over its calls so far is at least 100k words (~0.1 ms per
@@ -98,10 +97,12 @@ inline constexpr std::chrono::milliseconds kTierUpWholeModuleDelay{1000};
 inline constexpr uint32_t kTierUpLongFrameWords = 100'000;
 inline constexpr uint32_t kTierUpShortFrameWords = 1'000;
 inline constexpr std::chrono::microseconds kTierUpBatchWindow{1000};
+inline constexpr std::chrono::microseconds kTierUpFirstBatchDelay = kTierUpBatchWindow;
 
 struct TierUpPolicy {
   uint32_t threshold = kDefaultTierUpThreshold;
   std::chrono::microseconds batch_window = kTierUpBatchWindow;
+  std::chrono::microseconds first_batch_delay = kTierUpFirstBatchDelay;  // counted from the start of LLVM's load
   bool interruptible = true;         // EngineConfig::interruptible
   bool on_stack_replacement = true;  // compile hot loops of frames stuck in tier 0
   uint32_t long_frame_words = kTierUpLongFrameWords;
@@ -182,7 +183,6 @@ class TierUpCompiler : public std::enable_shared_from_this<TierUpCompiler> {
 
  private:
   class ModuleListener;
-  void start_thread();  // with mutex_ held
   void run();
   void run_whole_modules();
   void compile_batch(std::vector<Request> requests);
@@ -212,8 +212,7 @@ class TierUpCompiler : public std::enable_shared_from_this<TierUpCompiler> {
   bool stopping_ = false;
   bool unavailable_ = false;  // tier 2 cannot load: drop every request
   bool error_logged_ = false;
-  std::chrono::steady_clock::time_point first_queued_;  // of the requests in queue_
-  std::thread thread_;        // started by attach() or the first submit()
+  std::thread thread_;        // started by the first submit()
   // Whole-module compiles (attach's `whole_module`), one at a time.
   std::vector<std::pair<std::shared_ptr<const rt::CompiledModule>, WholeModuleSink>> whole_queue_;
   std::condition_variable whole_wake_;

@@ -405,7 +405,7 @@ TEST(TierUp, FrameEntersTheCodeOfAnEarlierPhaseAtItsNextLoop) {
   Engine engine;
   Module module = Module::compile(engine, m.build()).value();
   llvmjit::TierUpPolicy policy = test_policy(/*on_stack_replacement=*/true);
-  policy.batch_window = std::chrono::milliseconds(50);  // the first loop ends before its code is ready
+  policy.first_batch_delay = std::chrono::milliseconds(50);  // the first loop ends before its code is ready
   auto compiler = std::make_shared<llvmjit::TierUpCompiler>(policy);
   compiler->attach(const_cast<rt::CompiledModule&>(*module.raw()));
   const llvmjit::TierUpStats before = llvmjit::tier_up_stats();
@@ -497,7 +497,7 @@ TEST(TierUp, LoopsOfOneBatchKeepTheirNamesInBacktraces) {
   Engine engine;
   Module module = Module::compile(engine, m.build()).value();
   llvmjit::TierUpPolicy policy = test_policy(/*on_stack_replacement=*/true);
-  policy.batch_window = std::chrono::milliseconds(300);  // a and b join one batch
+  policy.first_batch_delay = std::chrono::milliseconds(300);  // a and b join one batch
   auto compiler = std::make_shared<llvmjit::TierUpCompiler>(policy);
   compiler->attach(const_cast<rt::CompiledModule&>(*module.raw()));
   Store store(engine);

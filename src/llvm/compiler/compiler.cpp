@@ -1697,8 +1697,8 @@ struct HostTarget {
   std::string id() const { return triple + " " + cpu + " " + features; }
 };
 
-// LLVM's targets and options, once per process, and the host target.
-const HostTarget& host_target() {
+bool compile(const CompileRequest& request, CompileOutput& output) {
+  PhaseTimer timer;
   static std::once_flag init;
   std::call_once(init, [] {
     llvm::InitializeNativeTarget();
@@ -1717,12 +1717,6 @@ const HostTarget& host_target() {
     llvm::cl::ParseCommandLineOptions(static_cast<int>(argv.size()), argv.data());
   });
   static const HostTarget host;
-  return host;
-}
-
-bool compile(const CompileRequest& request, CompileOutput& output) {
-  PhaseTimer timer;
-  const HostTarget& host = host_target();
   if (host.target == nullptr) {
     output.error = "no LLVM target for " + host.triple + ": " + host.error;
     return false;
@@ -1810,8 +1804,6 @@ bool compile(const CompileRequest& request, CompileOutput& output) {
 extern "C" {
 
 [[gnu::visibility("default")]] uint32_t skiff_llvm_abi_version() { return skiff::llvmjit::kAbiVersion; }
-
-[[gnu::visibility("default")]] void skiff_llvm_prepare() { skiff::llvmjit::host_target(); }
 
 [[gnu::visibility("default")]] bool skiff_llvm_compile(const skiff::llvmjit::CompileRequest* request,
                                                        skiff::llvmjit::CompileOutput* output) {
