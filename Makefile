@@ -23,9 +23,9 @@ run: build
 test: build
 	@cd $(BUILD) && ctest --output-on-failure
 
-# TIER=interp|jit|aot|auto runs one tier; without TIER: all of them (aot: each module through a .skc round
+# TIER=interp|jit|aot|auto|baseline runs one tier; without TIER: all of them (aot: each module through a .skc round
 # trip; auto: functions and running loops move to tier 2 as early as they can).
-SPEC_TIERS = $(if $(TIER),$(TIER),interp jit aot auto)
+SPEC_TIERS = $(if $(TIER),$(TIER),interp jit aot auto baseline)
 spec: build
 	@set -e; for tier in $(SPEC_TIERS); do \
 	  echo "== spec: tier $$tier"; \

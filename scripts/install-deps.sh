@@ -13,6 +13,7 @@ packages=(
   python3         # bench/run
   llvm-19-dev     # tier 2 (--tier=jit): libskiff_llvm.so links LLVM 19's static libraries
   zlib1g-dev libzstd-dev  # ... which need these
+  libxbyak-dev    # tier 1 (--tier=baseline): Xbyak, a header-only x86-64 assembler
 )
 
 missing=()

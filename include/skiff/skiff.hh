@@ -93,7 +93,10 @@ struct Val {
 // code once ready; a frame already running stays interpreted until it
 // returns. Results, traps, fuel and deadlines are the same in every tier.
 // Without libskiff_llvm.so, Auto simply keeps interpreting.
-enum class Tier : uint8_t { Interp, Jit, Auto };
+// Baseline: every function tier 1 (a single-pass compiler in the engine, no
+// LLVM) supports is compiled with it before the module runs, the rest
+// interpreted: microseconds per function, slower code than Jit's.
+enum class Tier : uint8_t { Interp, Jit, Auto, Baseline };
 
 struct EngineConfig {
   Tier tier = Tier::Interp;

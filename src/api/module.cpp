@@ -6,6 +6,8 @@
 #include <unordered_map>
 
 #include "api/aot_cache.h"
+#include "baseline/baseline.h"
+#include "interp/interp.h"
 #include "llvm/jit.h"
 #include "llvm/tierup.h"
 #include "runtime/runtime.h"
@@ -57,6 +59,23 @@ void Engine::increment_epoch() const { state_->epoch.fetch_add(1, std::memory_or
 uint64_t Engine::current_epoch() const { return state_->epoch.load(std::memory_order_relaxed); }
 const std::atomic<uint64_t>* Engine::epoch_counter() const { return &state_->epoch; }
 
+namespace {
+
+// Tier::Baseline: tier 1 compiles what it supports; the rest is interpreted,
+// and the interpreter enters the compiled functions through their stubs.
+Result<void> compile_baseline(const Engine& engine, rt::CompiledModule& compiled) {
+  compiled.native_executor = &llvmjit::execute;
+  auto code = baseline::compile(*compiled.module, {}, engine.config().interruptible);
+  if (!code.ok()) return code.error();
+  if (code.value().functions.empty()) return {};
+  SKIFF_TRY(llvmjit::install(compiled, code.value().code));
+  for (uint32_t index : code.value().functions)
+    interp::use_native_code(compiled, index - compiled.module->num_imported_funcs);
+  return {};
+}
+
+}  // namespace
+
 Result<Module> Module::compile(const Engine& engine, std::vector<uint8_t> bytes) {
   auto decoded = detail::decode_and_validate(std::move(bytes));
   if (!decoded) return decoded.error();
@@ -70,6 +89,9 @@ Result<Module> Module::compile(const Engine& engine, std::vector<uint8_t> bytes)
       // from the on-disk cache).
       SKIFF_TRY(detail::compile_all(engine, *compiled));
       compiled->native_executor = &llvmjit::execute;
+      break;
+    case Tier::Baseline:
+      SKIFF_TRY(compile_baseline(engine, *compiled));
       break;
     case Tier::Auto:
       // The whole module's machine code when the cache has it (a previous

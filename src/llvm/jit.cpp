@@ -198,7 +198,9 @@ namespace {
   }
   std::copy_n(buf, in, slots);
   rt::Trap trap;
-  if (interp::execute(store, callee, slots, &trap) != TrapKind::None) {
+  // Its own activation: a guard-page fault in the interpreter then keeps
+  // the interpreted frames, and the compiled ones are appended after it.
+  if (rt::run_in_activation(store, callee, slots, &trap, &interp::execute) != TrapKind::None) {
     *state->trap = std::move(trap);
     state->has_full_trap = true;
     return false;

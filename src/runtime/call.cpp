@@ -54,6 +54,10 @@ TrapKind call_guarded(Store& store, FuncInst* func, Slot* slots, Trap* trap, Exe
     return trap->kind;
   }
 
+  return run_in_activation(store, func, slots, trap, run);
+}
+
+TrapKind run_in_activation(Store& store, FuncInst* func, Slot* slots, Trap* trap, Executor run) {
   ensure_fault_handling();
   Activation activation;
   activation.prev = current_activation();

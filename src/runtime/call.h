@@ -14,6 +14,12 @@ namespace skiff::rt {
 // restored. Host functions are called directly (no tier involved).
 TrapKind call_guarded(Store& store, FuncInst* func, Slot* slots, Trap* trap, Executor run);
 
+// The activation part of call_guarded alone, for wasm code running inside
+// another activation (machine code calling an interpreted function): a
+// guard-page fault in it becomes MemoryOutOfBounds with the backtrace of
+// the frames it pushed, not a jump to the outer activation.
+TrapKind run_in_activation(Store& store, FuncInst* func, Slot* slots, Trap* trap, Executor run);
+
 // The same with the default tier (interp::execute); defined in src/api.
 TrapKind call_guarded(Store& store, FuncInst* func, Slot* slots, Trap* trap);
 

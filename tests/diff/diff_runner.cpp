@@ -3,7 +3,7 @@
 //   skiff_diff [--fuzz=N] [--seed=S] [--work-dir=DIR] [--wasm-opt=PATH] [--fuzz-bytes=N]
 //              [--fuel=N] [--max-memory=BYTES] [--arg-sets=N] [--timeout=SECONDS]
 //              [--max-details=N] [--allow-stack-depth] [--strict-nan] [--verbose]
-//              [--against=jit|auto] [FILE.json | FILE.wasm | FILE.wat]...
+//              [--against=jit|auto|baseline] [FILE.json | FILE.wasm | FILE.wat]...
 //
 // A unit is one random module (binaryen's translate-to-fuzz turns seeded
 // random bytes into a valid module), one spec testsuite JSON file
@@ -29,6 +29,8 @@
 // a hotness threshold of 1 and synchronous compiles ($SKIFF_TIERUP_SYNC): a
 // function gets machine code at its second call, and a frame moves into
 // its loop's code (on-stack replacement) at the loop's second iteration.
+// --against=baseline compares it with tier 1 (every function the
+// single-pass compiler supports compiled, the rest interpreted).
 //
 // Exit status: 0 when the tiers agree everywhere, 1 on any difference, crash
 // or runner error, 2 on bad usage or when tier 2 is unavailable.
@@ -1082,7 +1084,7 @@ int usage(const std::string& error) {
                "usage: skiff_diff [--fuzz=N] [--seed=S] [--work-dir=DIR] [--wasm-opt=PATH] [--fuzz-bytes=N]\n"
                "                  [--fuel=N] [--max-memory=BYTES] [--arg-sets=N] [--timeout=SECONDS]\n"
                "                  [--max-details=N] [--allow-stack-depth] [--strict-nan] [--verbose]\n"
-               "                  [--against=jit|auto] [FILE.json | FILE.wasm | FILE.wat]...\n",
+               "                  [--against=jit|auto|baseline] [FILE.json | FILE.wasm | FILE.wat]...\n",
                error.c_str());
   return 2;
 }
@@ -1119,6 +1121,7 @@ int main(int argc, char** argv) {
       }
       else if (arg == "--against=jit") opts.against = skiff::Tier::Jit;
       else if (arg == "--against=auto") opts.against = skiff::Tier::Auto;
+      else if (arg == "--against=baseline") opts.against = skiff::Tier::Baseline;
       else if (flag == "--fuzz") opts.fuzz_count = static_cast<uint32_t>(number());
       else if (flag == "--seed") opts.first_seed = number();
       else if (flag == "--fuzz-bytes") opts.fuzz_bytes = static_cast<uint32_t>(number());
@@ -1188,10 +1191,13 @@ int main(int argc, char** argv) {
     ++(is_json ? spec_units : wasm_units);
   }
 
-  const char* against = opts.against == skiff::Tier::Auto ? "auto" : "jit";
+  const char* against = opts.against == skiff::Tier::Auto       ? "auto"
+                        : opts.against == skiff::Tier::Baseline ? "baseline"
+                                                                : "jit";
   if (opts.against == skiff::Tier::Auto) setenv("SKIFF_TIERUP_SYNC", "1", 1);  // read by the workers' engines
   TierRun runs[2] = {{"interp", skiff::Tier::Interp}, {against, opts.against}};
-  const std::string b_label = std::string(against) + ":" + std::string(7 - std::strlen(against), ' ');
+  const std::string b_label =
+      std::string(against) + ":" + std::string(std::max<size_t>(7, std::strlen(against)) - std::strlen(against), ' ');
   if (!run_workers(opts, units, runs)) return 2;
   Transcript a = parse_transcript(read_fd(runs[0].fd), units.size());
   Transcript b = parse_transcript(read_fd(runs[1].fd), units.size());

@@ -1,7 +1,7 @@
 // skiff_spec: runs the JSON that wast2json writes for the WebAssembly spec
 // testsuite (see ../shared/testsuite/FORMAT.md) against the public API.
 //
-//   skiff_spec [--tier=interp|jit|aot|auto] [--verbose] [--skip-list=FILE] [--max-details=N]
+//   skiff_spec [--tier=interp|jit|aot|auto|baseline] [--verbose] [--skip-list=FILE] [--max-details=N]
 //              [--not-converted=FILE] [--timeout=SECONDS] [--no-fork] JSON...
 //
 // --tier=auto tiers up as early as it can, synchronously (a threshold of 1
@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "baseline/baseline.h"
 #include "skiff/skiff.hh"
 #include "spectest.h"
 
@@ -137,6 +138,8 @@ struct FileCounters {
   uint64_t text_mismatches;
   int64_t current_line;
   uint64_t skip_hits[kMaxSkipRules];
+  uint64_t baseline_compiled;  // --tier=baseline: functions tier 1 compiled
+  uint64_t baseline_left_out;  // ... and left interpreted
 };
 
 // ---------------------------------------------------------------- values
@@ -709,9 +712,12 @@ std::string display_name(const std::string& json_path) {
 FileOutcome run_in_process(const Options& opts, const std::vector<SkipRule>& rules, const std::string& path) {
   FileOutcome out;
   out.name = display_name(path);
+  const skiff::baseline::Stats before = skiff::baseline::stats();
   FileRunner runner(opts, rules, out.counters, -1);
   runner.run(path);
   out.details = runner.details();
+  out.counters.baseline_compiled = skiff::baseline::stats().compiled - before.compiled;
+  out.counters.baseline_left_out = skiff::baseline::stats().left_out - before.left_out;
   return out;
 }
 
@@ -741,6 +747,8 @@ FileOutcome run_forked(const Options& opts, const std::vector<SkipRule>& rules, 
       FileRunner runner(opts, rules, *shared, fds[1]);
       runner.run(path);
     }
+    shared->baseline_compiled = skiff::baseline::stats().compiled;
+    shared->baseline_left_out = skiff::baseline::stats().left_out;
     close(fds[1]);
     _exit(0);
   }
@@ -771,7 +779,7 @@ FileOutcome run_forked(const Options& opts, const std::vector<SkipRule>& rules, 
 
 int usage(const char* error) {
   std::fprintf(stderr,
-               "skiff_spec: %s\nusage: skiff_spec [--tier=interp|jit|aot|auto] [--verbose] [--skip-list=FILE] "
+               "skiff_spec: %s\nusage: skiff_spec [--tier=interp|jit|aot|auto|baseline] [--verbose] [--skip-list=FILE] "
                "[--max-details=N] [--not-converted=FILE] [--timeout=SECONDS] [--no-fork] JSON...\n",
                error);
   return 2;
@@ -792,6 +800,7 @@ int main(int argc, char** argv) {
     else if (auto v = value_of("--tier")) {
       if (*v == "interp") opts.tier = skiff::Tier::Interp;
       else if (*v == "jit") opts.tier = skiff::Tier::Jit;
+      else if (*v == "baseline") opts.tier = skiff::Tier::Baseline;
       else if (*v == "aot") opts.tier = skiff::Tier::Jit, opts.aot = true;
       else if (*v == "auto") opts.tier = skiff::Tier::Auto, setenv("SKIFF_TIERUP_SYNC", "1", 1);
       else return usage(("unknown tier " + *v + " (available: interp, jit, aot, auto)").c_str());
@@ -800,7 +809,7 @@ int main(int argc, char** argv) {
     else if (auto v = value_of("--max-details")) opts.max_details = std::atoi(v->c_str());
     else if (auto v = value_of("--timeout")) opts.timeout_seconds = static_cast<unsigned>(std::atoi(v->c_str()));
     else if (arg == "--help" || arg == "-h") {
-      std::printf("usage: skiff_spec [--tier=interp|jit|aot|auto] [--verbose] [--skip-list=FILE] [--max-details=N] "
+      std::printf("usage: skiff_spec [--tier=interp|jit|aot|auto|baseline] [--verbose] [--skip-list=FILE] [--max-details=N] "
                   "[--not-converted=FILE] [--timeout=SECONDS] [--no-fork] JSON...\n");
       return 0;
     }
@@ -828,7 +837,7 @@ int main(int argc, char** argv) {
     shared = static_cast<FileCounters*>(mem);
   }
 
-  uint64_t passed = 0, failed = 0, skipped = 0, mismatches = 0;
+  uint64_t passed = 0, failed = 0, skipped = 0, mismatches = 0, baseline_compiled = 0, baseline_left_out = 0;
   uint64_t skip_hits[kMaxSkipRules] = {};
   size_t files_failed = 0;
 
@@ -858,6 +867,8 @@ int main(int argc, char** argv) {
     failed += c.failed;
     skipped += c.skipped;
     mismatches += c.text_mismatches;
+    baseline_compiled += c.baseline_compiled;
+    baseline_left_out += c.baseline_left_out;
     for (size_t i = 0; i < rules.size(); ++i) skip_hits[i] += c.skip_hits[i];
     if (!ok) ++files_failed;
   }
@@ -872,6 +883,9 @@ int main(int argc, char** argv) {
   }
   std::printf("skipped total: %" PRIu64 "\n", skipped);
   std::printf("error/trap text differences (counted as passed; --verbose lists them): %" PRIu64 "\n", mismatches);
+  if (opts.tier == skiff::Tier::Baseline)
+    std::printf("tier 1: %" PRIu64 " functions compiled, %" PRIu64 " left out (interpreted)\n", baseline_compiled,
+                baseline_left_out);
   std::printf("%" PRIu64 " passed, %" PRIu64 " failed, %" PRIu64 " skipped\n", passed, failed, skipped);
   return failed == 0 ? 0 : 1;
 }

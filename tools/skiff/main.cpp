@@ -177,7 +177,7 @@ struct RunOptions {
   std::vector<std::string> dirs, dirs_ro, envs;
   std::string argv0;
   std::string fuel, timeout, max_memory;  // resource limits; empty = none
-  std::string tier = "auto";               // auto | interp | jit
+  std::string tier = "auto";               // auto | interp | jit | baseline
   bool no_cache = false;
 };
 
@@ -259,9 +259,10 @@ int link_error(const std::string& path, const skiff::Module& module, const skiff
 
 int cmd_run(const std::string& path, const RunOptions& options, const std::vector<std::string>& args) {
   skiff::EngineConfig engine_config;
-  engine_config.tier = options.tier == "jit"      ? skiff::Tier::Jit
-                       : options.tier == "interp" ? skiff::Tier::Interp
-                                                  : skiff::Tier::Auto;
+  engine_config.tier = options.tier == "jit"        ? skiff::Tier::Jit
+                       : options.tier == "interp"   ? skiff::Tier::Interp
+                       : options.tier == "baseline" ? skiff::Tier::Baseline
+                                                    : skiff::Tier::Auto;
   if (!options.no_cache) engine_config.cache_dir = default_cache_dir();
   engine_config.cache_hot_modules = true;  // so a second `run` starts with machine code
   // Fuel and deadline checks cost compiled code a test per call and loop
@@ -494,8 +495,9 @@ int main(int argc, char** argv) {
       ->type_name("BYTES");
   run->add_option("--tier", run_options.tier,
                   "Execution tier: auto (default: start in the interpreter, compile hot functions with LLVM in "
-                  "the background), interp (tier 0 only) or jit (LLVM-compile every function first)")
-      ->check(CLI::IsMember({"auto", "interp", "jit"}))
+                  "the background), interp (tier 0 only), jit (LLVM-compile every function first) or baseline "
+                  "(compile every function tier 1's single-pass compiler supports first, interpret the rest)")
+      ->check(CLI::IsMember({"auto", "interp", "jit", "baseline"}))
       ->type_name("TIER");
   run->add_flag("--no-cache", run_options.no_cache,
                "Neither read nor write tier 2's compile cache ($SKIFF_CACHE_DIR, else ~/.cache/skiff)");
