@@ -1,11 +1,13 @@
-// Tier 1's code generator (baseline.h). One BodyDecoder pass per function;
-// each hook reads its operands from their home slots into scratch
-// registers, computes, and writes the result to its home slot, so no value
-// lives in a register between two instructions and control flow needs no
-// merging of register states.
+// Tier 1's code generator (baseline.h). Two BodyDecoder passes per
+// function: one counts local accesses (weighted by loop depth), the second
+// emits code. The hottest locals live in registers for the whole function;
+// operand-stack values live in scratch registers, as constants or as a
+// comparison's flags until they are used, and go to their tier-0 home slots
+// at every block boundary and branch, so control flow needs no merging of
+// register states.
 //
 // Frame of wasm_func_N (after the prologue):
-//   rbp        saved rbp, then saved r12 and rbx below it
+//   rbp        saved rbp, then saved r12, rbx, r14 and r15 below it
 //   rsp + 64   slot k at rsp + 64 + 8k: locals, then the operand stack
 //              (the frame's size is checked against the stack limit first)
 //   rsp + 0    four 16-byte cells for fallback ops (fallback_ops.h)
@@ -17,6 +19,7 @@
 #include <xbyak/xbyak.h>
 #include <xbyak/xbyak_util.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -78,12 +81,78 @@ bool register_signature(const wasm::FuncType& type) {
 
 const Xbyak::Reg64 kIntArgs[] = {rdi, rsi, rdx, rcx, r8, r9};
 
-// What a float comparison tests after ucomis(a, b).
-enum class FloatCondition { Above, AboveOrEqual, Equal, NotEqual };
+// Where a value is while the function compiles. Values on the operand stack
+// may be in a scratch register, a constant not yet materialised, a pinned
+// local's register (local.get costs nothing), or the flags of a comparison
+// that a br_if or if can branch on; everything is in its home slot at the
+// start of every block and at every branch.
+enum class Loc : uint8_t { Slot, Const, Reg, Local, Flags };
+
+// Scratch registers for operand-stack values, and registers that hold the
+// hottest locals for the whole function. rax, rcx and rdx stay free for
+// single instructions (division, shift counts, addresses); xmm14 and xmm15
+// likewise. r10, r11 and xmm8-13 do not survive calls: they are stored to
+// their locals' slots around every call.
+const Xbyak::Reg64 kTempGprs[] = {rsi, rdi, r8, r9};
+const Xbyak::Reg64 kPinnedGprs[] = {rbx, r14, r15, r10, r11};
+constexpr int kTempXmms = 8;  // xmm0-7
+constexpr int kFirstPinnedXmm = 8;
+constexpr int kPinnedXmms = 6;  // xmm8-13
+
+bool callee_saved(int gpr) { return gpr == rbx.getIdx() || gpr == r14.getIdx() || gpr == r15.getIdx(); }
+
+// Condition codes (the x86 encoding's low nibble) a comparison leaves.
+enum Cond : uint8_t { kO = 0, kB = 2, kAE = 3, kE = 4, kNE = 5, kBE = 6, kA = 7, kL = 12, kGE = 13, kLE = 14, kG = 15 };
+Cond negate(Cond c) { return static_cast<Cond>(c ^ 1); }
+
+// Which locals a function reads and writes most, loops weighing 8x per
+// level: the first pass, before code is emitted.
+class LocalUseCounter {
+ public:
+  struct ValueData {};
+  struct ControlData {};
+  using S = wasm::StateOf<LocalUseCounter>;
+  using V = S::Value;
+  using C = S::Control;
+  std::vector<uint64_t> weight;
+  uint32_t loop_depth = 0;
+
+  void start_function(S& s) { weight.assign(s.local_types.size(), 0); }
+  void finish_function(S&) {}
+  void op(S&, Opcode, const Immediates&, V*, uint32_t, V*) {}
+  void constant(S&, Opcode, const Immediates&, V&) {}
+  void local_get(S&, uint32_t n, V&) { use(n); }
+  void local_set(S&, uint32_t n, V&) { use(n); }
+  void local_tee(S&, uint32_t n, V&, V&) { use(n); }
+  void drop(S&, V&) {}
+  void select(S&, V*, V&) {}
+  void block(S&, C& c) {
+    if (c.kind == BlockKind::Loop) ++loop_depth;
+  }
+  void if_(S&, V&, C&) {}
+  void else_(S&, C&, V*) {}
+  void end(S&, C& c, V*) {
+    if (c.kind == BlockKind::Loop) --loop_depth;
+  }
+  void br(S&, uint32_t, V*) {}
+  void br_if(S&, uint32_t, V&, V*) {}
+  void br_table(S&, const std::vector<uint32_t>&, V&, V*) {}
+  void return_(S&, V*) {}
+  void call(S&, uint32_t, const wasm::FuncType&, V*) {}
+  void call_indirect(S&, uint32_t, uint32_t, const wasm::FuncType&, V*, V&) {}
+
+ private:
+  void use(uint32_t n) { weight[n] += uint64_t{1} << (3 * std::min<uint32_t>(loop_depth, 6)); }
+};
 
 class FunctionCompiler {
  public:
-  struct ValueData {};
+  struct ValueData {
+    Loc loc = Loc::Slot;
+    uint8_t reg = 0;    // Reg: the register; Flags: the condition
+    uint32_t local = 0;  // Local: which
+    uint64_t bits = 0;   // Const
+  };
   struct ControlData {
     Xbyak::Label* label = nullptr;       // where branches to this block go
     Xbyak::Label* else_label = nullptr;  // ifs: the else arm, or the end without one
@@ -93,8 +162,9 @@ class FunctionCompiler {
   using V = S::Value;
   using C = S::Control;
 
-  FunctionCompiler(Xbyak::CodeGenerator& gen, const wasm::Module& module, bool interruptible)
-      : g_(gen), module_(module), interruptible_(interruptible) {}
+  FunctionCompiler(Xbyak::CodeGenerator& gen, const wasm::Module& module, bool interruptible,
+                   const std::vector<uint64_t>& local_weights)
+      : g_(gen), module_(module), interruptible_(interruptible), local_weights_(local_weights) {}
 
   bool supported() const { return supported_; }
   const char* why_unsupported() const { return why_; }
@@ -102,16 +172,21 @@ class FunctionCompiler {
   // Jump tables to fill once label offsets are known: (table offset, targets).
   std::vector<std::pair<size_t, std::vector<Xbyak::Label*>>>& jump_tables() { return jump_tables_; }
   Xbyak::Label& body_label() { return body_; }
+  uint32_t frame_size() const { return frame_size_; }
+  size_t frame_size_at() const { return frame_size_at_; }
 
   // ---- frame ------------------------------------------------------------------------------
 
   void start_function(S& s) {
+    pin_locals(s);
     if (!register_signature(s.type)) return unsupported("signature");
     g_.L(body_);
     g_.push(rbp);
     g_.mov(rbp, rsp);
     g_.push(r12);
     g_.push(rbx);
+    g_.push(r14);
+    g_.push(r15);
     // The frame's lowest address against the stack limit before anything
     // is written there: a large frame must not reach past the margin below
     // the limit. mov eax, imm32: the size is known at the end
@@ -128,29 +203,42 @@ class FunctionCompiler {
     int ints = 0, floats = 0;
     for (size_t i = 0; i < s.type.params.size(); ++i) {
       ValType t = s.type.params[i];
-      auto at = slot(s.local_slot[i]);
-      if (t == ValType::F32) {
-        g_.movd(eax, Xbyak::Xmm(floats++));
-        g_.mov(at, rax);
-      } else if (t == ValType::F64) {
-        g_.movq(at, Xbyak::Xmm(floats++));
-      } else if (t == ValType::I32) {
-        g_.mov(eax, kIntArgs[ints++].cvt32());
-        g_.mov(at, rax);
+      const int pinned = local_reg_[i];
+      if (is_float(t)) {
+        Xbyak::Xmm arg(floats++);
+        if (pinned >= 0) g_.movaps(Xbyak::Xmm(pinned), arg);
+        else if (t == ValType::F32) g_.movss(dword[slot_address(s.local_slot[i])], arg);
+        else g_.movsd(qword[slot_address(s.local_slot[i])], arg);
       } else {
-        g_.mov(at, kIntArgs[ints++]);
+        const Xbyak::Reg64 arg = kIntArgs[ints++];
+        if (t == ValType::I32) {
+          // The caller leaves the upper half undefined.
+          if (pinned >= 0) g_.mov(Xbyak::Reg32(pinned), arg.cvt32());
+          else g_.mov(dword[slot_address(s.local_slot[i])], arg.cvt32());
+        } else if (pinned >= 0) {
+          g_.mov(Xbyak::Reg64(pinned), arg);
+        } else {
+          g_.mov(slot(s.local_slot[i]), arg);
+        }
       }
     }
-    if (s.local_slots > s.param_slots) {
-      g_.xor_(eax, eax);
-      for (uint32_t k = s.param_slots; k < s.local_slots; ++k) g_.mov(slot(k), rax);
+    bool zeroed = false;
+    for (size_t i = s.type.params.size(); i < s.local_types.size(); ++i) {
+      const int pinned = local_reg_[i];
+      if (pinned >= 0) {
+        if (is_float(s.local_types[i])) g_.xorps(Xbyak::Xmm(pinned), Xbyak::Xmm(pinned));
+        else g_.xor_(Xbyak::Reg32(pinned), Xbyak::Reg32(pinned));
+        continue;
+      }
+      if (!zeroed) g_.xor_(eax, eax);
+      zeroed = true;
+      for (uint32_t k = 0; k < slot_count(s.local_types[i]); ++k) g_.mov(slot(s.local_slot[i] + k), rax);
     }
-    check_interrupts();
+    if (interruptible_) check_interrupts(s);
   }
 
   void finish_function(S& s) {
-    const uint32_t size = (static_cast<uint32_t>(kIoBytes) + 8 * s.max_slot + 15) & ~15u;
-    frame_size_ = size;
+    frame_size_ = (static_cast<uint32_t>(kIoBytes) + 8 * s.max_slot + 15) & ~15u;
     // Trap stubs: the call's return address stays inside this function.
     for (auto& [kind, label] : trap_labels_) {
       g_.L(*label);
@@ -164,75 +252,130 @@ class FunctionCompiler {
     }
   }
 
-  uint32_t frame_size() const { return frame_size_; }
-  size_t frame_size_at() const { return frame_size_at_; }
-
   // ---- values -----------------------------------------------------------------------------
 
   void constant(S&, Opcode op, const Immediates& imm, V& result) {
     if (op == Opcode::V128Const) {
-      store_imm64(result.slot, imm.v128.lo());
-      store_imm64(result.slot + 1, imm.v128.hi());
+      store_imm64(slot_address(result.slot), imm.v128.lo());
+      store_imm64(slot_address(result.slot + 1), imm.v128.hi());
       return;
     }
     uint64_t bits = imm.bits;
     if (op == Opcode::I32Const || op == Opcode::F32Const) bits &= 0xffffffffu;
-    store_imm64(result.slot, bits);
+    result.data = {Loc::Const, 0, 0, bits};
   }
 
-  void local_get(S& s, uint32_t index, V& result) { copy_value(s.local_types[index], s.local_slot[index], result.slot); }
-  void local_set(S& s, uint32_t index, V& value) { copy_value(value.type, value.slot, s.local_slot[index]); }
-  void local_tee(S& s, uint32_t index, V& value, V& result) {
-    copy_value(value.type, value.slot, s.local_slot[index]);
-    copy_value(value.type, value.slot, result.slot);
-  }
-  void drop(S&, V&) {}
-
-  void select(S&, V* vs, V& result) {
-    Xbyak::Label keep;
-    ValType t = vs[0].type;
-    if (t == ValType::V128) {
-      g_.movdqu(xmm0, xword[slot_address(vs[0].slot)]);
-      g_.cmp(dword[slot_address(vs[2].slot)], 0);
-      g_.jnz(keep, Xbyak::CodeGenerator::T_NEAR);
-      g_.movdqu(xmm0, xword[slot_address(vs[1].slot)]);
-      g_.L(keep);
-      g_.movdqu(xword[slot_address(result.slot)], xmm0);
+  void local_get(S& s, uint32_t index, V& result) {
+    settle_flags(s);
+    if (local_reg_[index] >= 0) {
+      result.data = {Loc::Local, 0, index, 0};
       return;
     }
-    g_.mov(rax, slot(vs[0].slot));
-    g_.mov(rcx, slot(vs[1].slot));
-    g_.cmp(dword[slot_address(vs[2].slot)], 0);
-    g_.cmovz(rax, rcx);
-    g_.mov(slot(result.slot), rax);
+    if (s.local_types[index] == ValType::V128) return copy_slots(s.local_slot[index], result.slot, 2);
+    if (is_float(s.local_types[index])) {
+      Xbyak::Xmm x = alloc_xmm(s);
+      load_xmm(x, s.local_types[index], slot_address(s.local_slot[index]));
+      set_reg(result, x.getIdx());
+    } else {
+      Xbyak::Reg64 r = alloc_gpr(s);
+      load_gpr(r, s.local_types[index], slot_address(s.local_slot[index]));
+      set_reg(result, r.getIdx());
+    }
+  }
+
+  void local_set(S& s, uint32_t index, V& value) {
+    settle_flags(s, &value, 1);
+    write_local(s, index, value);
+    release(value);
+  }
+
+  void local_tee(S& s, uint32_t index, V& value, V& result) {
+    settle_flags(s, &value, 1);
+    write_local(s, index, value);
+    if (local_reg_[index] >= 0) {
+      release(value);
+      result.data = {Loc::Local, 0, index, 0};
+    } else if (value.type == ValType::V128) {
+      copy_slots(s.local_slot[index], result.slot, 2);
+    } else {
+      result.data = value.data;  // the same register or constant
+    }
+  }
+
+  void drop(S& s, V& v) {
+    settle_flags(s, &v, 1);
+    release(v);
+  }
+
+  void select(S& s, V* vs, V& result) {
+    settle_flags(s, vs, 2);  // vs[2], the condition, may stay flags
+    ValType t = vs[0].type;
+    if (t == ValType::V128) {
+      spill_value(s, vs[2]);
+      Xbyak::Label keep;
+      g_.movdqu(xmm15, xword[slot_address(vs[0].slot)]);
+      g_.cmp(dword[slot_address(vs[2].slot)], 0);
+      g_.jnz(keep, Xbyak::CodeGenerator::T_NEAR);
+      g_.movdqu(xmm15, xword[slot_address(vs[1].slot)]);
+      g_.L(keep);
+      g_.movdqu(xword[slot_address(result.slot)], xmm15);
+      release(vs[2]);
+      return;
+    }
+    if (is_float(t)) {
+      Xbyak::Xmm a = own_xmm(s, vs[0]);
+      Xbyak::Xmm b = use_xmm(s, vs[1]);
+      Xbyak::Label keep;
+      jcc(condition_of(s, vs[2]), keep);  // true: a stays
+      g_.movaps(a, b);
+      g_.L(keep);
+      release(vs[1]);
+      set_reg(result, a.getIdx());
+      return;
+    }
+    Xbyak::Reg64 a = own_gpr(s, vs[0]);
+    Xbyak::Reg64 b = use_gpr(s, vs[1]);
+    Cond taken = condition_of(s, vs[2]);
+    cmov(negate(taken), a, b);  // b where the condition fails
+    release(vs[1]);
+    set_reg(result, a.getIdx());
   }
 
   // ---- control ----------------------------------------------------------------------------
 
-  void block(S&, C& c) {
+  void block(S& s, C& c) {
+    settle_flags(s);
+    spill_all(s);
     c.data.label = new_label();
     if (c.kind == BlockKind::Loop) g_.L(*c.data.label);
   }
 
-  void if_(S&, V& cond, C& c) {
+  void if_(S& s, V& cond, C& c) {
+    settle_flags(s);  // a comparison below the condition
+    spill_all(s);     // moves only: the condition's flags survive
     c.data.label = new_label();
     c.data.else_label = new_label();
-    g_.cmp(dword[slot_address(cond.slot)], 0);
-    g_.jz(*c.data.else_label, Xbyak::CodeGenerator::T_NEAR);
+    branch_unless(s, cond, *c.data.else_label);
   }
 
-  void else_(S&, C& c, V* results) {
+  void else_(S& s, C& c, V* results) {
     if (live_) {
-      copy_to_label(c, c.sig.result_types(), results);
+      settle_flags(s, results, c.sig.num_results);
+      copy_to_label(s, c, c.sig.result_types(), results);
       g_.jmp(*c.data.label, Xbyak::CodeGenerator::T_NEAR);
     }
+    reset_registers();
     c.data.has_else = true;
     g_.L(*c.data.else_label);
     live_ = true;
   }
 
   void end(S& s, C& c, V* results) {
-    if (live_) copy_to_label(c, c.sig.result_types(), results);
+    if (live_) {
+      settle_flags(s, results, c.sig.num_results);
+      copy_to_label(s, c, c.sig.result_types(), results);
+    }
+    reset_registers();
     if (c.kind == BlockKind::Function) {
       g_.L(return_label_);
       emit_return(s, c);
@@ -244,15 +387,21 @@ class FunctionCompiler {
   }
 
   void br(S& s, uint32_t depth, V* values) {
-    branch_to(s, s.label(depth), values);
+    C& target = s.label(depth);
+    settle_flags(s, values, static_cast<uint32_t>(target.label_types().size()));
+    branch_to(s, target, values);
     live_ = false;
   }
 
   void br_if(S& s, uint32_t depth, V& cond, V* values) {
+    C& target = s.label(depth);
+    const auto n = static_cast<uint32_t>(target.label_types().size());
+    // The values stay on the stack for the fall-through: copies, in slots.
+    settle_flags(s, values, n);
+    for (uint32_t i = 0; i < n; ++i) spill_value(s, values[i]);
     Xbyak::Label skip;
-    g_.cmp(dword[slot_address(cond.slot)], 0);
-    g_.jz(skip, Xbyak::CodeGenerator::T_NEAR);
-    branch_to(s, s.label(depth), values);
+    branch_unless(s, cond, skip);
+    branch_to(s, target, values);
     g_.L(skip);
   }
 
@@ -260,15 +409,14 @@ class FunctionCompiler {
     // A table of 32-bit offsets from the table itself, filled in once the
     // code is laid out; the default (the last target) takes every index
     // past the arms.
+    const auto n = static_cast<uint32_t>(s.label(targets.back()).label_types().size());
+    settle_flags(s, values, n, &index);
+    for (uint32_t i = 0; i < n; ++i) spill_value(s, values[i]);
     std::vector<Xbyak::Label*> arms;
-    for (uint32_t depth : targets) {
-      Xbyak::Label* arm = new_label();
-      arms.push_back(arm);
-      (void)depth;
-    }
-    const uint32_t num_arms = static_cast<uint32_t>(targets.size() - 1);
+    for (size_t i = 0; i < targets.size(); ++i) arms.push_back(new_label());
+    const auto num_arms = static_cast<uint32_t>(targets.size() - 1);
     Xbyak::Label table;
-    g_.mov(eax, dword[slot_address(index.slot)]);
+    read_i32(s, index, eax);
     g_.mov(ecx, num_arms);
     g_.cmp(eax, ecx);
     g_.cmova(eax, ecx);
@@ -289,13 +437,15 @@ class FunctionCompiler {
 
   void return_(S& s, V* values) {
     C& fn = s.controls[0];
-    copy_to_label(fn, fn.sig.result_types(), values);
+    settle_flags(s, values, fn.sig.num_results);
+    copy_to_label(s, fn, fn.sig.result_types(), values);
     g_.jmp(return_label_, Xbyak::CodeGenerator::T_NEAR);
     live_ = false;
   }
 
   void call(S& s, uint32_t func_index, const wasm::FuncType& type, V* args) {
     const uint32_t buf = s.next_slot();
+    prepare_call(s, args, static_cast<uint32_t>(type.params.size()));
     Xbyak::Label runtime, done;
     if (func_index >= module_.num_imported_funcs && register_signature(type)) {
       g_.mov(rax, qword[r13 + layout::kInstanceNativeBodies]);
@@ -313,60 +463,416 @@ class FunctionCompiler {
     g_.lea(rdx, ptr[slot_address(buf)]);
     call_helper("skiff_rt_call");
     g_.L(done);
-    check_interrupts_after_call();
+    restore_pinned(s);
   }
 
-  void call_indirect(S& s, uint32_t type_index, uint32_t table_index, const wasm::FuncType&, V*, V& index) {
+  void call_indirect(S& s, uint32_t type_index, uint32_t table_index, const wasm::FuncType& type, V* args,
+                     V& index) {
     const uint32_t buf = s.next_slot();
+    settle_flags(s, args, static_cast<uint32_t>(type.params.size()), &index);
+    read_i32(s, index, ecx);
+    g_.mov(qword[rsp + 8], rcx);  // the index survives in the fallback cells
+    release(index);
+    prepare_call(s, args, static_cast<uint32_t>(type.params.size()));
     g_.mov(rdi, r13);
     g_.mov(esi, table_index);
     g_.mov(edx, type_index);
-    g_.mov(ecx, dword[slot_address(index.slot)]);
+    g_.mov(ecx, dword[rsp + 8]);
     g_.lea(r8, ptr[slot_address(buf)]);
     call_helper("skiff_rt_call_indirect");
-    check_interrupts_after_call();
+    restore_pinned(s);
   }
 
   // ---- instructions with operands -----------------------------------------------------------
 
   void op(S& s, Opcode op, const Immediates& imm, V* args, uint32_t nargs, V* result) {
     const OpInfo& info = wasm::op_info(op);
+    // A comparison's flags are only branched on by the next instruction.
+    if (!(op == Opcode::I32Eqz && nargs == 1)) settle_flags(s, args, nargs);
     switch (info.cls) {
-      case OpClass::Special: return special(op, imm, args, result);
-      case OpClass::Load: return load(op, info, imm, args, result);
-      case OpClass::Store: return store(op, info, imm, args);
+      case OpClass::Special: return special(s, op, imm, args, result);
+      case OpClass::Load: return load(s, op, info, imm, args, result);
+      case OpClass::Store: return store(s, op, info, imm, args);
       case OpClass::Pure:
       case OpClass::Trap:
-        if (numeric(op, args, result)) return;
-        return fallback(op, info, imm, args, result, nullptr);
+        if (numeric(s, op, args, result)) return;
+        return fallback(s, op, info, imm, args, nargs, result, false);
     }
   }
 
  private:
-  // ---- slots and registers ------------------------------------------------------------------
+  // ---- slots ---------------------------------------------------------------------------------
 
   Xbyak::RegExp slot_address(uint32_t k) const { return rsp + kIoBytes + 8 * static_cast<int>(k); }
   Xbyak::Address slot(uint32_t k) const { return qword[slot_address(k)]; }
 
-  void store_imm64(uint32_t k, uint64_t bits) {
+  void store_imm64(const Xbyak::RegExp& at, uint64_t bits) {
     if (static_cast<int64_t>(bits) == static_cast<int32_t>(bits)) {
-      g_.mov(slot(k), static_cast<int32_t>(bits));
+      g_.mov(qword[at], static_cast<int32_t>(bits));
     } else {
       g_.mov(rax, bits);
-      g_.mov(slot(k), rax);
+      g_.mov(qword[at], rax);
     }
   }
 
-  void copy_value(ValType t, uint32_t from, uint32_t to) {
+  void copy_slots(uint32_t from, uint32_t to, uint32_t count) {
     if (from == to) return;
-    if (t == ValType::V128) {
-      g_.movdqu(xmm0, xword[slot_address(from)]);
-      g_.movdqu(xword[slot_address(to)], xmm0);
+    if (count == 2) {
+      g_.movdqu(xmm15, xword[slot_address(from)]);
+      g_.movdqu(xword[slot_address(to)], xmm15);
       return;
     }
     g_.mov(rax, slot(from));
     g_.mov(slot(to), rax);
   }
+
+  void load_gpr(const Xbyak::Reg64& r, ValType t, const Xbyak::RegExp& at) {
+    if (t == ValType::I32 || t == ValType::F32) g_.mov(r.cvt32(), dword[at]);
+    else g_.mov(r, qword[at]);
+  }
+  void load_xmm(const Xbyak::Xmm& x, ValType t, const Xbyak::RegExp& at) {
+    if (t == ValType::F32) g_.movss(x, dword[at]);
+    else g_.movsd(x, qword[at]);
+  }
+
+  // ---- registers -----------------------------------------------------------------------------
+
+  // The hottest locals of each register class get a register of their own.
+  void pin_locals(S& s) {
+    local_reg_.assign(s.local_types.size(), -1);
+    std::vector<uint32_t> order(s.local_types.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](uint32_t a, uint32_t b) { return local_weights_[a] > local_weights_[b]; });
+    size_t gprs = 0, xmms = 0;
+    for (uint32_t i : order) {
+      if (local_weights_[i] == 0) break;
+      ValType t = s.local_types[i];
+      if (t == ValType::V128) continue;
+      if (is_float(t)) {
+        if (xmms < kPinnedXmms) local_reg_[i] = kFirstPinnedXmm + static_cast<int>(xmms++);
+      } else if (gprs < std::size(kPinnedGprs)) {
+        local_reg_[i] = kPinnedGprs[gprs++].getIdx();
+      }
+    }
+  }
+
+  // Registers pinned locals keep, that calls clobber.
+  template <typename F>
+  void for_each_clobbered_pinned(S& s, F&& f) {
+    for (uint32_t i = 0; i < local_reg_.size(); ++i) {
+      const int r = local_reg_[i];
+      if (r < 0) continue;
+      if (is_float(s.local_types[i]) || !callee_saved(r)) f(i, r);
+    }
+  }
+  void save_pinned(S& s) {
+    for_each_clobbered_pinned(s, [&](uint32_t i, int r) {
+      if (is_float(s.local_types[i])) g_.movsd(qword[slot_address(s.local_slot[i])], Xbyak::Xmm(r));
+      else g_.mov(slot(s.local_slot[i]), Xbyak::Reg64(r));
+    });
+  }
+  void restore_pinned(S& s) {
+    for_each_clobbered_pinned(s, [&](uint32_t i, int r) {
+      if (is_float(s.local_types[i])) g_.movsd(Xbyak::Xmm(r), qword[slot_address(s.local_slot[i])]);
+      else g_.mov(Xbyak::Reg64(r), slot(s.local_slot[i]));
+    });
+  }
+
+  Xbyak::Reg64 alloc_gpr(S& s) {
+    for (const Xbyak::Reg64& r : kTempGprs)
+      if (!(gpr_busy_ & (1u << r.getIdx()))) {
+        gpr_busy_ |= 1u << r.getIdx();
+        return r;
+      }
+    // All taken: the deepest stack value in one goes to its slot.
+    for (V& v : s.stack)
+      if (v.data.loc == Loc::Reg && !is_float(v.type)) {
+        const int r = v.data.reg;
+        spill_value(s, v);
+        gpr_busy_ |= 1u << r;
+        return Xbyak::Reg64(r);
+      }
+    unsupported("out of scratch registers");
+    return rsi;
+  }
+  Xbyak::Xmm alloc_xmm(S& s) {
+    for (int r = 0; r < kTempXmms; ++r)
+      if (!(xmm_busy_ & (1u << r))) {
+        xmm_busy_ |= 1u << r;
+        return Xbyak::Xmm(r);
+      }
+    for (V& v : s.stack)
+      if (v.data.loc == Loc::Reg && is_float(v.type)) {
+        const int r = v.data.reg;
+        spill_value(s, v);
+        xmm_busy_ |= 1u << r;
+        return Xbyak::Xmm(r);
+      }
+    unsupported("out of scratch registers");
+    return xmm0;
+  }
+
+  void set_reg(V& v, int reg) { v.data = {Loc::Reg, static_cast<uint8_t>(reg), 0, 0}; }
+
+  void release(V& v) {
+    if (v.data.loc != Loc::Reg) return;
+    if (is_float(v.type)) xmm_busy_ &= ~(1u << v.data.reg);
+    else gpr_busy_ &= ~(1u << v.data.reg);
+    v.data.loc = Loc::Slot;
+  }
+
+  // After a block's end or else nothing above its base survives, and what
+  // is below it has been in its slot since the block began.
+  void reset_registers() {
+    gpr_busy_ = 0;
+    xmm_busy_ = 0;
+  }
+
+  // A register holding v (v keeps it; a local's or a temporary one).
+  Xbyak::Reg64 use_gpr(S& s, V& v) {
+    switch (v.data.loc) {
+      case Loc::Reg: return Xbyak::Reg64(v.data.reg);
+      case Loc::Local: return Xbyak::Reg64(local_reg_[v.data.local]);
+      default: {
+        Xbyak::Reg64 r = alloc_gpr(s);
+        materialize_gpr(r, v);
+        set_reg(v, r.getIdx());
+        return r;
+      }
+    }
+  }
+  // A scratch register holding v, free to overwrite (it becomes the result's).
+  Xbyak::Reg64 own_gpr(S& s, V& v) {
+    if (v.data.loc == Loc::Reg) return Xbyak::Reg64(v.data.reg);
+    Xbyak::Reg64 r = alloc_gpr(s);
+    materialize_gpr(r, v);
+    set_reg(v, r.getIdx());
+    return r;
+  }
+  void materialize_gpr(const Xbyak::Reg64& r, V& v) {
+    switch (v.data.loc) {
+      case Loc::Slot: load_gpr(r, v.type, slot_address(v.slot)); break;
+      case Loc::Const: g_.mov(r, v.data.bits); break;  // mov: pending flags survive
+      case Loc::Reg: g_.mov(r, Xbyak::Reg64(v.data.reg)); break;
+      case Loc::Local: g_.mov(r, Xbyak::Reg64(local_reg_[v.data.local])); break;
+      case Loc::Flags: unsupported("internal: a comparison read before it was settled"); break;
+    }
+  }
+
+  Xbyak::Xmm use_xmm(S& s, V& v) {
+    switch (v.data.loc) {
+      case Loc::Reg: return Xbyak::Xmm(v.data.reg);
+      case Loc::Local: return Xbyak::Xmm(local_reg_[v.data.local]);
+      default: {
+        Xbyak::Xmm x = alloc_xmm(s);
+        materialize_xmm(x, v);
+        set_reg(v, x.getIdx());
+        return x;
+      }
+    }
+  }
+  Xbyak::Xmm own_xmm(S& s, V& v) {
+    if (v.data.loc == Loc::Reg) return Xbyak::Xmm(v.data.reg);
+    Xbyak::Xmm x = alloc_xmm(s);
+    materialize_xmm(x, v);
+    set_reg(v, x.getIdx());
+    return x;
+  }
+  void materialize_xmm(const Xbyak::Xmm& x, V& v) {
+    switch (v.data.loc) {
+      case Loc::Slot: load_xmm(x, v.type, slot_address(v.slot)); break;
+      case Loc::Const:
+        g_.mov(rax, v.data.bits);
+        g_.movq(x, rax);
+        break;
+      case Loc::Reg: g_.movaps(x, Xbyak::Xmm(v.data.reg)); break;
+      case Loc::Local: g_.movaps(x, Xbyak::Xmm(local_reg_[v.data.local])); break;
+      case Loc::Flags: unsupported("internal: a comparison read before it was settled"); break;
+    }
+  }
+
+  // An i32 operand into a fixed scratch register (zero-extended).
+  void read_i32(S& s, V& v, const Xbyak::Reg32& to) {
+    switch (v.data.loc) {
+      case Loc::Slot: g_.mov(to, dword[slot_address(v.slot)]); break;
+      case Loc::Const: g_.mov(to, static_cast<uint32_t>(v.data.bits)); break;
+      case Loc::Reg: g_.mov(to, Xbyak::Reg32(v.data.reg)); break;
+      case Loc::Local: g_.mov(to, Xbyak::Reg32(local_reg_[v.data.local])); break;
+      case Loc::Flags: unsupported("internal: a comparison read before it was settled"); break;
+    }
+  }
+
+  // Writes v into 8 bytes at `at` (a slot, a cell): 4-byte values
+  // zero-extended.
+  void store_value(const Xbyak::RegExp& at, V& v) {
+    switch (v.data.loc) {
+      case Loc::Slot:
+        if (v.type == ValType::V128) {
+          g_.movdqu(xmm15, xword[slot_address(v.slot)]);
+          g_.movdqu(xword[at], xmm15);
+        } else {
+          g_.mov(rax, slot(v.slot));
+          g_.mov(qword[at], rax);
+        }
+        break;
+      case Loc::Const: store_imm64(at, v.data.bits); break;
+      case Loc::Reg:
+      case Loc::Local: {
+        const int r = v.data.loc == Loc::Reg ? v.data.reg : local_reg_[v.data.local];
+        if (v.type == ValType::F32) {
+          g_.movd(eax, Xbyak::Xmm(r));
+          g_.mov(qword[at], rax);
+        } else if (v.type == ValType::F64) {
+          g_.movq(qword[at], Xbyak::Xmm(r));
+        } else {
+          g_.mov(qword[at], Xbyak::Reg64(r));
+        }
+        break;
+      }
+      case Loc::Flags: unsupported("internal: a comparison stored before it was settled"); break;
+    }
+  }
+
+  // v into its home slot; its register is free again.
+  void spill_value(S&, V& v) {
+    if (v.data.loc == Loc::Slot) return;
+    store_value(slot_address(v.slot), v);
+    release(v);
+    v.data.loc = Loc::Slot;
+  }
+  void spill_all(S& s) {
+    for (V& v : s.stack) spill_value(s, v);
+  }
+
+  // A comparison's flags become an i32 0/1 in a register unless the
+  // instruction now compiling branches on them (its last operand).
+  void settle_flags(S& s, V* args = nullptr, uint32_t n = 0, V* also = nullptr) {
+    if (!flags_pending_) return;
+    flags_pending_ = false;
+    auto settle = [&](V& v) {
+      if (v.data.loc != Loc::Flags) return;
+      const Cond c = static_cast<Cond>(v.data.reg);
+      Xbyak::Reg64 r = alloc_gpr(s);
+      setcc(c, al);
+      g_.movzx(r.cvt32(), al);
+      set_reg(v, r.getIdx());
+    };
+    for (V& v : s.stack) settle(v);
+    for (uint32_t i = 0; i < n; ++i) settle(args[i]);
+    if (also != nullptr) settle(*also);
+  }
+  void set_flags(V& result, Cond c) {
+    result.data = {Loc::Flags, c, 0, 0};
+    flags_pending_ = true;
+  }
+
+  // The condition under which an i32 value counts as true (flags set here
+  // when it is not a pending comparison).
+  Cond condition_of(S& s, V& v) {
+    if (v.data.loc == Loc::Flags) {
+      flags_pending_ = false;
+      return static_cast<Cond>(v.data.reg);
+    }
+    if (v.data.loc == Loc::Const) {
+      g_.mov(eax, static_cast<uint32_t>(v.data.bits));
+      g_.test(eax, eax);
+    } else if (v.data.loc == Loc::Slot) {
+      g_.cmp(dword[slot_address(v.slot)], 0);
+    } else {
+      const int r = v.data.loc == Loc::Reg ? v.data.reg : local_reg_[v.data.local];
+      g_.test(Xbyak::Reg32(r), Xbyak::Reg32(r));
+    }
+    release(v);
+    return kNE;
+  }
+  void branch_unless(S& s, V& cond, Xbyak::Label& to) { jcc(negate(condition_of(s, cond)), to); }
+
+  void jcc(Cond c, Xbyak::Label& to) {
+    using G = Xbyak::CodeGenerator;
+    switch (c) {
+      case kO: g_.jo(to, G::T_NEAR); break;
+      case kB: g_.jb(to, G::T_NEAR); break;
+      case kAE: g_.jae(to, G::T_NEAR); break;
+      case kE: g_.je(to, G::T_NEAR); break;
+      case kNE: g_.jne(to, G::T_NEAR); break;
+      case kBE: g_.jbe(to, G::T_NEAR); break;
+      case kA: g_.ja(to, G::T_NEAR); break;
+      case kL: g_.jl(to, G::T_NEAR); break;
+      case kGE: g_.jge(to, G::T_NEAR); break;
+      case kLE: g_.jle(to, G::T_NEAR); break;
+      case kG: g_.jg(to, G::T_NEAR); break;
+      default: g_.jno(to, G::T_NEAR); break;
+    }
+  }
+  void setcc(Cond c, const Xbyak::Reg8& r) {
+    switch (c) {
+      case kB: g_.setb(r); break;
+      case kAE: g_.setae(r); break;
+      case kE: g_.sete(r); break;
+      case kNE: g_.setne(r); break;
+      case kBE: g_.setbe(r); break;
+      case kA: g_.seta(r); break;
+      case kL: g_.setl(r); break;
+      case kGE: g_.setge(r); break;
+      case kLE: g_.setle(r); break;
+      case kG: g_.setg(r); break;
+      case kO: g_.seto(r); break;
+      default: g_.setno(r); break;
+    }
+  }
+  void cmov(Cond c, const Xbyak::Reg64& to, const Xbyak::Reg64& from) {
+    switch (c) {
+      case kB: g_.cmovb(to, from); break;
+      case kAE: g_.cmovae(to, from); break;
+      case kE: g_.cmove(to, from); break;
+      case kNE: g_.cmovne(to, from); break;
+      case kBE: g_.cmovbe(to, from); break;
+      case kA: g_.cmova(to, from); break;
+      case kL: g_.cmovl(to, from); break;
+      case kGE: g_.cmovge(to, from); break;
+      case kLE: g_.cmovle(to, from); break;
+      case kG: g_.cmovg(to, from); break;
+      case kO: g_.cmovo(to, from); break;
+      default: g_.cmovno(to, from); break;
+    }
+  }
+
+  // ---- locals --------------------------------------------------------------------------------
+
+  void write_local(S& s, uint32_t index, V& value) {
+    // Stack values that read the local's register keep the old value.
+    for (V& v : s.stack)
+      if (v.data.loc == Loc::Local && v.data.local == index) spill_value(s, v);
+    const int pinned = local_reg_[index];
+    if (pinned < 0) {
+      if (value.type == ValType::V128) return copy_slots(value.slot, s.local_slot[index], 2);
+      store_value(slot_address(s.local_slot[index]), value);
+      return;
+    }
+    if (value.data.loc == Loc::Local && value.data.local == index) return;
+    if (is_float(value.type)) {
+      Xbyak::Xmm to(pinned);
+      if (value.data.loc == Loc::Reg || value.data.loc == Loc::Local) {
+        g_.movaps(to, use_xmm(s, value));
+      } else {
+        materialize_xmm(to, value);
+      }
+    } else {
+      Xbyak::Reg64 to(pinned);
+      if (value.data.loc == Loc::Reg || value.data.loc == Loc::Local) {
+        Xbyak::Reg64 from = use_gpr(s, value);
+        if (value.type == ValType::I32) g_.mov(to.cvt32(), from.cvt32());
+        else g_.mov(to, from);
+      } else if (value.data.loc == Loc::Const && value.type == ValType::I32) {
+        g_.mov(to.cvt32(), static_cast<uint32_t>(value.data.bits));
+      } else {
+        materialize_gpr(to, value);
+      }
+    }
+  }
+
+  // ---- branches ------------------------------------------------------------------------------
 
   Xbyak::Label* new_label() { return &labels_.emplace_back(); }
 
@@ -387,38 +893,39 @@ class FunctionCompiler {
     g_.dd(0);
   }
 
-  // The store's flag, then skiff_rt_check_interrupts (fuel and epoch) when set.
-  void check_interrupts() {
-    if (!interruptible_) return;
+  // Fuel and epoch: the store's flag, then skiff_rt_check_interrupts.
+  void check_interrupts(S& s) {
     Xbyak::Label skip;
     g_.mov(rdi, qword[r13 + layout::kInstanceStore]);
     g_.cmp(byte[rdi + layout::kStoreCheckInterrupts], 0);
     g_.jz(skip, Xbyak::CodeGenerator::T_NEAR);
+    save_pinned(s);
     call_helper("skiff_rt_check_interrupts");
+    restore_pinned(s);
     g_.L(skip);
   }
-  // Tier 2 re-reads the flag after calls; here every check reads it.
-  void check_interrupts_after_call() {}
 
-  // ---- branches -----------------------------------------------------------------------------
-
-  // Moves the values a branch carries to the label's slots.
-  void copy_to_label(C& target, std::span<const ValType> types, V* values) {
+  // Moves the values a branch carries to the label's slots. Sources are
+  // read before any target is written only where they overlap, which the
+  // order makes safe: a carried value's home slot is at or above its label
+  // slot, and they are copied lowest first.
+  void copy_to_label(S& s, C& target, std::span<const ValType> types, V* values) {
     uint32_t to = target.slot_base;
     for (size_t i = 0; i < types.size(); ++i) {
-      copy_value(types[i], values[i].slot, to);
+      if (values[i].data.loc == Loc::Slot) {
+        copy_slots(values[i].slot, to, slot_count(types[i]));
+      } else {
+        store_value(slot_address(to), values[i]);
+      }
       to += slot_count(types[i]);
     }
   }
 
   void branch_to(S& s, C& target, V* values) {
-    copy_to_label(target, target.label_types(), values);
-    if (target.kind == BlockKind::Loop) check_interrupts();  // a back-edge
-    if (target.kind == BlockKind::Function) {
-      g_.jmp(return_label_, Xbyak::CodeGenerator::T_NEAR);
-    } else {
-      g_.jmp(*target.data.label, Xbyak::CodeGenerator::T_NEAR);
-    }
+    copy_to_label(s, target, target.label_types(), values);
+    if (target.kind == BlockKind::Loop && interruptible_) check_interrupts(s);  // a back-edge
+    if (target.kind == BlockKind::Function) g_.jmp(return_label_, Xbyak::CodeGenerator::T_NEAR);
+    else g_.jmp(*target.data.label, Xbyak::CodeGenerator::T_NEAR);
   }
 
   void emit_return(S& s, C& fn) {
@@ -430,14 +937,25 @@ class FunctionCompiler {
       else if (t == ValType::I32) g_.mov(eax, dword[at]);
       else g_.mov(rax, qword[at]);
     }
-    g_.lea(rsp, ptr[rbp - 16]);
+    g_.lea(rsp, ptr[rbp - 32]);
+    g_.pop(r15);
+    g_.pop(r14);
     g_.pop(rbx);
     g_.pop(r12);
     g_.pop(rbp);
     g_.ret();
   }
 
-  // ---- calls ------------------------------------------------------------------------------
+  // ---- calls ---------------------------------------------------------------------------------
+
+  // Before a call: every value in its slot (arguments included) and the
+  // pinned locals that calls clobber in theirs.
+  void prepare_call(S& s, V* args, uint32_t nargs) {
+    settle_flags(s, args, nargs);
+    spill_all(s);
+    for (uint32_t i = 0; i < nargs; ++i) spill_value(s, args[i]);
+    save_pinned(s);
+  }
 
   void load_arguments(const wasm::FuncType& type, V* args) {
     int ints = 0, floats = 0;
@@ -466,11 +984,12 @@ class FunctionCompiler {
     }
   }
 
-  // ---- memory -----------------------------------------------------------------------------
+  // ---- memory --------------------------------------------------------------------------------
 
-  // rax = zero-extended address, the offset folded in when it fits a disp32.
-  Xbyak::RegExp effective_address(const V& address, uint32_t offset) {
-    g_.mov(eax, dword[slot_address(address.slot)]);
+  // rax = the zero-extended address; the offset folds in when it fits a disp32.
+  Xbyak::RegExp effective_address(S& s, V& address, uint32_t offset) {
+    read_i32(s, address, eax);
+    release(address);
     if (offset >= 0x80000000u) {
       g_.mov(ecx, offset);
       g_.add(rax, rcx);
@@ -479,134 +998,161 @@ class FunctionCompiler {
     return r12 + rax + static_cast<int>(offset);
   }
 
-  void load(Opcode op, const OpInfo& info, const Immediates& imm, V* args, V* result) {
-    Xbyak::RegExp p = effective_address(args[0], imm.offset);
-    const uint32_t r = result->slot;
+  void load(S& s, Opcode op, const OpInfo& info, const Immediates& imm, V* args, V* result) {
+    if (op == Opcode::V128Load) {
+      Xbyak::RegExp p = effective_address(s, args[0], imm.offset);
+      g_.movdqu(xmm15, xword[p]);
+      g_.movdqu(xword[slot_address(result->slot)], xmm15);
+      return;
+    }
+    if (info.results[0] == ValType::V128 || (info.num_params > 1 && info.params[1] == ValType::V128)) {
+      // Other SIMD loads: touch both ends of the access here, so that an
+      // out-of-bounds one faults in this code, then the interpreter's op.
+      return fallback(s, op, info, imm, args, info.num_params, result, true);
+    }
+    // The result's register first: taking one may spill through rax.
+    if (op == Opcode::F32Load || op == Opcode::F64Load) {
+      Xbyak::Xmm x = alloc_xmm(s);
+      Xbyak::RegExp p = effective_address(s, args[0], imm.offset);
+      if (op == Opcode::F32Load) g_.movss(x, dword[p]);
+      else g_.movsd(x, qword[p]);
+      set_reg(*result, x.getIdx());
+      return;
+    }
+    Xbyak::Reg64 r = alloc_gpr(s);
+    Xbyak::RegExp p = effective_address(s, args[0], imm.offset);
+    const Xbyak::Reg32 r32 = r.cvt32();
     switch (op) {
-      case Opcode::I32Load: case Opcode::F32Load: g_.mov(ecx, dword[p]); break;
-      case Opcode::I64Load: case Opcode::F64Load: g_.mov(rcx, qword[p]); break;
-      case Opcode::I32Load8S: g_.movsx(ecx, byte[p]); break;
-      case Opcode::I32Load8U: case Opcode::I64Load8U: g_.movzx(ecx, byte[p]); break;
-      case Opcode::I32Load16S: g_.movsx(ecx, word[p]); break;
-      case Opcode::I32Load16U: case Opcode::I64Load16U: g_.movzx(ecx, word[p]); break;
-      case Opcode::I64Load8S: g_.movsx(rcx, byte[p]); break;
-      case Opcode::I64Load16S: g_.movsx(rcx, word[p]); break;
-      case Opcode::I64Load32S: g_.movsxd(rcx, dword[p]); break;
-      case Opcode::I64Load32U: g_.mov(ecx, dword[p]); break;
-      case Opcode::V128Load:
-        g_.movdqu(xmm0, xword[p]);
-        g_.movdqu(xword[slot_address(r)], xmm0);
-        return;
-      default: {
-        // Other SIMD loads: touch both ends of the access here, so that an
-        // out-of-bounds one faults in this code, then the interpreter's op.
-        probe(p, info.arg);
-        g_.lea(rsi, ptr[p]);
-        return fallback(op, info, imm, args, result, &rsi);
+      case Opcode::I32Load: g_.mov(r32, dword[p]); break;
+      case Opcode::I64Load: g_.mov(r, qword[p]); break;
+      case Opcode::I32Load8S: g_.movsx(r32, byte[p]); break;
+      case Opcode::I32Load8U: case Opcode::I64Load8U: g_.movzx(r32, byte[p]); break;
+      case Opcode::I32Load16S: g_.movsx(r32, word[p]); break;
+      case Opcode::I32Load16U: case Opcode::I64Load16U: g_.movzx(r32, word[p]); break;
+      case Opcode::I64Load8S: g_.movsx(r, byte[p]); break;
+      case Opcode::I64Load16S: g_.movsx(r, word[p]); break;
+      case Opcode::I64Load32S: g_.movsxd(r, dword[p]); break;
+      case Opcode::I64Load32U: g_.mov(r32, dword[p]); break;
+      default: unsupported(wasm::op_name(op)); break;
+    }
+    set_reg(*result, r.getIdx());
+  }
+
+  void store(S& s, Opcode op, const OpInfo& info, const Immediates& imm, V* args) {
+    if (op == Opcode::V128Store) {
+      Xbyak::RegExp p = effective_address(s, args[0], imm.offset);
+      g_.movdqu(xmm15, xword[slot_address(args[1].slot)]);
+      g_.movdqu(xword[p], xmm15);
+      return;
+    }
+    if (info.params[1] == ValType::V128) return fallback(s, op, info, imm, args, info.num_params, nullptr, true);
+    V& value = args[1];
+    if (value.type == ValType::F32 || value.type == ValType::F64) {
+      Xbyak::Xmm x = use_xmm(s, value);
+      Xbyak::RegExp p = effective_address(s, args[0], imm.offset);
+      if (value.type == ValType::F32) g_.movss(dword[p], x);
+      else g_.movsd(qword[p], x);
+      release(value);
+      return;
+    }
+    if (value.data.loc == Loc::Const && op != Opcode::I64Store) {
+      const auto bits = static_cast<uint32_t>(value.data.bits);
+      Xbyak::RegExp p = effective_address(s, args[0], imm.offset);
+      switch (op) {
+        case Opcode::I32Store: case Opcode::I64Store32: g_.mov(dword[p], bits); break;
+        case Opcode::I32Store8: case Opcode::I64Store8: g_.mov(byte[p], bits & 0xff); break;
+        default: g_.mov(word[p], bits & 0xffff); break;
       }
+      return;
     }
-    g_.mov(slot(r), rcx);
-  }
-
-  void store(Opcode op, const OpInfo& info, const Immediates& imm, V* args) {
-    Xbyak::RegExp p = effective_address(args[0], imm.offset);
-    const auto value = slot_address(args[1].slot);
+    Xbyak::Reg64 r = use_gpr(s, value);
+    Xbyak::RegExp p = effective_address(s, args[0], imm.offset);
     switch (op) {
-      case Opcode::I32Store: case Opcode::F32Store: case Opcode::I64Store32:
-        g_.mov(ecx, dword[value]);
-        g_.mov(dword[p], ecx);
-        return;
-      case Opcode::I64Store: case Opcode::F64Store:
-        g_.mov(rcx, qword[value]);
-        g_.mov(qword[p], rcx);
-        return;
-      case Opcode::I32Store8: case Opcode::I64Store8:
-        g_.mov(cl, byte[value]);
-        g_.mov(byte[p], cl);
-        return;
-      case Opcode::I32Store16: case Opcode::I64Store16:
-        g_.mov(cx, word[value]);
-        g_.mov(word[p], cx);
-        return;
-      case Opcode::V128Store:
-        g_.movdqu(xmm0, xword[value]);
-        g_.movdqu(xword[p], xmm0);
-        return;
-      default:
-        probe(p, info.arg);
-        g_.lea(rsi, ptr[p]);
-        return fallback(op, info, imm, args, nullptr, &rsi);
+      case Opcode::I32Store: case Opcode::I64Store32: g_.mov(dword[p], r.cvt32()); break;
+      case Opcode::I64Store: g_.mov(qword[p], r); break;
+      case Opcode::I32Store8: case Opcode::I64Store8: g_.mov(byte[p], r.cvt8()); break;
+      default: g_.mov(word[p], r.cvt16()); break;
     }
-  }
-
-  void probe(const Xbyak::RegExp& p, uint32_t width) {
-    g_.mov(cl, byte[p]);
-    if (width > 1) g_.mov(cl, byte[p + static_cast<int>(width - 1)]);
+    release(value);
   }
 
   // ---- special instructions -------------------------------------------------------------------
 
-  void special(Opcode op, const Immediates& imm, V* args, V* result) {
+  void special(S& s, Opcode op, const Immediates& imm, V* args, V* result) {
     switch (op) {
       case Opcode::Unreachable:
         g_.jmp(trap_label(TrapKind::Unreachable), Xbyak::CodeGenerator::T_NEAR);
         live_ = false;
         return;
       case Opcode::Nop: return;
-      case Opcode::GlobalGet:
-      case Opcode::GlobalSet: {
+      case Opcode::GlobalGet: {
         g_.mov(rdx, qword[r13 + layout::kInstanceGlobals]);
         g_.mov(rdx, qword[rdx + 8 * static_cast<int>(imm.index)]);
-        const bool v128 = module_.globals[imm.index].type == ValType::V128;
+        ValType t = module_.globals[imm.index].type;
         auto value = rdx + layout::kGlobalValue;
-        uint32_t k = op == Opcode::GlobalGet ? result->slot : args[0].slot;
-        if (v128) {
-          if (op == Opcode::GlobalGet) {
-            g_.movdqu(xmm0, xword[value]);
-            g_.movdqu(xword[slot_address(k)], xmm0);
-          } else {
-            g_.movdqu(xmm0, xword[slot_address(k)]);
-            g_.movdqu(xword[value], xmm0);
-          }
-        } else if (op == Opcode::GlobalGet) {
-          g_.mov(rax, qword[value]);
-          g_.mov(slot(k), rax);
+        if (t == ValType::V128) {
+          g_.movdqu(xmm15, xword[value]);
+          g_.movdqu(xword[slot_address(result->slot)], xmm15);
+        } else if (is_float(t)) {
+          Xbyak::Xmm x = alloc_xmm(s);
+          load_xmm(x, t, value);
+          set_reg(*result, x.getIdx());
         } else {
-          g_.mov(rax, slot(k));
-          g_.mov(qword[value], rax);
+          Xbyak::Reg64 r = alloc_gpr(s);
+          load_gpr(r, t, value);
+          set_reg(*result, r.getIdx());
         }
         return;
       }
+      case Opcode::GlobalSet: {
+        g_.mov(rdx, qword[r13 + layout::kInstanceGlobals]);
+        g_.mov(rdx, qword[rdx + 8 * static_cast<int>(imm.index)]);
+        if (args[0].type == ValType::V128) {
+          g_.movdqu(xmm15, xword[slot_address(args[0].slot)]);
+          g_.movdqu(xword[rdx + layout::kGlobalValue], xmm15);
+        } else {
+          store_value(rdx + layout::kGlobalValue, args[0]);
+        }
+        release(args[0]);
+        return;
+      }
       case Opcode::MemorySize:
+        prepare_call(s, args, 0);
         g_.mov(rdi, r13);
         call_helper("skiff_rt_memory_size");
+        restore_pinned(s);
         g_.mov(eax, eax);
         g_.mov(slot(result->slot), rax);
         return;
       case Opcode::MemoryGrow:
+        prepare_call(s, args, 1);
         g_.mov(rdi, r13);
         g_.mov(esi, dword[slot_address(args[0].slot)]);
         call_helper("skiff_rt_memory_grow");
+        restore_pinned(s);
         g_.mov(eax, eax);
         g_.mov(slot(result->slot), rax);
         return;
       case Opcode::MemoryFill:
       case Opcode::MemoryCopy:
+        prepare_call(s, args, 3);
         g_.mov(rdi, r13);
         g_.mov(esi, dword[slot_address(args[0].slot)]);
         g_.mov(edx, dword[slot_address(args[1].slot)]);
         g_.mov(ecx, dword[slot_address(args[2].slot)]);
         call_helper(op == Opcode::MemoryFill ? "skiff_rt_memory_fill" : "skiff_rt_memory_copy");
+        restore_pinned(s);
         return;
       case Opcode::RefNull:
-        g_.mov(slot(result->slot), 0);
+        result->data = {Loc::Const, 0, 0, 0};
         return;
-      case Opcode::RefIsNull:
-        g_.xor_(eax, eax);
-        g_.cmp(slot(args[0].slot), 0);
-        g_.sete(al);
-        g_.mov(slot(result->slot), rax);
+      case Opcode::RefIsNull: {
+        Xbyak::Reg64 r = use_gpr(s, args[0]);
+        g_.test(r, r);
+        release(args[0]);
+        set_flags(*result, kE);
         return;
+      }
       default:
         return unsupported(wasm::op_name(op));
     }
@@ -614,17 +1160,18 @@ class FunctionCompiler {
 
   // ---- numeric instructions -------------------------------------------------------------------
 
-  // The interpreter's op through its C entry (fallback_ops.h); `address`
-  // holds the host address of a memory op.
-  void fallback(Opcode op, const OpInfo& info, const Immediates& imm, V* args, V* result,
-                const Xbyak::Reg64* address) {
+  // The interpreter's op through its C entry (fallback_ops.h). A memory
+  // op's address is translated here, and both ends of the access touched,
+  // so that an out-of-bounds access faults in compiled code.
+  void fallback(S& s, Opcode op, const OpInfo& info, const Immediates& imm, V* args, uint32_t nargs, V* result,
+                bool memory_op) {
     if (llvmjit::fallback_op(op) == nullptr) return unsupported(wasm::op_name(op));
-    const bool memory_op = info.cls == OpClass::Load || info.cls == OpClass::Store;
+    prepare_call(s, args, nargs);
     for (uint32_t i = memory_op ? 1 : 0; i < info.num_params; ++i) {
       const int cell = static_cast<int>(i * llvmjit::kFallbackCellBytes);
       if (info.params[i] == ValType::V128) {
-        g_.movdqu(xmm0, xword[slot_address(args[i].slot)]);
-        g_.movdqu(xword[rsp + cell], xmm0);
+        g_.movdqu(xmm15, xword[slot_address(args[i].slot)]);
+        g_.movdqu(xword[rsp + cell], xmm15);
       } else {
         g_.mov(rax, slot(args[i].slot));
         g_.mov(qword[rsp + cell], rax);
@@ -638,9 +1185,17 @@ class FunctionCompiler {
       g_.mov(rax, imm.v128.hi());
       g_.mov(qword[rsp + imm_cell + 8], rax);
     }
-    if (address == nullptr) g_.xor_(esi, esi);
+    if (memory_op) {
+      Xbyak::RegExp p = effective_address(s, args[0], imm.offset);
+      g_.mov(cl, byte[p]);
+      if (info.arg > 1) g_.mov(cl, byte[p + static_cast<int>(info.arg - 1)]);
+      g_.lea(rsi, ptr[p]);
+    } else {
+      g_.xor_(esi, esi);
+    }
     g_.mov(rdi, rsp);
     call_helper(std::string("skiff_op_") + kOpNames[static_cast<size_t>(op)]);
+    restore_pinned(s);
     if (info.cls == OpClass::Trap) {
       g_.test(eax, eax);
       g_.jnz(dynamic_trap_, Xbyak::CodeGenerator::T_NEAR);
@@ -649,8 +1204,8 @@ class FunctionCompiler {
     if (info.num_results == 0) return;
     ValType t = info.results[0];
     if (t == ValType::V128) {
-      g_.movdqu(xmm0, xword[rsp]);
-      g_.movdqu(xword[slot_address(result->slot)], xmm0);
+      g_.movdqu(xmm15, xword[rsp]);
+      g_.movdqu(xword[slot_address(result->slot)], xmm15);
     } else if (is_wide(t)) {
       g_.mov(rax, qword[rsp]);
       g_.mov(slot(result->slot), rax);
@@ -660,216 +1215,260 @@ class FunctionCompiler {
     }
   }
 
+  // An i32/i64 immediate operand, when b is a constant that fits one.
+  static bool imm32_of(const V& b, bool wide, int32_t& out) {
+    if (b.data.loc != Loc::Const) return false;
+    if (!wide) {
+      out = static_cast<int32_t>(static_cast<uint32_t>(b.data.bits));
+      return true;
+    }
+    const auto v = static_cast<int64_t>(b.data.bits);
+    if (v != static_cast<int32_t>(v)) return false;
+    out = static_cast<int32_t>(v);
+    return true;
+  }
+
   // Scalar operations expanded inline; false leaves the op to fallback().
-  bool numeric(Opcode op, V* args, V* result) {
-    auto a = [&](int i) { return slot_address(args[i].slot); };
-    const uint32_t r = result != nullptr ? result->slot : 0;
-    // i32: eax = a op b, then stored zero-extended.
-    auto i32_binary = [&](auto&& emit) {
-      g_.mov(eax, dword[a(0)]);
-      g_.mov(ecx, dword[a(1)]);
-      emit();
-      g_.mov(slot(r), rax);
-      return true;
-    };
-    auto i64_binary = [&](auto&& emit) {
-      g_.mov(rax, qword[a(0)]);
-      g_.mov(rcx, qword[a(1)]);
-      emit();
-      g_.mov(slot(r), rax);
-      return true;
-    };
-    // Comparisons: flags from cmp, then a setcc into the zero-extended result.
-    auto compare = [&](bool wide, auto&& setcc) {
-      if (wide) {
-        g_.mov(rcx, qword[a(0)]);
-        g_.cmp(rcx, qword[a(1)]);
+  bool numeric(S& s, Opcode op, V* args, V* result) {
+    // a op= b on a scratch copy of a, which becomes the result.
+    auto sized = [](const Xbyak::Reg64& r, bool wide) { return wide ? Xbyak::Reg(r) : Xbyak::Reg(r.cvt32()); };
+    auto binary = [&](bool wide, auto&& emit_reg, auto&& emit_imm) {
+      Xbyak::Reg64 a = own_gpr(s, args[0]);
+      int32_t k;
+      if (imm32_of(args[1], wide, k)) {
+        emit_imm(sized(a, wide), k);
       } else {
-        g_.mov(ecx, dword[a(0)]);
-        g_.cmp(ecx, dword[a(1)]);
+        Xbyak::Reg64 b = use_gpr(s, args[1]);
+        emit_reg(sized(a, wide), sized(b, wide));
+        release(args[1]);
       }
-      g_.mov(eax, 0);
-      setcc();
-      g_.mov(slot(r), rax);
+      set_reg(*result, a.getIdx());
       return true;
     };
-    using F = FloatCondition;
+    auto shift = [&](bool wide, auto&& emit) {
+      Xbyak::Reg64 a = own_gpr(s, args[0]);
+      read_i32(s, args[1], ecx);  // the count's low bits are all that count
+      release(args[1]);
+      emit(sized(a, wide));
+      set_reg(*result, a.getIdx());
+      return true;
+    };
+    auto compare = [&](bool wide, Cond c) {
+      Xbyak::Reg64 a = use_gpr(s, args[0]);
+      int32_t k;
+      if (imm32_of(args[1], wide, k)) {
+        g_.cmp(sized(a, wide), k);
+      } else {
+        Xbyak::Reg64 b = use_gpr(s, args[1]);
+        g_.cmp(sized(a, wide), sized(b, wide));
+        release(args[1]);
+      }
+      release(args[0]);
+      set_flags(*result, c);
+      return true;
+    };
+    // r = f(a) into a fresh scratch register.
+    auto unary = [&](auto&& emit) {
+      Xbyak::Reg64 a = use_gpr(s, args[0]);
+      release(args[0]);
+      Xbyak::Reg64 r = alloc_gpr(s);
+      emit(r, a);
+      set_reg(*result, r.getIdx());
+      return true;
+    };
+    using R = Xbyak::Reg;
+    using R64 = Xbyak::Reg64;
+    auto add = [&](const R& a, const R& b) { g_.add(a, b); };
+    auto add_k = [&](const R& a, int32_t k) { g_.add(a, k); };
+    auto sub = [&](const R& a, const R& b) { g_.sub(a, b); };
+    auto sub_k = [&](const R& a, int32_t k) { g_.sub(a, k); };
+    auto and_ = [&](const R& a, const R& b) { g_.and_(a, b); };
+    auto and_k = [&](const R& a, int32_t k) { g_.and_(a, k); };
+    auto or_ = [&](const R& a, const R& b) { g_.or_(a, b); };
+    auto or_k = [&](const R& a, int32_t k) { g_.or_(a, k); };
+    auto xor_ = [&](const R& a, const R& b) { g_.xor_(a, b); };
+    auto xor_k = [&](const R& a, int32_t k) { g_.xor_(a, k); };
+    auto mul = [&](const R& a, const R& b) { g_.imul(a, b); };
+    auto mul_k = [&](const R& a, int32_t k) { g_.imul(a, a, k); };
     switch (op) {
-      case Opcode::I32Add: return i32_binary([&] { g_.add(eax, ecx); });
-      case Opcode::I32Sub: return i32_binary([&] { g_.sub(eax, ecx); });
-      case Opcode::I32Mul: return i32_binary([&] { g_.imul(eax, ecx); });
-      case Opcode::I32And: return i32_binary([&] { g_.and_(eax, ecx); });
-      case Opcode::I32Or: return i32_binary([&] { g_.or_(eax, ecx); });
-      case Opcode::I32Xor: return i32_binary([&] { g_.xor_(eax, ecx); });
-      case Opcode::I32Shl: return i32_binary([&] { g_.shl(eax, cl); });
-      case Opcode::I32ShrS: return i32_binary([&] { g_.sar(eax, cl); });
-      case Opcode::I32ShrU: return i32_binary([&] { g_.shr(eax, cl); });
-      case Opcode::I32Rotl: return i32_binary([&] { g_.rol(eax, cl); });
-      case Opcode::I32Rotr: return i32_binary([&] { g_.ror(eax, cl); });
-      case Opcode::I64Add: return i64_binary([&] { g_.add(rax, rcx); });
-      case Opcode::I64Sub: return i64_binary([&] { g_.sub(rax, rcx); });
-      case Opcode::I64Mul: return i64_binary([&] { g_.imul(rax, rcx); });
-      case Opcode::I64And: return i64_binary([&] { g_.and_(rax, rcx); });
-      case Opcode::I64Or: return i64_binary([&] { g_.or_(rax, rcx); });
-      case Opcode::I64Xor: return i64_binary([&] { g_.xor_(rax, rcx); });
-      case Opcode::I64Shl: return i64_binary([&] { g_.shl(rax, cl); });
-      case Opcode::I64ShrS: return i64_binary([&] { g_.sar(rax, cl); });
-      case Opcode::I64ShrU: return i64_binary([&] { g_.shr(rax, cl); });
-      case Opcode::I64Rotl: return i64_binary([&] { g_.rol(rax, cl); });
-      case Opcode::I64Rotr: return i64_binary([&] { g_.ror(rax, cl); });
+      case Opcode::I32Add: return binary(false, add, add_k);
+      case Opcode::I32Sub: return binary(false, sub, sub_k);
+      case Opcode::I32Mul: return binary(false, mul, mul_k);
+      case Opcode::I32And: return binary(false, and_, and_k);
+      case Opcode::I32Or: return binary(false, or_, or_k);
+      case Opcode::I32Xor: return binary(false, xor_, xor_k);
+      case Opcode::I64Add: return binary(true, add, add_k);
+      case Opcode::I64Sub: return binary(true, sub, sub_k);
+      case Opcode::I64Mul: return binary(true, mul, mul_k);
+      case Opcode::I64And: return binary(true, and_, and_k);
+      case Opcode::I64Or: return binary(true, or_, or_k);
+      case Opcode::I64Xor: return binary(true, xor_, xor_k);
+      case Opcode::I32Shl: return shift(false, [&](const R& a) { g_.shl(a, cl); });
+      case Opcode::I32ShrS: return shift(false, [&](const R& a) { g_.sar(a, cl); });
+      case Opcode::I32ShrU: return shift(false, [&](const R& a) { g_.shr(a, cl); });
+      case Opcode::I32Rotl: return shift(false, [&](const R& a) { g_.rol(a, cl); });
+      case Opcode::I32Rotr: return shift(false, [&](const R& a) { g_.ror(a, cl); });
+      case Opcode::I64Shl: return shift(true, [&](const R& a) { g_.shl(a, cl); });
+      case Opcode::I64ShrS: return shift(true, [&](const R& a) { g_.sar(a, cl); });
+      case Opcode::I64ShrU: return shift(true, [&](const R& a) { g_.shr(a, cl); });
+      case Opcode::I64Rotl: return shift(true, [&](const R& a) { g_.rol(a, cl); });
+      case Opcode::I64Rotr: return shift(true, [&](const R& a) { g_.ror(a, cl); });
 
       case Opcode::I32DivS: case Opcode::I32DivU: case Opcode::I32RemS: case Opcode::I32RemU:
-        return divide(op, false, a(0), a(1), r);
+        return divide(s, op, false, args, result);
       case Opcode::I64DivS: case Opcode::I64DivU: case Opcode::I64RemS: case Opcode::I64RemU:
-        return divide(op, true, a(0), a(1), r);
+        return divide(s, op, true, args, result);
 
-      case Opcode::I32Eq: return compare(false, [&] { g_.sete(al); });
-      case Opcode::I32Ne: return compare(false, [&] { g_.setne(al); });
-      case Opcode::I32LtS: return compare(false, [&] { g_.setl(al); });
-      case Opcode::I32LtU: return compare(false, [&] { g_.setb(al); });
-      case Opcode::I32GtS: return compare(false, [&] { g_.setg(al); });
-      case Opcode::I32GtU: return compare(false, [&] { g_.seta(al); });
-      case Opcode::I32LeS: return compare(false, [&] { g_.setle(al); });
-      case Opcode::I32LeU: return compare(false, [&] { g_.setbe(al); });
-      case Opcode::I32GeS: return compare(false, [&] { g_.setge(al); });
-      case Opcode::I32GeU: return compare(false, [&] { g_.setae(al); });
-      case Opcode::I64Eq: return compare(true, [&] { g_.sete(al); });
-      case Opcode::I64Ne: return compare(true, [&] { g_.setne(al); });
-      case Opcode::I64LtS: return compare(true, [&] { g_.setl(al); });
-      case Opcode::I64LtU: return compare(true, [&] { g_.setb(al); });
-      case Opcode::I64GtS: return compare(true, [&] { g_.setg(al); });
-      case Opcode::I64GtU: return compare(true, [&] { g_.seta(al); });
-      case Opcode::I64LeS: return compare(true, [&] { g_.setle(al); });
-      case Opcode::I64LeU: return compare(true, [&] { g_.setbe(al); });
-      case Opcode::I64GeS: return compare(true, [&] { g_.setge(al); });
-      case Opcode::I64GeU: return compare(true, [&] { g_.setae(al); });
+      case Opcode::I32Eq: return compare(false, kE);
+      case Opcode::I32Ne: return compare(false, kNE);
+      case Opcode::I32LtS: return compare(false, kL);
+      case Opcode::I32LtU: return compare(false, kB);
+      case Opcode::I32GtS: return compare(false, kG);
+      case Opcode::I32GtU: return compare(false, kA);
+      case Opcode::I32LeS: return compare(false, kLE);
+      case Opcode::I32LeU: return compare(false, kBE);
+      case Opcode::I32GeS: return compare(false, kGE);
+      case Opcode::I32GeU: return compare(false, kAE);
+      case Opcode::I64Eq: return compare(true, kE);
+      case Opcode::I64Ne: return compare(true, kNE);
+      case Opcode::I64LtS: return compare(true, kL);
+      case Opcode::I64LtU: return compare(true, kB);
+      case Opcode::I64GtS: return compare(true, kG);
+      case Opcode::I64GtU: return compare(true, kA);
+      case Opcode::I64LeS: return compare(true, kLE);
+      case Opcode::I64LeU: return compare(true, kBE);
+      case Opcode::I64GeS: return compare(true, kGE);
+      case Opcode::I64GeU: return compare(true, kAE);
       case Opcode::I32Eqz:
-        g_.xor_(eax, eax);
-        g_.cmp(dword[a(0)], 0);
-        g_.sete(al);
-        g_.mov(slot(r), rax);
+        if (args[0].data.loc == Loc::Flags) {  // eqz of a comparison: its negation
+          const Cond c = static_cast<Cond>(args[0].data.reg);
+          flags_pending_ = false;
+          set_flags(*result, negate(c));
+          return true;
+        }
+        settle_flags(s, args, 1);
+        {
+          Xbyak::Reg64 a = use_gpr(s, args[0]);
+          g_.test(a.cvt32(), a.cvt32());
+          release(args[0]);
+          set_flags(*result, kE);
+        }
         return true;
-      case Opcode::I64Eqz:
-        g_.xor_(eax, eax);
-        g_.cmp(qword[a(0)], 0);
-        g_.sete(al);
-        g_.mov(slot(r), rax);
+      case Opcode::I64Eqz: {
+        Xbyak::Reg64 a = use_gpr(s, args[0]);
+        g_.test(a, a);
+        release(args[0]);
+        set_flags(*result, kE);
         return true;
+      }
 
-      case Opcode::I32Clz: g_.lzcnt(eax, dword[a(0)]); g_.mov(slot(r), rax); return true;
-      case Opcode::I32Ctz: g_.tzcnt(eax, dword[a(0)]); g_.mov(slot(r), rax); return true;
-      case Opcode::I32Popcnt: g_.popcnt(eax, dword[a(0)]); g_.mov(slot(r), rax); return true;
-      case Opcode::I64Clz: g_.lzcnt(rax, qword[a(0)]); g_.mov(slot(r), rax); return true;
-      case Opcode::I64Ctz: g_.tzcnt(rax, qword[a(0)]); g_.mov(slot(r), rax); return true;
-      case Opcode::I64Popcnt: g_.popcnt(rax, qword[a(0)]); g_.mov(slot(r), rax); return true;
+      case Opcode::I32Clz: return unary([&](const R64& r, const R64& a) { g_.lzcnt(r.cvt32(), a.cvt32()); });
+      case Opcode::I32Ctz: return unary([&](const R64& r, const R64& a) { g_.tzcnt(r.cvt32(), a.cvt32()); });
+      case Opcode::I32Popcnt: return unary([&](const R64& r, const R64& a) { g_.popcnt(r.cvt32(), a.cvt32()); });
+      case Opcode::I64Clz: return unary([&](const R64& r, const R64& a) { g_.lzcnt(r, a); });
+      case Opcode::I64Ctz: return unary([&](const R64& r, const R64& a) { g_.tzcnt(r, a); });
+      case Opcode::I64Popcnt: return unary([&](const R64& r, const R64& a) { g_.popcnt(r, a); });
+      // A 32-bit move zero-extends.
+      case Opcode::I32WrapI64:
+      case Opcode::I64ExtendI32U: return unary([&](const R64& r, const R64& a) { g_.mov(r.cvt32(), a.cvt32()); });
+      case Opcode::I64ExtendI32S:
+      case Opcode::I64Extend32S: return unary([&](const R64& r, const R64& a) { g_.movsxd(r, a.cvt32()); });
+      case Opcode::I32Extend8S: return unary([&](const R64& r, const R64& a) { g_.movsx(r.cvt32(), a.cvt8()); });
+      case Opcode::I32Extend16S: return unary([&](const R64& r, const R64& a) { g_.movsx(r.cvt32(), a.cvt16()); });
+      case Opcode::I64Extend8S: return unary([&](const R64& r, const R64& a) { g_.movsx(r, a.cvt8()); });
+      case Opcode::I64Extend16S: return unary([&](const R64& r, const R64& a) { g_.movsx(r, a.cvt16()); });
 
-      case Opcode::I32WrapI64: g_.mov(eax, dword[a(0)]); g_.mov(slot(r), rax); return true;
-      case Opcode::I64ExtendI32S: g_.movsxd(rax, dword[a(0)]); g_.mov(slot(r), rax); return true;
-      case Opcode::I64ExtendI32U: g_.mov(eax, dword[a(0)]); g_.mov(slot(r), rax); return true;
-      case Opcode::I32Extend8S: g_.movsx(eax, byte[a(0)]); g_.mov(slot(r), rax); return true;
-      case Opcode::I32Extend16S: g_.movsx(eax, word[a(0)]); g_.mov(slot(r), rax); return true;
-      case Opcode::I64Extend8S: g_.movsx(rax, byte[a(0)]); g_.mov(slot(r), rax); return true;
-      case Opcode::I64Extend16S: g_.movsx(rax, word[a(0)]); g_.mov(slot(r), rax); return true;
-      case Opcode::I64Extend32S: g_.movsxd(rax, dword[a(0)]); g_.mov(slot(r), rax); return true;
-      // Bits are bits: a reinterpretation is a copy.
-      case Opcode::I32ReinterpretF32: case Opcode::F32ReinterpretI32:
-      case Opcode::I64ReinterpretF64: case Opcode::F64ReinterpretI64:
-        copy_value(ValType::I64, args[0].slot, r);
+      case Opcode::I32ReinterpretF32: {
+        Xbyak::Xmm a = use_xmm(s, args[0]);
+        release(args[0]);
+        Xbyak::Reg64 r = alloc_gpr(s);
+        g_.movd(r.cvt32(), a);
+        set_reg(*result, r.getIdx());
         return true;
+      }
+      case Opcode::I64ReinterpretF64: {
+        Xbyak::Xmm a = use_xmm(s, args[0]);
+        release(args[0]);
+        Xbyak::Reg64 r = alloc_gpr(s);
+        g_.movq(r, a);
+        set_reg(*result, r.getIdx());
+        return true;
+      }
+      case Opcode::F32ReinterpretI32: {
+        Xbyak::Reg64 a = use_gpr(s, args[0]);
+        release(args[0]);
+        Xbyak::Xmm x = alloc_xmm(s);
+        g_.movd(x, a.cvt32());
+        set_reg(*result, x.getIdx());
+        return true;
+      }
+      case Opcode::F64ReinterpretI64: {
+        Xbyak::Reg64 a = use_gpr(s, args[0]);
+        release(args[0]);
+        Xbyak::Xmm x = alloc_xmm(s);
+        g_.movq(x, a);
+        set_reg(*result, x.getIdx());
+        return true;
+      }
 
-      // Floats: exact IEEE operations; sign ops work on the bits.
-      case Opcode::F32Add: return f_binary(false, a(0), a(1), r, [&] { g_.addss(xmm0, xmm1); });
-      case Opcode::F32Sub: return f_binary(false, a(0), a(1), r, [&] { g_.subss(xmm0, xmm1); });
-      case Opcode::F32Mul: return f_binary(false, a(0), a(1), r, [&] { g_.mulss(xmm0, xmm1); });
-      case Opcode::F32Div: return f_binary(false, a(0), a(1), r, [&] { g_.divss(xmm0, xmm1); });
-      case Opcode::F64Add: return f_binary(true, a(0), a(1), r, [&] { g_.addsd(xmm0, xmm1); });
-      case Opcode::F64Sub: return f_binary(true, a(0), a(1), r, [&] { g_.subsd(xmm0, xmm1); });
-      case Opcode::F64Mul: return f_binary(true, a(0), a(1), r, [&] { g_.mulsd(xmm0, xmm1); });
-      case Opcode::F64Div: return f_binary(true, a(0), a(1), r, [&] { g_.divsd(xmm0, xmm1); });
-      case Opcode::F32Sqrt: g_.sqrtss(xmm0, dword[a(0)]); return store_f32(r);
-      case Opcode::F64Sqrt: g_.sqrtsd(xmm0, qword[a(0)]); return store_f64(r);
-      case Opcode::F32Ceil: return f_round(false, a(0), r, 0x0a);
-      case Opcode::F32Floor: return f_round(false, a(0), r, 0x09);
-      case Opcode::F32Trunc: return f_round(false, a(0), r, 0x0b);
-      case Opcode::F32Nearest: return f_round(false, a(0), r, 0x08);
-      case Opcode::F64Ceil: return f_round(true, a(0), r, 0x0a);
-      case Opcode::F64Floor: return f_round(true, a(0), r, 0x09);
-      case Opcode::F64Trunc: return f_round(true, a(0), r, 0x0b);
-      case Opcode::F64Nearest: return f_round(true, a(0), r, 0x08);
-      case Opcode::F32Abs: g_.mov(eax, dword[a(0)]); g_.and_(eax, 0x7fffffff); g_.mov(slot(r), rax); return true;
-      case Opcode::F32Neg: g_.mov(eax, dword[a(0)]); g_.xor_(eax, 0x80000000); g_.mov(slot(r), rax); return true;
-      case Opcode::F64Abs:
-        g_.mov(rax, qword[a(0)]);
-        g_.btr(rax, 63);
-        g_.mov(slot(r), rax);
-        return true;
-      case Opcode::F64Neg:
-        g_.mov(rax, qword[a(0)]);
-        g_.btc(rax, 63);
-        g_.mov(slot(r), rax);
-        return true;
-      case Opcode::F32Copysign:
-        g_.mov(eax, dword[a(0)]);
-        g_.mov(ecx, dword[a(1)]);
-        g_.and_(eax, 0x7fffffff);
-        g_.and_(ecx, 0x80000000);
-        g_.or_(eax, ecx);
-        g_.mov(slot(r), rax);
-        return true;
-      case Opcode::F64Copysign:
-        g_.mov(rax, qword[a(0)]);
-        g_.mov(rcx, qword[a(1)]);
-        g_.btr(rax, 63);
-        g_.shr(rcx, 63);
-        g_.shl(rcx, 63);
-        g_.or_(rax, rcx);
-        g_.mov(slot(r), rax);
-        return true;
+      // Floats: exact IEEE operations; sign operations work on the bits.
+      case Opcode::F32Add: return f_binary(s, args, result, [&](auto& a, auto& b) { g_.addss(a, b); });
+      case Opcode::F32Sub: return f_binary(s, args, result, [&](auto& a, auto& b) { g_.subss(a, b); });
+      case Opcode::F32Mul: return f_binary(s, args, result, [&](auto& a, auto& b) { g_.mulss(a, b); });
+      case Opcode::F32Div: return f_binary(s, args, result, [&](auto& a, auto& b) { g_.divss(a, b); });
+      case Opcode::F64Add: return f_binary(s, args, result, [&](auto& a, auto& b) { g_.addsd(a, b); });
+      case Opcode::F64Sub: return f_binary(s, args, result, [&](auto& a, auto& b) { g_.subsd(a, b); });
+      case Opcode::F64Mul: return f_binary(s, args, result, [&](auto& a, auto& b) { g_.mulsd(a, b); });
+      case Opcode::F64Div: return f_binary(s, args, result, [&](auto& a, auto& b) { g_.divsd(a, b); });
+      case Opcode::F32Sqrt: return f_unary(s, args, result, [&](auto& r, auto& a) { g_.sqrtss(r, a); });
+      case Opcode::F64Sqrt: return f_unary(s, args, result, [&](auto& r, auto& a) { g_.sqrtsd(r, a); });
+      case Opcode::F32Ceil: return f_unary(s, args, result, [&](auto& r, auto& a) { g_.roundss(r, a, 0x0a); });
+      case Opcode::F32Floor: return f_unary(s, args, result, [&](auto& r, auto& a) { g_.roundss(r, a, 0x09); });
+      case Opcode::F32Trunc: return f_unary(s, args, result, [&](auto& r, auto& a) { g_.roundss(r, a, 0x0b); });
+      case Opcode::F32Nearest: return f_unary(s, args, result, [&](auto& r, auto& a) { g_.roundss(r, a, 0x08); });
+      case Opcode::F64Ceil: return f_unary(s, args, result, [&](auto& r, auto& a) { g_.roundsd(r, a, 0x0a); });
+      case Opcode::F64Floor: return f_unary(s, args, result, [&](auto& r, auto& a) { g_.roundsd(r, a, 0x09); });
+      case Opcode::F64Trunc: return f_unary(s, args, result, [&](auto& r, auto& a) { g_.roundsd(r, a, 0x0b); });
+      case Opcode::F64Nearest: return f_unary(s, args, result, [&](auto& r, auto& a) { g_.roundsd(r, a, 0x08); });
+      case Opcode::F32Abs: case Opcode::F32Neg: case Opcode::F64Abs: case Opcode::F64Neg:
+        return sign_op(s, op, args, result);
+      case Opcode::F32Copysign: case Opcode::F64Copysign:
+        return copysign(s, op == Opcode::F64Copysign, args, result);
       // ucomis sets ZF, PF and CF for unordered operands: a > b is "above",
       // and a < b is b > a, so NaN compares false without a parity test.
-      case Opcode::F32Eq: return f_compare(false, a(0), a(1), r, F::Equal);
-      case Opcode::F32Ne: return f_compare(false, a(0), a(1), r, F::NotEqual);
-      case Opcode::F32Lt: return f_compare(false, a(1), a(0), r, F::Above);
-      case Opcode::F32Gt: return f_compare(false, a(0), a(1), r, F::Above);
-      case Opcode::F32Le: return f_compare(false, a(1), a(0), r, F::AboveOrEqual);
-      case Opcode::F32Ge: return f_compare(false, a(0), a(1), r, F::AboveOrEqual);
-      case Opcode::F64Eq: return f_compare(true, a(0), a(1), r, F::Equal);
-      case Opcode::F64Ne: return f_compare(true, a(0), a(1), r, F::NotEqual);
-      case Opcode::F64Lt: return f_compare(true, a(1), a(0), r, F::Above);
-      case Opcode::F64Gt: return f_compare(true, a(0), a(1), r, F::Above);
-      case Opcode::F64Le: return f_compare(true, a(1), a(0), r, F::AboveOrEqual);
-      case Opcode::F64Ge: return f_compare(true, a(0), a(1), r, F::AboveOrEqual);
-      case Opcode::F64PromoteF32: g_.cvtss2sd(xmm0, dword[a(0)]); return store_f64(r);
-      case Opcode::F32DemoteF64: g_.cvtsd2ss(xmm0, qword[a(0)]); return store_f32(r);
-      case Opcode::F32ConvertI32S: g_.mov(eax, dword[a(0)]); g_.cvtsi2ss(xmm0, eax); return store_f32(r);
-      case Opcode::F64ConvertI32S: g_.mov(eax, dword[a(0)]); g_.cvtsi2sd(xmm0, eax); return store_f64(r);
-      case Opcode::F32ConvertI64S: g_.mov(rax, qword[a(0)]); g_.cvtsi2ss(xmm0, rax); return store_f32(r);
-      case Opcode::F64ConvertI64S: g_.mov(rax, qword[a(0)]); g_.cvtsi2sd(xmm0, rax); return store_f64(r);
+      case Opcode::F32Gt: case Opcode::F64Gt: return f_compare(s, args, 0, 1, kA, result);
+      case Opcode::F32Ge: case Opcode::F64Ge: return f_compare(s, args, 0, 1, kAE, result);
+      case Opcode::F32Lt: case Opcode::F64Lt: return f_compare(s, args, 1, 0, kA, result);
+      case Opcode::F32Le: case Opcode::F64Le: return f_compare(s, args, 1, 0, kAE, result);
+      case Opcode::F32Eq: case Opcode::F64Eq: return f_equal(s, args, true, result);
+      case Opcode::F32Ne: case Opcode::F64Ne: return f_equal(s, args, false, result);
+      case Opcode::F64PromoteF32: return f_unary(s, args, result, [&](auto& r, auto& a) { g_.cvtss2sd(r, a); });
+      case Opcode::F32DemoteF64: return f_unary(s, args, result, [&](auto& r, auto& a) { g_.cvtsd2ss(r, a); });
+      case Opcode::F32ConvertI32S: return convert(s, args, result, false, false, true);
+      case Opcode::F64ConvertI32S: return convert(s, args, result, false, false, false);
+      case Opcode::F32ConvertI64S: return convert(s, args, result, true, false, true);
+      case Opcode::F64ConvertI64S: return convert(s, args, result, true, false, false);
       // An u32 is exact as a non-negative i64.
-      case Opcode::F32ConvertI32U: g_.mov(eax, dword[a(0)]); g_.cvtsi2ss(xmm0, rax); return store_f32(r);
-      case Opcode::F64ConvertI32U: g_.mov(eax, dword[a(0)]); g_.cvtsi2sd(xmm0, rax); return store_f64(r);
+      case Opcode::F32ConvertI32U: return convert(s, args, result, false, true, true);
+      case Opcode::F64ConvertI32U: return convert(s, args, result, false, true, false);
       default: return false;
     }
   }
 
   // div and rem with the spec's traps: by zero, and INT_MIN / -1 overflowing
   // (whose remainder is 0, where x86's idiv would fault).
-  bool divide(Opcode op, bool wide, const Xbyak::RegExp& a, const Xbyak::RegExp& b, uint32_t r) {
+  bool divide(S& s, Opcode op, bool wide, V* args, V* result) {
     const bool is_signed = op == Opcode::I32DivS || op == Opcode::I32RemS || op == Opcode::I64DivS ||
                            op == Opcode::I64RemS;
     const bool is_rem = op == Opcode::I32RemS || op == Opcode::I32RemU || op == Opcode::I64RemS ||
                         op == Opcode::I64RemU;
-    const Xbyak::Reg64 ax = rax, cx = rcx;
     Xbyak::Label normal, done;
-    if (wide) {
-      g_.mov(rax, qword[a]);
-      g_.mov(rcx, qword[b]);
-      g_.test(rcx, rcx);
-    } else {
-      g_.mov(eax, dword[a]);
-      g_.mov(ecx, dword[b]);
-      g_.test(ecx, ecx);
-    }
+    materialize_gpr(rax, args[0]);
+    materialize_gpr(rcx, args[1]);
+    release(args[0]);
+    release(args[1]);
+    if (wide) g_.test(rcx, rcx);
+    else g_.test(ecx, ecx);
     g_.jz(trap_label(TrapKind::IntDivideByZero), Xbyak::CodeGenerator::T_NEAR);
     if (is_signed) {
       if (wide) g_.cmp(rcx, -1);
@@ -894,10 +1493,10 @@ class FunctionCompiler {
     if (wide) {
       if (is_signed) {
         g_.cqo();
-        g_.idiv(cx);
+        g_.idiv(rcx);
       } else {
         g_.xor_(edx, edx);
-        g_.div(cx);
+        g_.div(rcx);
       }
       if (is_rem) g_.mov(rax, rdx);
     } else {
@@ -911,78 +1510,135 @@ class FunctionCompiler {
       if (is_rem) g_.mov(eax, edx);
     }
     g_.L(done);
-    if (!wide) g_.mov(eax, eax);
-    g_.mov(slot(r), ax);
+    Xbyak::Reg64 r = alloc_gpr(s);
+    if (wide) g_.mov(r, rax);
+    else g_.mov(r.cvt32(), eax);
+    set_reg(*result, r.getIdx());
     return true;
   }
 
   template <typename Emit>
-  bool f_binary(bool wide, const Xbyak::RegExp& a, const Xbyak::RegExp& b, uint32_t r, Emit&& emit) {
-    if (wide) {
-      g_.movsd(xmm0, qword[a]);
-      g_.movsd(xmm1, qword[b]);
-    } else {
-      g_.movss(xmm0, dword[a]);
-      g_.movss(xmm1, dword[b]);
-    }
-    emit();
-    return wide ? store_f64(r) : store_f32(r);
+  bool f_binary(S& s, V* args, V* result, Emit&& emit) {
+    Xbyak::Xmm a = own_xmm(s, args[0]);
+    Xbyak::Xmm b = use_xmm(s, args[1]);
+    emit(a, b);
+    release(args[1]);
+    set_reg(*result, a.getIdx());
+    return true;
   }
-
-  bool f_round(bool wide, const Xbyak::RegExp& a, uint32_t r, uint8_t mode) {
-    if (wide) {
-      g_.roundsd(xmm0, qword[a], mode);
-      return store_f64(r);
-    }
-    g_.roundss(xmm0, dword[a], mode);
-    return store_f32(r);
-  }
-
-  // result = `condition` after ucomis(a, b); equality also rules out NaN
-  // (unordered sets ZF too) with a parity test.
-  bool f_compare(bool wide, const Xbyak::RegExp& a, const Xbyak::RegExp& b, uint32_t r,
-                 FloatCondition condition) {
-    if (wide) {
-      g_.movsd(xmm0, qword[a]);
-      g_.ucomisd(xmm0, qword[b]);
-    } else {
-      g_.movss(xmm0, dword[a]);
-      g_.ucomiss(xmm0, dword[b]);
-    }
-    g_.mov(eax, 0);
-    switch (condition) {
-      case FloatCondition::Above: g_.seta(al); break;
-      case FloatCondition::AboveOrEqual: g_.setae(al); break;
-      case FloatCondition::Equal:  // ordered and equal
-        g_.setnp(al);
-        g_.mov(ecx, 0);
-        g_.sete(cl);
-        g_.and_(eax, ecx);
-        break;
-      case FloatCondition::NotEqual:  // unordered or not equal
-        g_.setp(al);
-        g_.mov(ecx, 0);
-        g_.setne(cl);
-        g_.or_(eax, ecx);
-        break;
-    }
-    g_.mov(slot(r), rax);
+  template <typename Emit>
+  bool f_unary(S& s, V* args, V* result, Emit&& emit) {
+    Xbyak::Xmm a = use_xmm(s, args[0]);
+    release(args[0]);
+    Xbyak::Xmm r = alloc_xmm(s);
+    emit(r, a);
+    set_reg(*result, r.getIdx());
     return true;
   }
 
-  bool store_f32(uint32_t r) {
-    g_.movd(eax, xmm0);
-    g_.mov(slot(r), rax);
+  bool sign_op(S& s, Opcode op, V* args, V* result) {
+    const bool wide = op == Opcode::F64Abs || op == Opcode::F64Neg;
+    const bool abs = op == Opcode::F32Abs || op == Opcode::F64Abs;
+    Xbyak::Xmm a = use_xmm(s, args[0]);
+    release(args[0]);
+    Xbyak::Xmm r = alloc_xmm(s);
+    if (wide) {
+      g_.movq(rax, a);
+      if (abs) g_.btr(rax, 63);
+      else g_.btc(rax, 63);
+      g_.movq(r, rax);
+    } else {
+      g_.movd(eax, a);
+      if (abs) g_.and_(eax, 0x7fffffff);
+      else g_.xor_(eax, 0x80000000);
+      g_.movd(r, eax);
+    }
+    set_reg(*result, r.getIdx());
     return true;
   }
-  bool store_f64(uint32_t r) {
-    g_.movq(slot(r), xmm0);
+
+  bool copysign(S& s, bool wide, V* args, V* result) {
+    Xbyak::Xmm a = use_xmm(s, args[0]);
+    Xbyak::Xmm b = use_xmm(s, args[1]);
+    release(args[0]);
+    release(args[1]);
+    Xbyak::Xmm r = alloc_xmm(s);
+    if (wide) {
+      g_.movq(rax, a);
+      g_.movq(rcx, b);
+      g_.btr(rax, 63);
+      g_.shr(rcx, 63);
+      g_.shl(rcx, 63);
+      g_.or_(rax, rcx);
+      g_.movq(r, rax);
+    } else {
+      g_.movd(eax, a);
+      g_.movd(ecx, b);
+      g_.and_(eax, 0x7fffffff);
+      g_.and_(ecx, 0x80000000);
+      g_.or_(eax, ecx);
+      g_.movd(r, eax);
+    }
+    set_reg(*result, r.getIdx());
+    return true;
+  }
+
+  // ucomis(args[x], args[y]), then the condition as a pending comparison.
+  bool f_compare(S& s, V* args, int x, int y, Cond c, V* result) {
+    Xbyak::Xmm a = use_xmm(s, args[x]);
+    Xbyak::Xmm b = use_xmm(s, args[y]);
+    if (args[0].type == ValType::F32) g_.ucomiss(a, b);
+    else g_.ucomisd(a, b);
+    release(args[0]);
+    release(args[1]);
+    set_flags(*result, c);
+    return true;
+  }
+  // Equality needs ZF and PF (unordered sets both): settled at once.
+  bool f_equal(S& s, V* args, bool equal, V* result) {
+    Xbyak::Xmm a = use_xmm(s, args[0]);
+    Xbyak::Xmm b = use_xmm(s, args[1]);
+    if (args[0].type == ValType::F32) g_.ucomiss(a, b);
+    else g_.ucomisd(a, b);
+    release(args[0]);
+    release(args[1]);
+    Xbyak::Reg64 r = alloc_gpr(s);
+    if (equal) {
+      g_.setnp(al);
+      g_.sete(cl);
+      g_.and_(al, cl);
+    } else {
+      g_.setp(al);
+      g_.setne(cl);
+      g_.or_(al, cl);
+    }
+    g_.movzx(r.cvt32(), al);
+    set_reg(*result, r.getIdx());
+    return true;
+  }
+
+  bool convert(S& s, V* args, V* result, bool from64, bool unsigned32, bool to32) {
+    Xbyak::Reg64 a = use_gpr(s, args[0]);
+    if (from64) g_.mov(rax, a);
+    else if (unsigned32) g_.mov(eax, a.cvt32());
+    else g_.movsxd(rax, a.cvt32());
+    release(args[0]);
+    Xbyak::Xmm r = alloc_xmm(s);
+    g_.xorps(r, r);  // no dependency on the register's old value
+    if (to32) g_.cvtsi2ss(r, rax);
+    else g_.cvtsi2sd(r, rax);
+    set_reg(*result, r.getIdx());
     return true;
   }
 
   Xbyak::CodeGenerator& g_;
   const wasm::Module& module_;
   const bool interruptible_;
+  const std::vector<uint64_t>& local_weights_;
+  std::vector<int> local_reg_;  // per local: its register (GPR or XMM index), or -1
+  uint32_t gpr_busy_ = 0;        // scratch registers holding stack values
+  uint32_t xmm_busy_ = 0;
+  bool flags_pending_ = false;   // a stack value is a comparison's flags
   bool supported_ = true;
   const char* why_ = "";
   bool live_ = true;  // the code being emitted is reachable
@@ -1044,7 +1700,12 @@ struct FunctionCode {
 std::optional<FunctionCode> compile_function(const wasm::Module& module, uint32_t index, bool interruptible) {
   PlainAllocator allocator;
   Xbyak::CodeGenerator g(4096, Xbyak::AutoGrow, &allocator);
-  FunctionCompiler fc(g, module, interruptible);
+  LocalUseCounter counter;
+  {
+    wasm::BodyDecoder<wasm::NoValidation, LocalUseCounter> decoder(module, index, counter);
+    if (!decoder.decode().ok()) return std::nullopt;
+  }
+  FunctionCompiler fc(g, module, interruptible, counter.weight);
   FunctionCode out;
   out.index = index;
   try {
@@ -1123,6 +1784,13 @@ Result<Compiled> compile(const wasm::Module& module, const std::vector<uint32_t>
     out.functions.push_back(index);
   }
   if (!out.functions.empty()) out.code.objects.push_back(write_elf_object(text, symbols, calls));
+  // $SKIFF_BASELINE_DUMP=FILE: the object, for objdump.
+  if (const char* path = std::getenv("SKIFF_BASELINE_DUMP"); path != nullptr && !out.code.objects.empty()) {
+    if (FILE* f = std::fopen(path, "wb")) {
+      std::fwrite(out.code.objects[0].data(), 1, out.code.objects[0].size(), f);
+      std::fclose(f);
+    }
+  }
   return out;
 }
 
