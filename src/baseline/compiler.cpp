@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -1757,6 +1758,7 @@ Result<Compiled> compile(const wasm::Module& module, const std::vector<uint32_t>
   Compiled out;
   out.code.interruptible = interruptible;
   out.code.target = "x86_64 baseline";
+  out.code.baseline = true;
   if (!host_supported()) {
     g_left_out.fetch_add(funcs.empty() ? module.num_defined_funcs() : funcs.size(), std::memory_order_relaxed);
     return out;
@@ -1767,8 +1769,13 @@ Result<Compiled> compile(const wasm::Module& module, const std::vector<uint32_t>
   std::vector<uint8_t> text;
   std::vector<ElfFunction> symbols;
   std::vector<ElfCall> calls;
+  const bool log = std::getenv("SKIFF_BASELINE_LOG") != nullptr;
   for (uint32_t index : indices) {
+    const auto start = std::chrono::steady_clock::now();
     std::optional<FunctionCode> code = compile_function(module, index, interruptible);
+    if (log && code)
+      std::fprintf(stderr, "skiff: tier 1: function %u: %zu bytes of code in %.0f us\n", index, code->bytes.size(),
+                   std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
     if (!code) {
       g_left_out.fetch_add(1, std::memory_order_relaxed);
       continue;

@@ -509,8 +509,11 @@ Result<void> install(rt::CompiledModule& compiled, const CompiledCode& code) {
   if (!code.interruptible) compiled.native_uninterruptible.store(true, std::memory_order_release);
   for (auto [index, body] : bodies)
     compiled.native_bodies[index - module.num_imported_funcs].store(body, std::memory_order_release);
-  for (auto [index, entry] : entries)
-    compiled.funcs[index - module.num_imported_funcs].native_entry.store(entry, std::memory_order_release);
+  for (auto [index, entry] : entries) {
+    rt::CompiledFunc& f = compiled.funcs[index - module.num_imported_funcs];
+    f.baseline_code.store(code.baseline, std::memory_order_relaxed);
+    f.native_entry.store(entry, std::memory_order_release);
+  }
   return {};
 }
 

@@ -22,6 +22,7 @@ struct CompiledCode {
   std::string target;
   bool interruptible = true;  // fuel and epoch checks compiled in (abi.h)
   uint32_t versioned_loops = 0;  // loops given an in-bounds copy (diagnosis, tests)
+  bool baseline = false;         // tier 1's code (src/baseline), not LLVM's
 };
 
 // One tier-up batch's machine code, kept so that a later run can install it

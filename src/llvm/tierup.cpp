@@ -18,6 +18,7 @@
 
 #include "base/reader.h"
 #include "interp/interp.h"
+#include "baseline/baseline.h"
 #include "llvm/jit.h"
 #include "wasm/body_decoder.h"
 
@@ -33,6 +34,7 @@ std::atomic<uint64_t> g_loops_entered{0};
 std::atomic<uint64_t> g_unversioned{0};
 std::atomic<uint64_t> g_cached_functions{0};
 std::atomic<uint64_t> g_cached_loops{0};
+std::atomic<uint64_t> g_tier1_functions{0};
 
 // ---- on-stack replacement: a function's code from its loop headers ---------------
 //
@@ -540,10 +542,34 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
         }
         if (request.function && !functions_.insert(defined_index).second) return;  // asked before
       }
+      // Tier 2's request first, so that it joins the batch of the functions
+      // turning hot with it; tier 1's code then serves the calls meanwhile.
+      std::shared_ptr<const rt::CompiledModule> hot = request.function && policy.baseline ? request.module : nullptr;
       compiler->submit(std::move(request));
+      if (hot != nullptr) compile_with_tier1(*hot, defined_index, policy);
     } catch (...) {
       // Out of memory or no thread: the function stays interpreted.
     }
+  }
+
+  // Tier 1 compiles the function here, on the reporting thread (tens of
+  // microseconds), so its calls run machine code while tier 2 compiles it.
+  void compile_with_tier1(const rt::CompiledModule& module, uint32_t defined_index, const TierUpPolicy& policy) {
+    // Not over tier 2's code (a synchronous compile, or a very quick one).
+    if (module.funcs[defined_index].native_entry.load(std::memory_order_acquire) != nullptr) return;
+    const auto start = std::chrono::steady_clock::now();
+    const uint32_t index = module.module->num_imported_funcs + defined_index;
+    auto code = baseline::compile(*module.module, {index}, policy.interruptible);
+    if (!code.ok() || code.value().functions.empty()) return;
+    auto& target = const_cast<rt::CompiledModule&>(module);  // as adopt_from_copy
+    if (module.funcs[defined_index].native_entry.load(std::memory_order_acquire) != nullptr) return;
+    if (!install(target, code.value().code).ok()) return;
+    interp::use_native_code(target, defined_index);
+    g_tier1_functions.fetch_add(1, std::memory_order_relaxed);
+    if (log_)
+      std::fprintf(stderr, "skiff: tier-up: tier 1 compiled %s in %.0f us\n",
+                   describe(*module.module, {defined_index}).c_str(),
+                   std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
   }
 
   rt::LoopEntry loop_is_hot(std::shared_ptr<const rt::CompiledModule> module, uint32_t defined_index,
@@ -706,6 +732,7 @@ TierUpPolicy tier_up_policy(uint32_t configured_threshold, bool interruptible) {
   policy.log = flag("SKIFF_TIERUP_LOG", false);
   policy.on_stack_replacement = flag("SKIFF_TIERUP_OSR", true);
   policy.synchronous = flag("SKIFF_TIERUP_SYNC", false);
+  policy.baseline = flag("SKIFF_TIERUP_BASELINE", true) && baseline::host_supported();
   return policy;
 }
 
@@ -713,7 +740,8 @@ TierUpStats tier_up_stats() {
   return TierUpStats{g_batches.load(std::memory_order_relaxed), g_functions.load(std::memory_order_relaxed),
                      g_failed_functions.load(std::memory_order_relaxed), g_loops.load(std::memory_order_relaxed),
                      g_loops_entered.load(std::memory_order_relaxed), g_unversioned.load(std::memory_order_relaxed),
-                     g_cached_functions.load(std::memory_order_relaxed), g_cached_loops.load(std::memory_order_relaxed)};
+                     g_cached_functions.load(std::memory_order_relaxed), g_cached_loops.load(std::memory_order_relaxed),
+                     g_tier1_functions.load(std::memory_order_relaxed)};
 }
 
 TierUpCompiler::TierUpCompiler(TierUpPolicy policy) : policy_(policy) {}
@@ -825,8 +853,10 @@ void TierUpCompiler::compile_batch(std::vector<Request> requests) {
     if (module.use_count() == 1) continue;  // nobody can call it any more
     std::sort(defined.begin(), defined.end());
     defined.erase(std::unique(defined.begin(), defined.end()), defined.end());
-    std::erase_if(defined, [&](uint32_t d) {
-      return module->funcs[d].native_entry.load(std::memory_order_acquire) != nullptr;
+    std::erase_if(defined, [&](uint32_t d) {  // tier 2's code already (tier 1's gets replaced)
+      const rt::CompiledFunc& f = module->funcs[d];
+      return f.native_entry.load(std::memory_order_acquire) != nullptr &&
+             !f.baseline_code.load(std::memory_order_relaxed);
     });
     if (!loops.empty()) compile_with_loops(module, std::move(defined), loops, unversioned);
     else if (!defined.empty()) compile_module_batch(module, std::move(defined), unversioned);
@@ -910,6 +940,7 @@ void adopt_from_copy(rt::CompiledModule& target, const std::shared_ptr<rt::Compi
   if (!interruptible) target.native_uninterruptible.store(true, std::memory_order_release);
   for (uint32_t d : defined) {
     target.native_bodies[d].store(holder->native_bodies[d].load(std::memory_order_acquire), std::memory_order_release);
+    target.funcs[d].baseline_code.store(false, std::memory_order_relaxed);
     target.funcs[d].native_entry.store(holder->funcs[d].native_entry.load(std::memory_order_acquire),
                                        std::memory_order_release);
   }

@@ -109,6 +109,9 @@ struct TierUpPolicy {
   uint32_t short_frame_words = kTierUpShortFrameWords;
   std::chrono::milliseconds whole_module_delay = kTierUpWholeModuleDelay;
   bool log = false;                  // one line per batch and the first error, on stderr
+  // Tier 1 compiles a function that turns hot at its calls at once, on the
+  // reporting thread, for its calls until tier 2's code is ready.
+  bool baseline = false;
   // Tests: compile each request in the thread that reports it, before the
   // frame goes on, so that every hot loop's code is entered at its next
   // header pass ($SKIFF_TIERUP_SYNC).
@@ -119,7 +122,7 @@ struct TierUpPolicy {
 // 0, else $SKIFF_TIERUP_THRESHOLD when set to a positive number, else the
 // default; `log` from $SKIFF_TIERUP_LOG, and $SKIFF_TIERUP_OSR=0 turns
 // on-stack replacement off and $SKIFF_TIERUP_SYNC=1 makes it synchronous
-// (all: set and not "0").
+// (all: set and not "0"); tier 1 first unless $SKIFF_TIERUP_BASELINE=0.
 TierUpPolicy tier_up_policy(uint32_t configured_threshold, bool interruptible = true);
 
 // Process-wide counters, for tests and logs.
@@ -132,6 +135,7 @@ struct TierUpStats {
   uint64_t unversioned = 0;        // functions compiled without bounds versioning (short frames)
   uint64_t cached_functions = 0;   // functions and loops given code from cached batches (attach)
   uint64_t cached_loops = 0;
+  uint64_t tier1_functions = 0;    // given tier 1's code when they turned hot
 };
 TierUpStats tier_up_stats();
 

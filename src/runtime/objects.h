@@ -60,6 +60,9 @@ struct CompiledFunc {
   // Tier 2 (src/llvm): machine code entry `void(Instance*, Slot*
   // args_results)`, or null when not compiled.
   std::atomic<void*> native_entry{nullptr};
+  // That code is tier 1's (src/baseline), which Tier::Auto replaces with
+  // tier 2's.
+  std::atomic<bool> baseline_code{false};
   // Tier::Auto (src/llvm/tierup.h): work left before the interpreter reports
   // the function hot (each entry and loop iteration counts the size of its
   // code). Counted only by code lowered for a module with a tier_up

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "api_builder.h"
+#include "baseline/baseline.h"
 #include "interp/interp.h"
 #include "llvm/jit.h"
 #include "llvm/tierup.h"
@@ -849,6 +850,41 @@ TEST(TierUp, ModuleDestroyedWhileCompiling) {
   Module module = Module::compile(engine, tierup_module(TrapIn::Callee)).value();
   make_callee_hot(engine, module);
   EXPECT_TRUE(eventually([&] { return interpreter_runs_machine_code(module, kCallee); }));
+}
+
+// With tier 1 in the policy, a function hot at its calls runs tier 1's code
+// at once (compiled on the reporting thread), and tier 2's once ready.
+TEST(TierUp, HotFunctionsRunTier1CodeUntilTier2sIsReady) {
+  if (!baseline::host_supported()) GTEST_SKIP() << "no tier 1 on this CPU";
+  Engine interp_engine;
+  Module module = Module::compile(interp_engine, tierup_module(TrapIn::Callee)).value();
+  llvmjit::TierUpPolicy policy = test_policy(/*on_stack_replacement=*/false);
+  policy.baseline = true;
+  policy.batch_window = std::chrono::milliseconds(200);  // tier 2 comes later
+  auto compiler = std::make_shared<llvmjit::TierUpCompiler>(policy);
+  compiler->attach(const_cast<rt::CompiledModule&>(*module.raw()));
+  const llvmjit::TierUpStats before = llvmjit::tier_up_stats();
+  Store store(interp_engine);
+  Linker linker(interp_engine);
+  linker.func_wrap("env", "sync", [](Caller&, int32_t) {});
+  Instance inst = linker.instantiate(store, module).value();
+  for (int32_t i = 0; i < 20; ++i) ASSERT_EQ(inst.func("callee")->call({Val::make_i32(i)}).value()[0].of.i32, i + 1);
+  const rt::CompiledFunc& callee = compiled_func(module, kCallee);
+  EXPECT_EQ(llvmjit::tier_up_stats().tier1_functions - before.tier1_functions, 1u);
+  EXPECT_TRUE(interpreter_runs_machine_code(module, kCallee));
+  EXPECT_TRUE(callee.baseline_code.load());
+  EXPECT_EQ(llvmjit::tier_up_stats().functions, before.functions);  // tier 2's batch waits
+  EXPECT_EQ(inst.func("callee")->call({Val::make_i32(41)}).value()[0].of.i32, 42);
+  auto trap = inst.func("callee")->call({Val::make_i32(kTrapAt)});  // unreachable in tier 1's code
+  ASSERT_FALSE(trap.ok());
+  EXPECT_EQ(trap.error().kind, TrapKind::Unreachable);
+  ASSERT_FALSE(trap.error().backtrace.empty());
+  EXPECT_EQ(trap.error().backtrace[0].func_index, kCallee);
+  ASSERT_TRUE(compiler->wait_idle(std::chrono::duration_cast<std::chrono::milliseconds>(kPatience)));
+  EXPECT_EQ(llvmjit::tier_up_stats().functions - before.functions, 1u);
+  EXPECT_FALSE(callee.baseline_code.load());
+  EXPECT_EQ(inst.func("callee")->call({Val::make_i32(41)}).value()[0].of.i32, 42);
+  EXPECT_EQ(inst.func("caller")->call({Val::make_i32(50)}).value()[0].of.i32, expected_sum(50));
 }
 
 // ---- batching ---------------------------------------------------------------------
