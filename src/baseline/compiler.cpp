@@ -49,6 +49,9 @@ using wasm::OpInfo;
 namespace layout = llvmjit::layout;
 
 constexpr int kIoBytes = 4 * static_cast<int>(llvmjit::kFallbackCellBytes);
+// After the fallback cells: where a function whose results go to memory
+// keeps the pointer; then the slots.
+constexpr int kSlotsAt = kIoBytes + 16;
 
 // The names of the opcode enumerators, for skiff_op_NAME symbols.
 constexpr const char* kOpNames[] = {
@@ -68,19 +71,76 @@ struct PlainAllocator : Xbyak::Allocator {
 bool is_float(ValType t) { return t == ValType::F32 || t == ValType::F64; }
 bool is_wide(ValType t) { return t == ValType::I64 || t == ValType::F64 || is_ref(t); }
 
-// A signature tier 2's convention passes in registers only: up to six
-// integer and eight float parameters, no v128, at most one result.
+// Tier 2's convention (abi.h), the Swift one: integer and reference
+// parameters in rdi, rsi, rdx, rcx, r8, r9, float and v128 ones in
+// xmm0-7; one or two results in rax, rdx and xmm0, xmm1 (each class in
+// order); three or more written as slots through a pointer passed after
+// the parameters. Tier 1 handles the signatures that fit those registers.
+bool in_xmm(ValType t) { return is_float(t) || t == ValType::V128; }
+bool results_in_memory(const wasm::FuncType& type) { return type.results.size() > 2; }
 bool register_signature(const wasm::FuncType& type) {
-  int ints = 0, floats = 0;
-  for (ValType t : type.params) {
-    if (t == ValType::V128) return false;
-    (is_float(t) ? floats : ints)++;
-  }
-  if (ints > 6 || floats > 8 || type.results.size() > 1) return false;
-  return type.results.empty() || type.results[0] != ValType::V128;
+  int ints = results_in_memory(type) ? 1 : 0, xmms = 0;
+  for (ValType t : type.params) (in_xmm(t) ? xmms : ints)++;
+  return ints <= 6 && xmms <= 8;
 }
 
 const Xbyak::Reg64 kIntArgs[] = {rdi, rsi, rdx, rcx, r8, r9};
+const Xbyak::Reg64 kIntResults[] = {rax, rdx};
+
+// A register of either class: GPR n, or XMM n as kXmm + n.
+constexpr int kXmm = 16;
+
+// Each parameter's register, then the results' (none when in memory).
+std::vector<int> param_registers(const wasm::FuncType& type) {
+  std::vector<int> out;
+  int ints = 0, xmms = 0;
+  for (ValType t : type.params) out.push_back(in_xmm(t) ? kXmm + xmms++ : kIntArgs[ints++].getIdx());
+  return out;
+}
+int out_pointer_register(const wasm::FuncType& type) {
+  int ints = 0;
+  for (ValType t : type.params) ints += in_xmm(t) ? 0 : 1;
+  return kIntArgs[ints].getIdx();
+}
+std::vector<int> result_registers(const wasm::FuncType& type) {
+  std::vector<int> out;
+  if (results_in_memory(type)) return out;
+  int ints = 0, xmms = 0;
+  for (ValType t : type.results) out.push_back(in_xmm(t) ? kXmm + xmms++ : kIntResults[ints++].getIdx());
+  return out;
+}
+
+// A value of type t between register `reg` and 8 (v128: 16) bytes at `at`;
+// 4-byte values are stored zero-extended, as in tier 0's slots. No scratch
+// register: the other results may still be in theirs.
+void store_register(Xbyak::CodeGenerator& g, ValType t, int reg, const Xbyak::RegExp& at) {
+  if (reg >= kXmm) {
+    Xbyak::Xmm x(reg - kXmm);
+    if (t == ValType::V128) {
+      g.movdqu(xword[at], x);
+    } else if (t == ValType::F32) {
+      g.movss(dword[at], x);
+      g.mov(dword[at + 4], 0);
+    } else {
+      g.movq(qword[at], x);
+    }
+  } else if (t == ValType::I32) {
+    g.mov(dword[at], Xbyak::Reg32(reg));  // the register's upper half may be anything
+    g.mov(dword[at + 4], 0);
+  } else {
+    g.mov(qword[at], Xbyak::Reg64(reg));
+  }
+}
+void load_register(Xbyak::CodeGenerator& g, ValType t, int reg, const Xbyak::RegExp& at) {
+  if (reg >= kXmm) {
+    Xbyak::Xmm x(reg - kXmm);
+    if (t == ValType::V128) g.movdqu(x, xword[at]);
+    else if (t == ValType::F32) g.movss(x, dword[at]);
+    else g.movsd(x, qword[at]);
+  } else {
+    g.mov(Xbyak::Reg64(reg), qword[at]);
+  }
+}
 
 // Where a value is while the function compiles. Values on the operand stack
 // may be in a scratch register, a constant not yet materialised, a pinned
@@ -201,26 +261,20 @@ class FunctionCompiler {
     g_.jb(trap_label(TrapKind::StackExhausted), Xbyak::CodeGenerator::T_NEAR);
     g_.mov(rsp, r11);
     if (!module_.memories.empty()) g_.mov(r12, qword[r13 + layout::kInstanceMem0]);
-    int ints = 0, floats = 0;
+    if (results_in_memory(s.type)) g_.mov(qword[rsp + kIoBytes], Xbyak::Reg64(out_pointer_register(s.type)));
+    const std::vector<int> arg_regs = param_registers(s.type);
     for (size_t i = 0; i < s.type.params.size(); ++i) {
       ValType t = s.type.params[i];
       const int pinned = local_reg_[i];
-      if (is_float(t)) {
-        Xbyak::Xmm arg(floats++);
-        if (pinned >= 0) g_.movaps(Xbyak::Xmm(pinned), arg);
-        else if (t == ValType::F32) g_.movss(dword[slot_address(s.local_slot[i])], arg);
-        else g_.movsd(qword[slot_address(s.local_slot[i])], arg);
+      const int arg = arg_regs[i];
+      if (pinned < 0) {
+        store_register(g_, t, arg, slot_address(s.local_slot[i]));
+      } else if (arg >= kXmm) {
+        g_.movaps(Xbyak::Xmm(pinned), Xbyak::Xmm(arg - kXmm));
+      } else if (t == ValType::I32) {
+        g_.mov(Xbyak::Reg32(pinned), Xbyak::Reg32(arg));  // the upper half may be anything
       } else {
-        const Xbyak::Reg64 arg = kIntArgs[ints++];
-        if (t == ValType::I32) {
-          // The caller leaves the upper half undefined.
-          if (pinned >= 0) g_.mov(Xbyak::Reg32(pinned), arg.cvt32());
-          else g_.mov(dword[slot_address(s.local_slot[i])], arg.cvt32());
-        } else if (pinned >= 0) {
-          g_.mov(Xbyak::Reg64(pinned), arg);
-        } else {
-          g_.mov(slot(s.local_slot[i]), arg);
-        }
+        g_.mov(Xbyak::Reg64(pinned), Xbyak::Reg64(arg));
       }
     }
     bool zeroed = false;
@@ -239,7 +293,7 @@ class FunctionCompiler {
   }
 
   void finish_function(S& s) {
-    frame_size_ = (static_cast<uint32_t>(kIoBytes) + 8 * s.max_slot + 15) & ~15u;
+    frame_size_ = (static_cast<uint32_t>(kSlotsAt) + 8 * s.max_slot + 15) & ~15u;
     // Trap stubs: the call's return address stays inside this function.
     for (auto& [kind, label] : trap_labels_) {
       g_.L(*label);
@@ -453,9 +507,9 @@ class FunctionCompiler {
       g_.mov(rax, qword[rax + 8 * (func_index - module_.num_imported_funcs)]);
       g_.test(rax, rax);
       g_.jz(runtime, Xbyak::CodeGenerator::T_NEAR);
-      load_arguments(type, args);
+      load_arguments(type, args, buf);
       g_.call(rax);
-      store_result(type, buf);
+      store_results(type, buf);
       g_.jmp(done, Xbyak::CodeGenerator::T_NEAR);
     }
     g_.L(runtime);
@@ -504,7 +558,7 @@ class FunctionCompiler {
  private:
   // ---- slots ---------------------------------------------------------------------------------
 
-  Xbyak::RegExp slot_address(uint32_t k) const { return rsp + kIoBytes + 8 * static_cast<int>(k); }
+  Xbyak::RegExp slot_address(uint32_t k) const { return rsp + kSlotsAt + 8 * static_cast<int>(k); }
   Xbyak::Address slot(uint32_t k) const { return qword[slot_address(k)]; }
 
   void store_imm64(const Xbyak::RegExp& at, uint64_t bits) {
@@ -930,13 +984,27 @@ class FunctionCompiler {
   }
 
   void emit_return(S& s, C& fn) {
-    if (!s.type.results.empty()) {
-      ValType t = s.type.results[0];
-      auto at = slot_address(fn.slot_base);
-      if (t == ValType::F32) g_.movss(xmm0, dword[at]);
-      else if (t == ValType::F64) g_.movsd(xmm0, qword[at]);
-      else if (t == ValType::I32) g_.mov(eax, dword[at]);
-      else g_.mov(rax, qword[at]);
+    uint32_t k = fn.slot_base;
+    if (results_in_memory(s.type)) {
+      g_.mov(rdx, qword[rsp + kIoBytes]);
+      uint32_t out = 0;
+      for (ValType t : s.type.results) {
+        if (t == ValType::V128) {
+          g_.movdqu(xmm15, xword[slot_address(k)]);
+          g_.movdqu(xword[rdx + 8 * static_cast<int>(out)], xmm15);
+        } else {
+          g_.mov(rax, slot(k));
+          g_.mov(qword[rdx + 8 * static_cast<int>(out)], rax);
+        }
+        k += slot_count(t);
+        out += slot_count(t);
+      }
+    } else {
+      const std::vector<int> regs = result_registers(s.type);
+      for (size_t i = 0; i < regs.size(); ++i) {
+        load_register(g_, s.type.results[i], regs[i], slot_address(k));
+        k += slot_count(s.type.results[i]);
+      }
     }
     g_.lea(rsp, ptr[rbp - 32]);
     g_.pop(r15);
@@ -958,30 +1026,19 @@ class FunctionCompiler {
     save_pinned(s);
   }
 
-  void load_arguments(const wasm::FuncType& type, V* args) {
-    int ints = 0, floats = 0;
-    for (size_t i = 0; i < type.params.size(); ++i) {
-      ValType t = type.params[i];
-      auto at = slot_address(args[i].slot);
-      if (t == ValType::F32) g_.movss(Xbyak::Xmm(floats++), dword[at]);
-      else if (t == ValType::F64) g_.movsd(Xbyak::Xmm(floats++), qword[at]);
-      else g_.mov(kIntArgs[ints++], qword[at]);
-    }
+  void load_arguments(const wasm::FuncType& type, V* args, uint32_t results_at) {
+    const std::vector<int> regs = param_registers(type);
+    for (size_t i = 0; i < type.params.size(); ++i) load_register(g_, type.params[i], regs[i], slot_address(args[i].slot));
+    if (results_in_memory(type)) g_.lea(Xbyak::Reg64(out_pointer_register(type)), ptr[slot_address(results_at)]);
   }
 
-  void store_result(const wasm::FuncType& type, uint32_t to) {
-    if (type.results.empty()) return;
-    ValType t = type.results[0];
-    if (t == ValType::F32) {
-      g_.movd(eax, xmm0);
-      g_.mov(slot(to), rax);
-    } else if (t == ValType::F64) {
-      g_.movq(slot(to), xmm0);
-    } else if (t == ValType::I32) {
-      g_.mov(eax, eax);
-      g_.mov(slot(to), rax);
-    } else {
-      g_.mov(slot(to), rax);
+  // The callee's results from their registers to their slots (from results_at).
+  void store_results(const wasm::FuncType& type, uint32_t results_at) {
+    const std::vector<int> regs = result_registers(type);
+    uint32_t k = results_at;
+    for (size_t i = 0; i < regs.size(); ++i) {
+      store_register(g_, type.results[i], regs[i], slot_address(k));
+      k += slot_count(type.results[i]);
     }
   }
 
@@ -1144,6 +1201,25 @@ class FunctionCompiler {
         call_helper(op == Opcode::MemoryFill ? "skiff_rt_memory_fill" : "skiff_rt_memory_copy");
         restore_pinned(s);
         return;
+      case Opcode::MemoryInit: return runtime_call(s, "skiff_rt_memory_init", {imm.index}, args, 3, nullptr);
+      case Opcode::DataDrop: return runtime_call(s, "skiff_rt_data_drop", {imm.index}, args, 0, nullptr);
+      case Opcode::TableGet: return runtime_call(s, "skiff_rt_table_get", {imm.index}, args, 1, result);
+      case Opcode::TableSet: return runtime_call(s, "skiff_rt_table_set", {imm.index}, args, 2, nullptr);
+      case Opcode::TableSize: return runtime_call(s, "skiff_rt_table_size", {imm.index}, args, 0, result);
+      case Opcode::TableGrow: return runtime_call(s, "skiff_rt_table_grow", {imm.index}, args, 2, result);
+      case Opcode::TableFill: return runtime_call(s, "skiff_rt_table_fill", {imm.index}, args, 3, nullptr);
+      case Opcode::TableCopy:
+        return runtime_call(s, "skiff_rt_table_copy", {imm.index, imm.index2}, args, 3, nullptr);
+      case Opcode::TableInit:
+        return runtime_call(s, "skiff_rt_table_init", {imm.index, imm.index2}, args, 3, nullptr);
+      case Opcode::ElemDrop: return runtime_call(s, "skiff_rt_elem_drop", {imm.index}, args, 0, nullptr);
+      case Opcode::RefFunc: {  // a funcref is the FuncInst's address
+        Xbyak::Reg64 r = alloc_gpr(s);
+        g_.mov(r, qword[r13 + layout::kInstanceFuncs]);
+        g_.mov(r, qword[r + 8 * static_cast<int>(imm.index)]);
+        set_reg(*result, r.getIdx());
+        return;
+      }
       case Opcode::RefNull:
         result->data = {Loc::Const, 0, 0, 0};
         return;
@@ -1157,6 +1233,25 @@ class FunctionCompiler {
       default:
         return unsupported(wasm::op_name(op));
     }
+  }
+
+  // A runtime helper (abi.h) called as helper(instance, immediates...,
+  // operands...), its result (an i32 or a reference) in rax.
+  void runtime_call(S& s, const char* helper, std::initializer_list<uint32_t> immediates, V* args, uint32_t nargs,
+                    V* result) {
+    prepare_call(s, args, nargs);
+    g_.mov(rdi, r13);
+    size_t next = 1;
+    for (uint32_t k : immediates) g_.mov(kIntArgs[next++].cvt32(), k);
+    for (uint32_t i = 0; i < nargs; ++i) {
+      if (args[i].type == ValType::I32) g_.mov(kIntArgs[next++].cvt32(), dword[slot_address(args[i].slot)]);
+      else g_.mov(kIntArgs[next++], slot(args[i].slot));
+    }
+    call_helper(helper);
+    restore_pinned(s);
+    if (result == nullptr) return;
+    if (result->type == ValType::I32) g_.mov(eax, eax);
+    g_.mov(slot(result->slot), rax);
   }
 
   // ---- numeric instructions -------------------------------------------------------------------
@@ -1662,27 +1757,20 @@ void emit_entry(Xbyak::CodeGenerator& g, const wasm::FuncType& type, Xbyak::Labe
   g.push(rbx);
   g.mov(r13, rdi);
   g.mov(rbx, rsi);
-  int ints = 0, floats = 0, k = 0;
-  for (ValType t : type.params) {
-    if (t == ValType::F32) g.movss(Xbyak::Xmm(floats++), dword[rbx + 8 * k]);
-    else if (t == ValType::F64) g.movsd(Xbyak::Xmm(floats++), qword[rbx + 8 * k]);
-    else g.mov(kIntArgs[ints++], qword[rbx + 8 * k]);
-    k += static_cast<int>(slot_count(t));
+  const std::vector<int> regs = param_registers(type);
+  int k = 0;
+  for (size_t i = 0; i < type.params.size(); ++i) {
+    load_register(g, type.params[i], regs[i], rbx + 8 * k);
+    k += static_cast<int>(slot_count(type.params[i]));
   }
+  // Results through memory go straight to the caller's slots.
+  if (results_in_memory(type)) g.mov(Xbyak::Reg64(out_pointer_register(type)), rbx);
   g.call(body);
-  if (!type.results.empty()) {
-    ValType t = type.results[0];
-    if (t == ValType::F32) {
-      g.movd(eax, xmm0);
-      g.mov(qword[rbx], rax);
-    } else if (t == ValType::F64) {
-      g.movq(qword[rbx], xmm0);
-    } else if (t == ValType::I32) {
-      g.mov(eax, eax);
-      g.mov(qword[rbx], rax);
-    } else {
-      g.mov(qword[rbx], rax);
-    }
+  const std::vector<int> results = result_registers(type);
+  k = 0;
+  for (size_t i = 0; i < results.size(); ++i) {
+    store_register(g, type.results[i], results[i], rbx + 8 * k);
+    k += static_cast<int>(slot_count(type.results[i]));
   }
   g.pop(rbx);
   g.pop(r13);

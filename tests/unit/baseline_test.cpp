@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
+#include <vector>
 #include <string>
 
 #include "api_builder.h"
 #include "baseline/baseline.h"
+#include "llvm/jit.h"
 #include "runtime/objects.h"
 #include "skiff/skiff.hh"
 
@@ -88,19 +91,19 @@ TEST(Baseline, GuardPageFaultTraps) {
   ASSERT_FALSE(r.error().backtrace.empty());
 }
 
-// A function using what tier 1 does not compile yet (table.copy) stays
-// interpreted; compiled and interpreted functions call each other.
+// A function tier 1 does not compile (seven integer parameters: the
+// convention passes six in registers) stays interpreted; compiled and
+// interpreted functions call each other.
 TEST(Baseline, LeavesOutWhatItDoesNotSupport) {
   if (!baseline::host_supported()) GTEST_SKIP() << "no SSE4.1/POPCNT/LZCNT/BMI1";
   ModuleBuilder m;
   uint32_t t_i_i = m.type({kI32}, {kI32});
-  m.table(4);
-  const Bytes table_copy{0xfc, 0x0e, 0x00, 0x00};
-  // (x + 1) / (x + 1) + x: divides by zero for x = -1.
-  uint32_t interpreted = m.func(t_i_i, seq({i32_const(0), i32_const(1), i32_const(2), table_copy, local_get(0),
-                                            i32_const(1), i32_add, local_get(0), i32_const(1), i32_add, i32_div_s,
-                                            local_get(0), i32_add}));
-  uint32_t compiled = m.func(t_i_i, seq({local_get(0), call(interpreted), i32_const(10), i32_add}));
+  uint32_t t_7i_i = m.type({kI32, kI32, kI32, kI32, kI32, kI32, kI32}, {kI32});
+  // (x + 1) / (x + 1) + x + g: divides by zero for x = -1.
+  uint32_t interpreted = m.func(t_7i_i, seq({local_get(0), i32_const(1), i32_add, local_get(0), i32_const(1), i32_add,
+                                             i32_div_s, local_get(0), i32_add, local_get(6), i32_add}));
+  uint32_t compiled = m.func(t_i_i, seq({local_get(0), i32_const(0), i32_const(0), i32_const(0), i32_const(0),
+                                         i32_const(0), i32_const(0), call(interpreted), i32_const(10), i32_add}));
   m.export_func("interpreted", interpreted);
   m.export_func("compiled", compiled);
   const baseline::Stats before = baseline::stats();
@@ -127,12 +130,11 @@ TEST(Baseline, AFaultInAnInterpretedCalleeKeepsEveryFrame) {
   if (!baseline::host_supported()) GTEST_SKIP() << "no SSE4.1/POPCNT/LZCNT/BMI1";
   ModuleBuilder m;
   uint32_t t_i_i = m.type({kI32}, {kI32});
-  m.table(4);
+  uint32_t t_7i_i = m.type({kI32, kI32, kI32, kI32, kI32, kI32, kI32}, {kI32});
   m.memory(1);
-  const Bytes table_copy{0xfc, 0x0e, 0x00, 0x00};
-  uint32_t interpreted =
-      m.func(t_i_i, seq({i32_const(0), i32_const(1), i32_const(2), table_copy, local_get(0), i32_load()}));
-  uint32_t compiled = m.func(t_i_i, seq({local_get(0), call(interpreted), i32_const(10), i32_add}));
+  uint32_t interpreted = m.func(t_7i_i, seq({local_get(0), i32_load()}));
+  uint32_t compiled = m.func(t_i_i, seq({local_get(0), i32_const(0), i32_const(0), i32_const(0), i32_const(0),
+                                         i32_const(0), i32_const(0), call(interpreted), i32_const(10), i32_add}));
   m.export_func("compiled", compiled);
   BaselineHost host;
   Instance inst = host.load(m.build());
@@ -179,3 +181,83 @@ TEST(Baseline, FuelStopsAnEndlessLoop) {
 }  // namespace
 }  // namespace skiff
 
+
+namespace skiff {
+namespace {
+
+// Calls between tier 1's and tier 2's code in both directions, through
+// every way the convention passes values: i32, i64, f32, f64 and v128
+// parameters, two results in registers of both classes, four through
+// memory. Each caller folds what it got into an i32, compared with the
+// interpreter's.
+Bytes convention_module() {
+  ModuleBuilder m;
+  const uint8_t kV128 = 0x7b;
+  uint32_t t_a = m.type({kI32, test_wasm::kF32, test_wasm::kI64, test_wasm::kF64}, {test_wasm::kF64, kI32});
+  uint32_t t_b = m.type({kV128, kI32}, {kV128});
+  uint32_t t_c = m.type({kI32}, {kI32, test_wasm::kI64, test_wasm::kF32, test_wasm::kF64});
+  uint32_t t_i_i = m.type({kI32}, {kI32});
+  auto f32_const = [](float v) { Bytes b{0x43}; uint32_t bits; std::memcpy(&bits, &v, 4); for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(bits >> (8 * i))); return b; };
+  auto f64_const = [](double v) { Bytes b{0x44}; uint64_t bits; std::memcpy(&bits, &v, 8); for (int i = 0; i < 8; ++i) b.push_back(static_cast<uint8_t>(bits >> (8 * i))); return b; };
+  const Bytes f64_add{0xa0}, f64_promote{0xbb}, i32_wrap{0xa7}, i64_reinterpret_f64{0xbd}, i32_reinterpret_f32{0xbc},
+      i32_xor{0x73}, i64_extend_s{0xac}, i64_const_2{0x42, 0x02}, i64_mul{0x7e}, f32_convert_s{0xb2},
+      f64_convert_s{0xb7}, i32x4_splat{0xfd, 0x11}, i32x4_add{0xfd, 0xae, 0x01}, i32x4_extract_2{0xfd, 0x1b, 0x02};
+  Bytes v128_const{0xfd, 0x0c};
+  for (uint32_t lane : {1u, 2u, 3u, 4u})
+    for (int i = 0; i < 4; ++i) v128_const.push_back(static_cast<uint8_t>(lane >> (8 * i)));
+  // a(x, y, z, w) = (w + promote(y), x + wrap(z))
+  m.export_func("a", m.func(t_a, seq({local_get(3), local_get(1), f64_promote, f64_add, local_get(0), local_get(2),
+                                      i32_wrap, i32_add})));
+  // b(v, x) = v + splat(x)
+  m.export_func("b", m.func(t_b, seq({local_get(0), local_get(1), i32x4_splat, i32x4_add})));
+  // c(x) = (x, 2x, f32(x), f64(x))
+  m.export_func("c", m.func(t_c, seq({local_get(0), local_get(0), i64_extend_s, i64_const_2, i64_mul, local_get(0),
+                                      f32_convert_s, local_get(0), f64_convert_s})));
+  // call_a(x): (d, i) = a(x, 1.5, x, 2.25); wrap(bits(d)) ^ i
+  m.export_func("call_a", m.func(t_i_i, seq({local_get(0), f32_const(1.5f), local_get(0), i64_extend_s,
+                                             f64_const(2.25), call(0), local_set(1), i64_reinterpret_f64, i32_wrap,
+                                             local_get(1), i32_xor}),
+                                 {{1, kI32}}));
+  // call_b(x) = lane 2 of b([1, 2, 3, 4], x)
+  m.export_func("call_b", m.func(t_i_i, seq({v128_const, local_get(0), call(1), i32x4_extract_2})));
+  // call_c(x): (i, l, f, d) = c(x); i + wrap(l) + bits(f) + wrap(bits(d))
+  m.export_func("call_c", m.func(t_i_i, seq({local_get(0), call(2), i64_reinterpret_f64, i32_wrap, local_set(1),
+                                             i32_reinterpret_f32, local_get(1), i32_add, local_set(1), i32_wrap,
+                                             local_get(1), i32_add, i32_add}),
+                                 {{1, kI32}}));
+  return m.build();
+}
+
+TEST(Baseline, CallsBetweenTier1AndTier2) {
+  if (!baseline::host_supported()) GTEST_SKIP() << "no SSE4.1/POPCNT/LZCNT/BMI1";
+  const Bytes bytes = convention_module();
+  Engine interp_engine;
+  Module reference = Module::compile(interp_engine, bytes).value();
+  Store reference_store(interp_engine);
+  Instance expected = Linker(interp_engine).instantiate(reference_store, reference).value();
+  const std::vector<uint32_t> leaves = {0, 1, 2}, callers = {3, 4, 5};
+  for (bool tier1_calls : {true, false}) {
+    Module module = Module::compile(interp_engine, bytes).value();
+    auto& compiled = const_cast<rt::CompiledModule&>(*module.raw());
+    compiled.native_executor = &llvmjit::execute;
+    auto tier2 = llvmjit::compile(*compiled.module, tier1_calls ? leaves : callers, {});
+    ASSERT_TRUE(tier2.ok()) << tier2.error().to_string();
+    ASSERT_TRUE(llvmjit::install(compiled, tier2.value()).ok());
+    auto tier1 = baseline::compile(*compiled.module, tier1_calls ? callers : leaves, true);
+    ASSERT_TRUE(tier1.ok());
+    ASSERT_EQ(tier1.value().functions.size(), 3u);
+    ASSERT_TRUE(llvmjit::install(compiled, tier1.value().code).ok());
+    Store store(interp_engine);
+    Instance inst = Linker(interp_engine).instantiate(store, module).value();
+    for (const char* name : {"call_a", "call_b", "call_c"})
+      for (int32_t x : {0, 7, -3, 123456789}) {
+        auto want = expected.func(name)->call({Val::make_i32(x)});
+        auto got = inst.func(name)->call({Val::make_i32(x)});
+        ASSERT_TRUE(got.ok()) << name;
+        EXPECT_EQ(got.value()[0].of.i32, want.value()[0].of.i32) << name << "(" << x << "), tier 1 calls: " << tier1_calls;
+      }
+  }
+}
+
+}  // namespace
+}  // namespace skiff
