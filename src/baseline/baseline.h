@@ -26,8 +26,11 @@ struct Compiled {
 
 // Compiles those of the defined functions `funcs` (all when empty) it
 // supports. `interruptible`: fuel and epoch checks at entries and loop
-// back-edges when the store asks for them (abi.h).
-Result<Compiled> compile(const wasm::Module& module, const std::vector<uint32_t>& funcs, bool interruptible);
+// back-edges when the store asks for them (abi.h). Without `fallback_ops`,
+// functions that would call the interpreter's ops (SIMD, mostly) are left
+// out too: tier 0 runs those ops inline, faster than a call each.
+Result<Compiled> compile(const wasm::Module& module, const std::vector<uint32_t>& funcs, bool interruptible,
+                         bool fallback_ops = true);
 
 // Functions compiled and left out (interpreted) by every compile() of the
 // process so far, for tests and logs.

@@ -223,9 +223,13 @@ class FunctionCompiler {
   using V = S::Value;
   using C = S::Control;
 
-  FunctionCompiler(Xbyak::CodeGenerator& gen, const wasm::Module& module, bool interruptible,
+  FunctionCompiler(Xbyak::CodeGenerator& gen, const wasm::Module& module, bool interruptible, bool fallback_ops,
                    const std::vector<uint64_t>& local_weights)
-      : g_(gen), module_(module), interruptible_(interruptible), local_weights_(local_weights) {}
+      : g_(gen),
+        module_(module),
+        interruptible_(interruptible),
+        fallback_ops_(fallback_ops),
+        local_weights_(local_weights) {}
 
   bool supported() const { return supported_; }
   const char* why_unsupported() const { return why_; }
@@ -1262,6 +1266,7 @@ class FunctionCompiler {
   void fallback(S& s, Opcode op, const OpInfo& info, const Immediates& imm, V* args, uint32_t nargs, V* result,
                 bool memory_op) {
     if (llvmjit::fallback_op(op) == nullptr) return unsupported(wasm::op_name(op));
+    if (!fallback_ops_) return unsupported("an op through the interpreter's (fallback_ops off)");
     prepare_call(s, args, nargs);
     for (uint32_t i = memory_op ? 1 : 0; i < info.num_params; ++i) {
       const int cell = static_cast<int>(i * llvmjit::kFallbackCellBytes);
@@ -1730,6 +1735,7 @@ class FunctionCompiler {
   Xbyak::CodeGenerator& g_;
   const wasm::Module& module_;
   const bool interruptible_;
+  const bool fallback_ops_;
   const std::vector<uint64_t>& local_weights_;
   std::vector<int> local_reg_;  // per local: its register (GPR or XMM index), or -1
   uint32_t gpr_busy_ = 0;        // scratch registers holding stack values
@@ -1786,7 +1792,8 @@ struct FunctionCode {
 };
 
 // One function's code, or nullopt when it uses something tier 1 lacks.
-std::optional<FunctionCode> compile_function(const wasm::Module& module, uint32_t index, bool interruptible) {
+std::optional<FunctionCode> compile_function(const wasm::Module& module, uint32_t index, bool interruptible,
+                                             bool fallback_ops) {
   PlainAllocator allocator;
   Xbyak::CodeGenerator g(4096, Xbyak::AutoGrow, &allocator);
   LocalUseCounter counter;
@@ -1794,7 +1801,7 @@ std::optional<FunctionCode> compile_function(const wasm::Module& module, uint32_
     wasm::BodyDecoder<wasm::NoValidation, LocalUseCounter> decoder(module, index, counter);
     if (!decoder.decode().ok()) return std::nullopt;
   }
-  FunctionCompiler fc(g, module, interruptible, counter.weight);
+  FunctionCompiler fc(g, module, interruptible, fallback_ops, counter.weight);
   FunctionCode out;
   out.index = index;
   try {
@@ -1842,7 +1849,8 @@ bool host_supported() {
   return ok;
 }
 
-Result<Compiled> compile(const wasm::Module& module, const std::vector<uint32_t>& funcs, bool interruptible) {
+Result<Compiled> compile(const wasm::Module& module, const std::vector<uint32_t>& funcs, bool interruptible,
+                         bool fallback_ops) {
   Compiled out;
   out.code.interruptible = interruptible;
   out.code.target = "x86_64 baseline";
@@ -1860,7 +1868,7 @@ Result<Compiled> compile(const wasm::Module& module, const std::vector<uint32_t>
   const bool log = std::getenv("SKIFF_BASELINE_LOG") != nullptr;
   for (uint32_t index : indices) {
     const auto start = std::chrono::steady_clock::now();
-    std::optional<FunctionCode> code = compile_function(module, index, interruptible);
+    std::optional<FunctionCode> code = compile_function(module, index, interruptible, fallback_ops);
     if (log && code)
       std::fprintf(stderr, "skiff: tier 1: function %u: %zu bytes of code in %.0f us\n", index, code->bytes.size(),
                    std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());

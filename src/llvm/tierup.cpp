@@ -17,8 +17,8 @@
 #include <string_view>
 
 #include "base/reader.h"
-#include "interp/interp.h"
 #include "baseline/baseline.h"
+#include "interp/interp.h"
 #include "llvm/jit.h"
 #include "wasm/body_decoder.h"
 
@@ -559,7 +559,7 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
     if (module.funcs[defined_index].native_entry.load(std::memory_order_acquire) != nullptr) return;
     const auto start = std::chrono::steady_clock::now();
     const uint32_t index = module.module->num_imported_funcs + defined_index;
-    auto code = baseline::compile(*module.module, {index}, policy.interruptible);
+    auto code = baseline::compile(*module.module, {index}, policy.interruptible, /*fallback_ops=*/false);
     if (!code.ok() || code.value().functions.empty()) return;
     auto& target = const_cast<rt::CompiledModule&>(module);  // as adopt_from_copy
     if (module.funcs[defined_index].native_entry.load(std::memory_order_acquire) != nullptr) return;
