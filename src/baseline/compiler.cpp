@@ -533,12 +533,43 @@ class FunctionCompiler {
     g_.mov(qword[rsp + 8], rcx);  // the index survives in the fallback cells
     release(index);
     prepare_call(s, args, static_cast<uint32_t>(type.params.size()));
+    Xbyak::Label runtime, done;
+    if (register_signature(type)) {
+      // Inline, as tier 2 does: an element of this instance, of the
+      // expected type, with code in native_bodies is called directly.
+      // Anything else (traps included) goes through the runtime, which
+      // checks in full. rcx holds the index.
+      g_.mov(rax, qword[r13 + layout::kInstanceTables]);
+      g_.mov(rax, qword[rax + 8 * static_cast<int>(table_index)]);
+      g_.cmp(rcx, qword[rax + layout::kTableSize]);
+      g_.jae(runtime, Xbyak::CodeGenerator::T_NEAR);
+      g_.mov(rax, qword[rax + layout::kTableElemsBegin]);
+      g_.mov(rax, qword[rax + rcx * 8]);  // the FuncInst, or null
+      g_.test(rax, rax);
+      g_.jz(runtime, Xbyak::CodeGenerator::T_NEAR);
+      g_.cmp(qword[rax + layout::kFuncInstInstance], r13);
+      g_.jne(runtime, Xbyak::CodeGenerator::T_NEAR);
+      g_.mov(rdx, qword[r13 + layout::kInstanceTypeIds]);
+      g_.mov(edx, dword[rdx + 4 * static_cast<int>(type_index)]);
+      g_.cmp(dword[rax + layout::kFuncInstTypeId], edx);
+      g_.jne(runtime, Xbyak::CodeGenerator::T_NEAR);
+      g_.mov(rax, qword[rax + layout::kFuncInstNativeBody]);
+      g_.mov(rax, qword[rax]);  // its code, or null while it has none
+      g_.test(rax, rax);
+      g_.jz(runtime, Xbyak::CodeGenerator::T_NEAR);
+      load_arguments(type, args, buf);
+      g_.call(rax);
+      store_results(type, buf);
+      g_.jmp(done, Xbyak::CodeGenerator::T_NEAR);
+    }
+    g_.L(runtime);
     g_.mov(rdi, r13);
     g_.mov(esi, table_index);
     g_.mov(edx, type_index);
     g_.mov(ecx, dword[rsp + 8]);
     g_.lea(r8, ptr[slot_address(buf)]);
     call_helper("skiff_rt_call_indirect");
+    g_.L(done);
     restore_pinned(s);
   }
 
