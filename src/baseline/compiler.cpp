@@ -3,13 +3,14 @@
 // emits code. The hottest locals live in registers for the whole function;
 // operand-stack values live in scratch registers, as constants or as a
 // comparison's flags until they are used, and go to their tier-0 home slots
-// at every block boundary and branch, so control flow needs no merging of
-// register states.
+// at every block boundary, branch and call, so control flow needs no
+// merging of register states.
 //
 // Frame of wasm_func_N (after the prologue):
 //   rbp        saved rbp, then saved r12, rbx, r14 and r15 below it
-//   rsp + 64   slot k at rsp + 64 + 8k: locals, then the operand stack
+//   rsp + 80   slot k at rsp + 80 + 8k: locals, then the operand stack
 //              (the frame's size is checked against the stack limit first)
+//   rsp + 64   the results' address, when they go through memory
 //   rsp + 0    four 16-byte cells for fallback ops (fallback_ops.h)
 // Registers: r13 the instance (swiftself, callee-saved, never written),
 // r12 memory 0's base. A 4-byte value is stored zero-extended to its
@@ -30,6 +31,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <type_traits>
 
 #include "baseline/elf_object.h"
 #include "llvm/abi.h"
@@ -50,15 +52,9 @@ namespace layout = llvmjit::layout;
 
 constexpr int kIoBytes = 4 * static_cast<int>(llvmjit::kFallbackCellBytes);
 // After the fallback cells: where a function whose results go to memory
-// keeps the pointer; then the slots.
+// keeps their address (16 bytes, for alignment); then the slots.
 constexpr int kSlotsAt = kIoBytes + 16;
-
-// The names of the opcode enumerators, for skiff_op_NAME symbols.
-constexpr const char* kOpNames[] = {
-#define SKIFF_OP(name, text, prefix, code, imm, cls, sig, arg) #name,
-#include "wasm/opcodes.def"
-#undef SKIFF_OP
-};
+static_assert(kSlotsAt == 80, "the frame layout in the header comment");
 
 // Xbyak writes into plain heap memory: the bytes are copied into an ELF
 // object, never run from here.
@@ -168,7 +164,7 @@ Cond negate(Cond c) { return static_cast<Cond>(c ^ 1); }
 
 // Which locals a function reads and writes most, loops weighing 8x per
 // level: the first pass, before code is emitted.
-class LocalUseCounter {
+class LocalUseCounter : public wasm::NoHooks {
  public:
   struct ValueData {};
   struct ControlData {};
@@ -179,28 +175,15 @@ class LocalUseCounter {
   uint32_t loop_depth = 0;
 
   void start_function(S& s) { weight.assign(s.local_types.size(), 0); }
-  void finish_function(S&) {}
-  void op(S&, Opcode, const Immediates&, V*, uint32_t, V*) {}
-  void constant(S&, Opcode, const Immediates&, V&) {}
   void local_get(S&, uint32_t n, V&) { use(n); }
   void local_set(S&, uint32_t n, V&) { use(n); }
   void local_tee(S&, uint32_t n, V&, V&) { use(n); }
-  void drop(S&, V&) {}
-  void select(S&, V*, V&) {}
   void block(S&, C& c) {
     if (c.kind == BlockKind::Loop) ++loop_depth;
   }
-  void if_(S&, V&, C&) {}
-  void else_(S&, C&, V*) {}
   void end(S&, C& c, V*) {
     if (c.kind == BlockKind::Loop) --loop_depth;
   }
-  void br(S&, uint32_t, V*) {}
-  void br_if(S&, uint32_t, V&, V*) {}
-  void br_table(S&, const std::vector<uint32_t>&, V&, V*) {}
-  void return_(S&, V*) {}
-  void call(S&, uint32_t, const wasm::FuncType&, V*) {}
-  void call_indirect(S&, uint32_t, uint32_t, const wasm::FuncType&, V*, V&) {}
 
  private:
   void use(uint32_t n) { weight[n] += uint64_t{1} << (3 * std::min<uint32_t>(loop_depth, 6)); }
@@ -509,12 +492,7 @@ class FunctionCompiler {
     if (func_index >= module_.num_imported_funcs && register_signature(type)) {
       g_.mov(rax, qword[r13 + layout::kInstanceNativeBodies]);
       g_.mov(rax, qword[rax + 8 * (func_index - module_.num_imported_funcs)]);
-      g_.test(rax, rax);
-      g_.jz(runtime, Xbyak::CodeGenerator::T_NEAR);
-      load_arguments(type, args, buf);
-      g_.call(rax);
-      store_results(type, buf);
-      g_.jmp(done, Xbyak::CodeGenerator::T_NEAR);
+      call_code(type, args, buf, runtime, done);
     }
     g_.L(runtime);
     g_.mov(rdi, r13);
@@ -554,13 +532,8 @@ class FunctionCompiler {
       g_.cmp(dword[rax + layout::kFuncInstTypeId], edx);
       g_.jne(runtime, Xbyak::CodeGenerator::T_NEAR);
       g_.mov(rax, qword[rax + layout::kFuncInstNativeBody]);
-      g_.mov(rax, qword[rax]);  // its code, or null while it has none
-      g_.test(rax, rax);
-      g_.jz(runtime, Xbyak::CodeGenerator::T_NEAR);
-      load_arguments(type, args, buf);
-      g_.call(rax);
-      store_results(type, buf);
-      g_.jmp(done, Xbyak::CodeGenerator::T_NEAR);
+      g_.mov(rax, qword[rax]);
+      call_code(type, args, buf, runtime, done);
     }
     g_.L(runtime);
     g_.mov(rdi, r13);
@@ -719,27 +692,34 @@ class FunctionCompiler {
     xmm_busy_ = 0;
   }
 
-  // A register holding v (v keeps it; a local's or a temporary one).
-  Xbyak::Reg64 use_gpr(S& s, V& v) {
-    switch (v.data.loc) {
-      case Loc::Reg: return Xbyak::Reg64(v.data.reg);
-      case Loc::Local: return Xbyak::Reg64(local_reg_[v.data.local]);
-      default: {
-        Xbyak::Reg64 r = alloc_gpr(s);
-        materialize_gpr(r, v);
-        set_reg(v, r.getIdx());
-        return r;
-      }
-    }
+  // A register holding v (v keeps it; a local's or a temporary one). R is
+  // Xbyak::Reg64 or Xbyak::Xmm.
+  template <typename R>
+  R use_reg(S& s, V& v) {
+    if (v.data.loc == Loc::Local) return R(local_reg_[v.data.local]);
+    return own_reg<R>(s, v);
   }
   // A scratch register holding v, free to overwrite (it becomes the result's).
-  Xbyak::Reg64 own_gpr(S& s, V& v) {
-    if (v.data.loc == Loc::Reg) return Xbyak::Reg64(v.data.reg);
-    Xbyak::Reg64 r = alloc_gpr(s);
-    materialize_gpr(r, v);
+  template <typename R>
+  R own_reg(S& s, V& v) {
+    if (v.data.loc == Loc::Reg) return R(v.data.reg);
+    R r = alloc_reg<R>(s);
+    materialize(r, v);
     set_reg(v, r.getIdx());
     return r;
   }
+  template <typename R>
+  R alloc_reg(S& s) {
+    if constexpr (std::is_same_v<R, Xbyak::Xmm>) return alloc_xmm(s);
+    else return alloc_gpr(s);
+  }
+  Xbyak::Reg64 use_gpr(S& s, V& v) { return use_reg<Xbyak::Reg64>(s, v); }
+  Xbyak::Reg64 own_gpr(S& s, V& v) { return own_reg<Xbyak::Reg64>(s, v); }
+  Xbyak::Xmm use_xmm(S& s, V& v) { return use_reg<Xbyak::Xmm>(s, v); }
+  Xbyak::Xmm own_xmm(S& s, V& v) { return own_reg<Xbyak::Xmm>(s, v); }
+
+  void materialize(const Xbyak::Reg64& r, V& v) { materialize_gpr(r, v); }
+  void materialize(const Xbyak::Xmm& x, V& v) { materialize_xmm(x, v); }
   void materialize_gpr(const Xbyak::Reg64& r, V& v) {
     switch (v.data.loc) {
       case Loc::Slot: load_gpr(r, v.type, slot_address(v.slot)); break;
@@ -750,25 +730,6 @@ class FunctionCompiler {
     }
   }
 
-  Xbyak::Xmm use_xmm(S& s, V& v) {
-    switch (v.data.loc) {
-      case Loc::Reg: return Xbyak::Xmm(v.data.reg);
-      case Loc::Local: return Xbyak::Xmm(local_reg_[v.data.local]);
-      default: {
-        Xbyak::Xmm x = alloc_xmm(s);
-        materialize_xmm(x, v);
-        set_reg(v, x.getIdx());
-        return x;
-      }
-    }
-  }
-  Xbyak::Xmm own_xmm(S& s, V& v) {
-    if (v.data.loc == Loc::Reg) return Xbyak::Xmm(v.data.reg);
-    Xbyak::Xmm x = alloc_xmm(s);
-    materialize_xmm(x, v);
-    set_reg(v, x.getIdx());
-    return x;
-  }
   void materialize_xmm(const Xbyak::Xmm& x, V& v) {
     switch (v.data.loc) {
       case Loc::Slot: load_xmm(x, v.type, slot_address(v.slot)); break;
@@ -1061,6 +1022,17 @@ class FunctionCompiler {
     save_pinned(s);
   }
 
+  // Calls the code in rax (a native_bodies entry: null while the callee has
+  // none, then to `runtime`) with the convention, then on to `done`.
+  void call_code(const wasm::FuncType& type, V* args, uint32_t buf, Xbyak::Label& runtime, Xbyak::Label& done) {
+    g_.test(rax, rax);
+    g_.jz(runtime, Xbyak::CodeGenerator::T_NEAR);
+    load_arguments(type, args, buf);
+    g_.call(rax);
+    store_results(type, buf);
+    g_.jmp(done, Xbyak::CodeGenerator::T_NEAR);
+  }
+
   void load_arguments(const wasm::FuncType& type, V* args, uint32_t results_at) {
     const std::vector<int> regs = param_registers(type);
     for (size_t i = 0; i < type.params.size(); ++i) load_register(g_, type.params[i], regs[i], slot_address(args[i].slot));
@@ -1326,7 +1298,7 @@ class FunctionCompiler {
       g_.xor_(esi, esi);
     }
     g_.mov(rdi, rsp);
-    call_helper(std::string("skiff_op_") + kOpNames[static_cast<size_t>(op)]);
+    call_helper(llvmjit::fallback_symbol(op));
     restore_pinned(s);
     if (info.cls == OpClass::Trap) {
       g_.test(eax, eax);

@@ -119,15 +119,20 @@ static_assert(std::size(kFallbacks) == wasm::kOpcodeCount);
 
 FallbackOp fallback_op(wasm::Opcode op) { return kFallbacks[static_cast<size_t>(op)]; }
 
-FallbackOp find_fallback_op(std::string_view symbol) {
-  static const std::unordered_map<std::string_view, FallbackOp> by_name = [] {
-    static const char* const names[] = {
+const char* fallback_symbol(wasm::Opcode op) {
+  static const char* const names[] = {
 #define SKIFF_OP(name, text, prefix, code, imm, cls, sig, arg) "skiff_op_" #name,
 #include "wasm/opcodes.def"
-    };
+  };
+  static_assert(std::size(names) == wasm::kOpcodeCount);
+  return names[static_cast<size_t>(op)];
+}
+
+FallbackOp find_fallback_op(std::string_view symbol) {
+  static const std::unordered_map<std::string_view, FallbackOp> by_name = [] {
     std::unordered_map<std::string_view, FallbackOp> map;
-    for (size_t i = 0; i < std::size(names); ++i)
-      if (kFallbacks[i] != nullptr) map.emplace(names[i], kFallbacks[i]);
+    for (size_t i = 0; i < wasm::kOpcodeCount; ++i)
+      if (kFallbacks[i] != nullptr) map.emplace(fallback_symbol(static_cast<wasm::Opcode>(i)), kFallbacks[i]);
     return map;
   }();
   auto it = by_name.find(symbol);

@@ -28,5 +28,7 @@ FallbackOp fallback_op(wasm::Opcode op);
 // Compiled code names them skiff_op_<Opcode enumerator> (e.g.
 // skiff_op_I8x16Shuffle); null for any other name.
 FallbackOp find_fallback_op(std::string_view symbol);
+// The symbol of `op`'s entry.
+const char* fallback_symbol(wasm::Opcode op);
 
 }  // namespace skiff::llvmjit

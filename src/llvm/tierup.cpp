@@ -107,7 +107,7 @@ struct FunctionLoops {
   std::vector<LoopHeader> loops;   // every reachable loop, in code order
 };
 
-class LoopProbe {
+class LoopProbe : public wasm::NoHooks {
  public:
   struct ValueData {};
   struct ControlData {};
@@ -128,23 +128,6 @@ class LoopProbe {
     }
   }
   void start_function(S& s) { out_.locals = s.local_types; }
-  void finish_function(S&) {}
-  void op(S&, wasm::Opcode, const wasm::Immediates&, V*, uint32_t, V*) {}
-  void constant(S&, wasm::Opcode, const wasm::Immediates&, V&) {}
-  void local_get(S&, uint32_t, V&) {}
-  void local_set(S&, uint32_t, V&) {}
-  void local_tee(S&, uint32_t, V&, V&) {}
-  void drop(S&, V&) {}
-  void select(S&, V*, V&) {}
-  void if_(S&, V&, C&) {}
-  void else_(S&, C&, V*) {}
-  void end(S&, C&, V*) {}
-  void br(S&, uint32_t, V*) {}
-  void br_if(S&, uint32_t, V&, V*) {}
-  void br_table(S&, const std::vector<uint32_t>&, V&, V*) {}
-  void return_(S&, V*) {}
-  void call(S&, uint32_t, const wasm::FuncType&, V*) {}
-  void call_indirect(S&, uint32_t, uint32_t, const wasm::FuncType&, V*, V&) {}
 
  private:
   FunctionLoops& out_;

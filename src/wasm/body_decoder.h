@@ -160,6 +160,30 @@ concept BodyInterface = requires(I& i, StateOf<I>& s, typename StateOf<I>::Value
   i.call_indirect(s, n, n, ft, vs, v);  // typeidx, tableidx, type, args, index
 };
 
+// Hooks that do nothing, for interfaces that look at a few instructions
+// only: derive, and define the hooks you need (they hide these).
+struct NoHooks {
+  template <typename S> void start_function(S&) {}
+  template <typename S> void finish_function(S&) {}
+  template <typename S, typename A, typename R> void op(S&, Opcode, const Immediates&, A, uint32_t, R) {}
+  template <typename S, typename V> void constant(S&, Opcode, const Immediates&, V&) {}
+  template <typename S, typename V> void local_get(S&, uint32_t, V&) {}
+  template <typename S, typename V> void local_set(S&, uint32_t, V&) {}
+  template <typename S, typename V> void local_tee(S&, uint32_t, V&, V&) {}
+  template <typename S, typename V> void drop(S&, V&) {}
+  template <typename S, typename V> void select(S&, V*, V&) {}
+  template <typename S, typename C> void block(S&, C&) {}
+  template <typename S, typename V, typename C> void if_(S&, V&, C&) {}
+  template <typename S, typename C, typename V> void else_(S&, C&, V*) {}
+  template <typename S, typename C, typename V> void end(S&, C&, V*) {}
+  template <typename S, typename V> void br(S&, uint32_t, V*) {}
+  template <typename S, typename V> void br_if(S&, uint32_t, V&, V*) {}
+  template <typename S, typename V> void br_table(S&, const std::vector<uint32_t>&, V&, V*) {}
+  template <typename S, typename V> void return_(S&, V*) {}
+  template <typename S, typename V> void call(S&, uint32_t, const FuncType&, V*) {}
+  template <typename S, typename V> void call_indirect(S&, uint32_t, uint32_t, const FuncType&, V*, V&) {}
+};
+
 // A cursor over a body's bytes. Single-byte LEB128 values (nearly all
 // indices and small constants) are read inline; everything else goes through
 // the shared Reader, which holds the LEB128 rules.
