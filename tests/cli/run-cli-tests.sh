@@ -232,6 +232,16 @@ err=$(SKIFF_LLVM_LIB=$nollvm SKIFF_TIERUP_LOG=1 "$skiff" run --no-cache --invoke
 n=$(grep -c "tier 2 (LLVM) is unavailable" <<<"$err")
 [ "$n" -eq 1 ] && { passed=$((passed + 1)); echo "ok   auto without LLVM logs once"; } ||
   { failed=$((failed + 1)); echo "FAIL auto without LLVM logs once: $n times: $err"; }
+# Without LLVM, a function hot at its calls still runs tier 1's code.
+err=$(SKIFF_LLVM_LIB=$nollvm SKIFF_TIERUP_LOG=1 "$skiff" run --no-cache --invoke fib "$tu" 30 2>&1 >/dev/null)
+n=$(grep -c "tier 1 compiled" <<<"$err")
+[ "$n" -eq 1 ] && { passed=$((passed + 1)); echo "ok   auto without LLVM runs tier 1"; } ||
+  { failed=$((failed + 1)); echo "FAIL auto without LLVM runs tier 1: $n times: $err"; }
+# --tier=baseline: tier 1 compiles every function first, no LLVM needed.
+SKIFF_LLVM_LIB=$nollvm check "baseline fib as interp"  0 "$fib_out" ""          -- run --tier=baseline --invoke fib "$tu" 30
+SKIFF_LLVM_LIB=$nollvm check "baseline loop as interp" 0 "$sum_out" ""          -- run --tier=baseline --invoke sum_until "$tu" 30000000 40000000
+SKIFF_LLVM_LIB=$nollvm check "baseline trap as interp" 6 ""         "$trap_err" -- run --tier=baseline --invoke sum_until "$tu" 30000000 20000000
+SKIFF_LLVM_LIB=$nollvm check "baseline WASI program"   0 "hello, wasi" ""       -- run --tier=baseline "$c/hello.wasm"
 # A module that turns hot is also compiled whole in the background into
 # the cache, a second after its first batch (the ~2 s of sum_until leave
 # time for that): the next run starts with machine code and tiers nothing up.
