@@ -1482,35 +1482,24 @@ class FunctionCompiler {
       case Opcode::I64Extend8S: return unary([&](const R64& r, const R64& a) { g_.movsx(r, a.cvt8()); });
       case Opcode::I64Extend16S: return unary([&](const R64& r, const R64& a) { g_.movsx(r, a.cvt16()); });
 
-      case Opcode::I32ReinterpretF32: {
-        Xbyak::Xmm a = use_xmm(s, args[0]);
-        release(args[0]);
-        Xbyak::Reg64 r = alloc_gpr(s);
-        g_.movd(r.cvt32(), a);
-        set_reg(*result, r.getIdx());
-        return true;
-      }
+      // The same bits in the other register class.
+      case Opcode::I32ReinterpretF32:
       case Opcode::I64ReinterpretF64: {
         Xbyak::Xmm a = use_xmm(s, args[0]);
         release(args[0]);
         Xbyak::Reg64 r = alloc_gpr(s);
-        g_.movq(r, a);
+        if (op == Opcode::I32ReinterpretF32) g_.movd(r.cvt32(), a);
+        else g_.movq(r, a);
         set_reg(*result, r.getIdx());
         return true;
       }
-      case Opcode::F32ReinterpretI32: {
-        Xbyak::Reg64 a = use_gpr(s, args[0]);
-        release(args[0]);
-        Xbyak::Xmm x = alloc_xmm(s);
-        g_.movd(x, a.cvt32());
-        set_reg(*result, x.getIdx());
-        return true;
-      }
+      case Opcode::F32ReinterpretI32:
       case Opcode::F64ReinterpretI64: {
         Xbyak::Reg64 a = use_gpr(s, args[0]);
         release(args[0]);
         Xbyak::Xmm x = alloc_xmm(s);
-        g_.movq(x, a);
+        if (op == Opcode::F32ReinterpretI32) g_.movd(x, a.cvt32());
+        else g_.movq(x, a);
         set_reg(*result, x.getIdx());
         return true;
       }

@@ -5,10 +5,12 @@
 
 #include <cstdint>
 #include <cstring>
+#include <utility>
 #include <vector>
 #include <string>
 
 #include "api_builder.h"
+#include "compiled_checks.h"
 #include "baseline/baseline.h"
 #include "llvm/jit.h"
 #include "runtime/objects.h"
@@ -25,10 +27,7 @@ using test_wasm::seq;
 
 Engine baseline_engine() { return Engine(EngineConfig{.tier = Tier::Baseline}); }
 
-bool has_machine_code(const Instance& inst, const char* name) {
-  const rt::FuncInst* f = inst.raw()->funcs[inst.raw()->module->find_export(name)->index];
-  return f->compiled != nullptr && f->compiled->native_entry.load() != nullptr;
-}
+using test_compiled::has_machine_code;
 
 struct BaselineHost {
   Engine engine = baseline_engine();
@@ -49,30 +48,14 @@ TEST(Baseline, CompilesAndComputes) {
   if (!baseline::host_supported()) GTEST_SKIP() << "no SSE4.1/POPCNT/LZCNT/BMI1";
   BaselineHost host;
   Instance inst = host.load(test_wasm::plugin_module());
-  EXPECT_TRUE(has_machine_code(inst, "add"));
-  EXPECT_EQ(inst.func("add")->call({Val::make_i32(40), Val::make_i32(2)}).value()[0].of.i32, 42);
-  EXPECT_EQ(inst.func("div")->call({Val::make_i32(-9), Val::make_i32(2)}).value()[0].of.i32, -4);
-  EXPECT_EQ(inst.func("count")->call({Val::make_i32(1000)}).value()[0].of.i32, 1000);
-  EXPECT_EQ(inst.func("depth")->call({Val::make_i32(500)}).value()[0].of.i32, 500);
+  test_compiled::expect_plugin_computes(inst);
 }
 
 TEST(Baseline, TrapsNameTheFunction) {
   if (!baseline::host_supported()) GTEST_SKIP() << "no SSE4.1/POPCNT/LZCNT/BMI1";
   BaselineHost host;
   Instance inst = host.load(test_wasm::plugin_module());
-  auto div = inst.func("div")->call({Val::make_i32(1), Val::make_i32(0)});
-  ASSERT_FALSE(div.ok());
-  EXPECT_EQ(div.error().kind, TrapKind::IntDivideByZero);
-  ASSERT_FALSE(div.error().backtrace.empty());
-  EXPECT_EQ(div.error().backtrace[0].func_index, inst.raw()->module->find_export("div")->index);
-  auto overflow = inst.func("div")->call({Val::make_i32(INT32_MIN), Val::make_i32(-1)});
-  ASSERT_FALSE(overflow.ok());
-  EXPECT_EQ(overflow.error().kind, TrapKind::IntOverflow);
-  auto recurse = inst.func("recurse")->call({});
-  ASSERT_FALSE(recurse.ok());
-  EXPECT_EQ(recurse.error().kind, TrapKind::StackExhausted);
-  EXPECT_GT(recurse.error().backtrace.size(), 100u);
-  EXPECT_EQ(inst.func("add")->call({Val::make_i32(1), Val::make_i32(2)}).value()[0].of.i32, 3);
+  test_compiled::expect_plugin_traps(inst);
 }
 
 TEST(Baseline, GuardPageFaultTraps) {
@@ -91,19 +74,28 @@ TEST(Baseline, GuardPageFaultTraps) {
   ASSERT_FALSE(r.error().backtrace.empty());
 }
 
+// Adds an interpreted callee(x, a, b, c, d, e, g) with `body` (seven
+// integer parameters: tier 1 leaves it out) and a compiled caller(x) =
+// callee(x, 0, ..., 0) + 10; returns their indices.
+std::pair<uint32_t, uint32_t> interpreted_callee(ModuleBuilder& m, Bytes body) {
+  uint32_t t_i_i = m.type({kI32}, {kI32});
+  uint32_t t_7i_i = m.type({kI32, kI32, kI32, kI32, kI32, kI32, kI32}, {kI32});
+  uint32_t callee = m.func(t_7i_i, std::move(body));
+  uint32_t caller = m.func(t_i_i, seq({local_get(0), i32_const(0), i32_const(0), i32_const(0), i32_const(0),
+                                       i32_const(0), i32_const(0), call(callee), i32_const(10), i32_add}));
+  return {callee, caller};
+}
+
 // A function tier 1 does not compile (seven integer parameters: the
 // convention passes six in registers) stays interpreted; compiled and
 // interpreted functions call each other.
 TEST(Baseline, LeavesOutWhatItDoesNotSupport) {
   if (!baseline::host_supported()) GTEST_SKIP() << "no SSE4.1/POPCNT/LZCNT/BMI1";
   ModuleBuilder m;
-  uint32_t t_i_i = m.type({kI32}, {kI32});
-  uint32_t t_7i_i = m.type({kI32, kI32, kI32, kI32, kI32, kI32, kI32}, {kI32});
   // (x + 1) / (x + 1) + x + g: divides by zero for x = -1.
-  uint32_t interpreted = m.func(t_7i_i, seq({local_get(0), i32_const(1), i32_add, local_get(0), i32_const(1), i32_add,
-                                             i32_div_s, local_get(0), i32_add, local_get(6), i32_add}));
-  uint32_t compiled = m.func(t_i_i, seq({local_get(0), i32_const(0), i32_const(0), i32_const(0), i32_const(0),
-                                         i32_const(0), i32_const(0), call(interpreted), i32_const(10), i32_add}));
+  auto [interpreted, compiled] =
+      interpreted_callee(m, seq({local_get(0), i32_const(1), i32_add, local_get(0), i32_const(1), i32_add, i32_div_s,
+                                 local_get(0), i32_add, local_get(6), i32_add}));
   m.export_func("interpreted", interpreted);
   m.export_func("compiled", compiled);
   const baseline::Stats before = baseline::stats();
@@ -129,12 +121,8 @@ TEST(Baseline, LeavesOutWhatItDoesNotSupport) {
 TEST(Baseline, AFaultInAnInterpretedCalleeKeepsEveryFrame) {
   if (!baseline::host_supported()) GTEST_SKIP() << "no SSE4.1/POPCNT/LZCNT/BMI1";
   ModuleBuilder m;
-  uint32_t t_i_i = m.type({kI32}, {kI32});
-  uint32_t t_7i_i = m.type({kI32, kI32, kI32, kI32, kI32, kI32, kI32}, {kI32});
   m.memory(1);
-  uint32_t interpreted = m.func(t_7i_i, seq({local_get(0), i32_load()}));
-  uint32_t compiled = m.func(t_i_i, seq({local_get(0), i32_const(0), i32_const(0), i32_const(0), i32_const(0),
-                                         i32_const(0), i32_const(0), call(interpreted), i32_const(10), i32_add}));
+  auto [interpreted, compiled] = interpreted_callee(m, seq({local_get(0), i32_load()}));
   m.export_func("compiled", compiled);
   BaselineHost host;
   Instance inst = host.load(m.build());

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "api_builder.h"
+#include "compiled_checks.h"
 #include "llvm/jit.h"
 #include "runtime/objects.h"
 #include "skiff/skiff.hh"
@@ -47,10 +48,7 @@ struct JitHost {
   }
 };
 
-bool has_machine_code(const Instance& inst, const char* name) {
-  const rt::FuncInst* f = inst.raw()->funcs[inst.raw()->module->find_export(name)->index];
-  return f->compiled != nullptr && f->compiled->native_entry.load() != nullptr;
-}
+using test_compiled::has_machine_code;
 
 // Machine code reads a table's elements through its std::vector's begin
 // pointer (abi.h's kTableElemsBegin), and its size from its type's minimum
@@ -72,40 +70,13 @@ TEST(LlvmJit, CompilesEveryFunctionAndComputes) {
   JitHost host;
   Instance inst = host.load(test_wasm::plugin_module());
   EXPECT_TRUE(llvmjit::library_loaded());
-  EXPECT_TRUE(has_machine_code(inst, "add"));
-  EXPECT_EQ(inst.func("add")->call({Val::make_i32(40), Val::make_i32(2)}).value()[0].of.i32, 42);
-  EXPECT_EQ(inst.func("div")->call({Val::make_i32(-9), Val::make_i32(2)}).value()[0].of.i32, -4);
-  EXPECT_EQ(inst.func("count")->call({Val::make_i32(1000)}).value()[0].of.i32, 1000);
-  // depth(n) = depth(n - 1) + 1: direct calls between compiled functions.
-  EXPECT_EQ(inst.func("depth")->call({Val::make_i32(500)}).value()[0].of.i32, 500);
+  test_compiled::expect_plugin_computes(inst);
 }
 
 TEST(LlvmJit, TrapsNameTheFunction) {
   JitHost host;
   Instance inst = host.load(test_wasm::plugin_module());
-  auto div = inst.func("div")->call({Val::make_i32(1), Val::make_i32(0)});
-  ASSERT_FALSE(div.ok());
-  EXPECT_EQ(div.error().kind, TrapKind::IntDivideByZero);
-  ASSERT_FALSE(div.error().backtrace.empty());
-  EXPECT_EQ(div.error().backtrace[0].func_index, inst.raw()->module->find_export("div")->index);
-
-  auto overflow = inst.func("div")->call({Val::make_i32(INT32_MIN), Val::make_i32(-1)});
-  ASSERT_FALSE(overflow.ok());
-  EXPECT_EQ(overflow.error().kind, TrapKind::IntOverflow);
-
-  auto boom = inst.func("boom")->call({});
-  ASSERT_FALSE(boom.ok());
-  EXPECT_EQ(boom.error().kind, TrapKind::Unreachable);
-  EXPECT_EQ(std::string(boom.error().what()), "unreachable");
-
-  // Endless recursion stops at the call-depth limit, not in a native stack overflow.
-  auto recurse = inst.func("recurse")->call({});
-  ASSERT_FALSE(recurse.ok());
-  EXPECT_EQ(recurse.error().kind, TrapKind::StackExhausted);
-  EXPECT_GT(recurse.error().backtrace.size(), 100u);
-
-  // The store is usable after every trap.
-  EXPECT_EQ(inst.func("add")->call({Val::make_i32(1), Val::make_i32(2)}).value()[0].of.i32, 3);
+  test_compiled::expect_plugin_traps(inst);
 }
 
 TEST(LlvmJit, GuardPageFaultInMachineCodeTraps) {
