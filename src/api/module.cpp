@@ -65,7 +65,7 @@ namespace {
 // and the interpreter enters the compiled functions through their stubs.
 Result<void> compile_baseline(const Engine& engine, rt::CompiledModule& compiled) {
   compiled.native_executor = &llvmjit::execute;
-  auto code = baseline::compile(*compiled.module, {}, engine.config().interruptible);
+  auto code = baseline::compile(*compiled.module, {}, {.interruptible = engine.config().interruptible});
   if (!code.ok()) return code.error();
   if (code.value().functions.empty()) return {};
   SKIFF_TRY(llvmjit::install(compiled, code.value().code));

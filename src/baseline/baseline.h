@@ -10,6 +10,7 @@
 // a function using something it does not handle yet is left out and stays
 // interpreted.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -19,18 +20,37 @@
 
 namespace skiff::baseline {
 
+struct Options {
+  // Fuel and epoch checks at entries and loop back-edges when the store
+  // asks for them (abi.h).
+  bool interruptible = true;
+  // Without it, functions that would call the interpreter's ops (SIMD,
+  // mostly) are left out too: tier 0 runs those ops inline, faster than a
+  // call each.
+  bool fallback_ops = true;
+  // Tier::Auto's on-stack replacement, both ways at loop headers: an entry
+  // per loop (skiff_osr_N_L, abi.h) for a frame tier 0 hands over, and a
+  // flag per loop (Compiled::loops) that, once set, sends a frame passing
+  // the header to tier 2's code for the loop (skiff_rt_loop_exit).
+  bool loop_transfers = false;
+};
+
+// A compiled function's loops, with loop_transfers.
+struct FunctionLoops {
+  uint32_t func_index = 0;
+  std::vector<uint32_t> offsets;               // of each `loop` instruction, in code order
+  std::atomic<uint8_t>* exit_flags = nullptr;  // one per loop, zero; owned by code.data
+};
+
 struct Compiled {
   llvmjit::CompiledCode code;       // one ELF object (no object when nothing compiled)
   std::vector<uint32_t> functions;  // the function indices it compiled
+  std::vector<FunctionLoops> loops;
 };
 
 // Compiles those of the defined functions `funcs` (all when empty) it
-// supports. `interruptible`: fuel and epoch checks at entries and loop
-// back-edges when the store asks for them (abi.h). Without `fallback_ops`,
-// functions that would call the interpreter's ops (SIMD, mostly) are left
-// out too: tier 0 runs those ops inline, faster than a call each.
-Result<Compiled> compile(const wasm::Module& module, const std::vector<uint32_t>& funcs, bool interruptible,
-                         bool fallback_ops = true);
+// supports.
+Result<Compiled> compile(const wasm::Module& module, const std::vector<uint32_t>& funcs, const Options& options);
 
 // Functions compiled and left out (interpreted) by every compile() of the
 // process so far, for tests and logs.

@@ -9,7 +9,8 @@
 // Frame of wasm_func_N (after the prologue):
 //   rbp        saved rbp, then saved r12, rbx, r14 and r15 below it
 //   rsp + 80   slot k at rsp + 80 + 8k: locals, then the operand stack
-//              (the frame's size is checked against the stack limit first)
+//              (the frame's size is checked against the stack limit first;
+//              with loop transfers one more slot, for tier 2's selector)
 //   rsp + 64   the results' address, when they go through memory
 //   rsp + 0    four 16-byte cells for fallback ops (fallback_ops.h)
 // Registers: r13 the instance (swiftself, callee-saved, never written),
@@ -173,13 +174,14 @@ class LocalUseCounter : public wasm::NoHooks {
   using C = S::Control;
   std::vector<uint64_t> weight;
   uint32_t loop_depth = 0;
+  uint32_t loops = 0;  // reachable ones
 
   void start_function(S& s) { weight.assign(s.local_types.size(), 0); }
   void local_get(S&, uint32_t n, V&) { use(n); }
   void local_set(S&, uint32_t n, V&) { use(n); }
   void local_tee(S&, uint32_t n, V&, V&) { use(n); }
   void block(S&, C& c) {
-    if (c.kind == BlockKind::Loop) ++loop_depth;
+    if (c.kind == BlockKind::Loop) ++loop_depth, ++loops;
   }
   void end(S&, C& c, V*) {
     if (c.kind == BlockKind::Loop) --loop_depth;
@@ -206,13 +208,26 @@ class FunctionCompiler {
   using V = S::Value;
   using C = S::Control;
 
-  FunctionCompiler(Xbyak::CodeGenerator& gen, const wasm::Module& module, bool interruptible, bool fallback_ops,
-                   const std::vector<uint64_t>& local_weights)
+  // A loop header's on-stack replacement (Options::loop_transfers).
+  struct LoopHeader {
+    uint32_t offset = 0;    // of the `loop` instruction
+    uint32_t slots = 0;     // the locals and operand stack at the header
+    Xbyak::Label* label = nullptr;
+    Xbyak::Label entry, exit, resume;
+  };
+
+  // `exit_flags`: one per loop (loop transfers), or null.
+  FunctionCompiler(Xbyak::CodeGenerator& gen, const wasm::Module& module, uint32_t defined_index,
+                   const Options& options, const std::vector<uint64_t>& local_weights,
+                   std::atomic<uint8_t>* exit_flags, uint32_t num_loops)
       : g_(gen),
         module_(module),
-        interruptible_(interruptible),
-        fallback_ops_(fallback_ops),
-        local_weights_(local_weights) {}
+        defined_index_(defined_index),
+        interruptible_(options.interruptible),
+        fallback_ops_(options.fallback_ops),
+        local_weights_(local_weights),
+        exit_flags_(exit_flags),
+        num_loops_(num_loops) {}
 
   bool supported() const { return supported_; }
   const char* why_unsupported() const { return why_; }
@@ -222,6 +237,7 @@ class FunctionCompiler {
   Xbyak::Label& body_label() { return body_; }
   uint32_t frame_size() const { return frame_size_; }
   size_t frame_size_at() const { return frame_size_at_; }
+  std::deque<LoopHeader>& loop_headers() { return loop_headers_; }
 
   // ---- frame ------------------------------------------------------------------------------
 
@@ -229,26 +245,11 @@ class FunctionCompiler {
     pin_locals(s);
     if (!register_signature(s.type)) return unsupported("signature");
     g_.L(body_);
-    g_.push(rbp);
-    g_.mov(rbp, rsp);
-    g_.push(r12);
-    g_.push(rbx);
-    g_.push(r14);
-    g_.push(r15);
-    // The frame's lowest address against the stack limit before anything
-    // is written there: a large frame must not reach past the margin below
-    // the limit. mov eax, imm32: the size is known at the end
-    // (finish_function). rax, r10 and r11 carry no argument.
+    // mov eax, imm32: the size is known at the end (finish_function).
     g_.db(0xB8);
     frame_size_at_ = g_.getSize();
     g_.dd(0);
-    g_.mov(r11, rsp);
-    g_.sub(r11, rax);
-    g_.cmp(r11, qword[r13 + layout::kInstanceNativeStackLimit]);
-    g_.jb(trap_label(TrapKind::StackExhausted), Xbyak::CodeGenerator::T_NEAR);
-    g_.mov(rsp, r11);
-    if (!module_.memories.empty()) g_.mov(r12, qword[r13 + layout::kInstanceMem0]);
-    if (results_in_memory(s.type)) g_.mov(qword[rsp + kIoBytes], Xbyak::Reg64(out_pointer_register(s.type)));
+    enter_frame(s, Xbyak::Reg64(out_pointer_register(s.type)));
     const std::vector<int> arg_regs = param_registers(s.type);
     for (size_t i = 0; i < s.type.params.size(); ++i) {
       ValType t = s.type.params[i];
@@ -279,8 +280,65 @@ class FunctionCompiler {
     if (interruptible_) check_interrupts(s);
   }
 
+  // After the size in eax: saves the registers and sets up the frame and
+  // the registers every instruction expects; `out` holds the results'
+  // address when they go through memory.
+  void enter_frame(S& s, const Xbyak::Reg64& out) {
+    g_.push(rbp);
+    g_.mov(rbp, rsp);
+    g_.push(r12);
+    g_.push(rbx);
+    g_.push(r14);
+    g_.push(r15);
+    // The frame's lowest address against the stack limit before anything
+    // is written there: a large frame must not reach past the margin below
+    // the limit. rax, r10 and r11 carry no argument.
+    g_.mov(r11, rsp);
+    g_.sub(r11, rax);
+    g_.cmp(r11, qword[r13 + layout::kInstanceNativeStackLimit]);
+    g_.jb(trap_label(TrapKind::StackExhausted), Xbyak::CodeGenerator::T_NEAR);
+    g_.mov(rsp, r11);
+    if (!module_.memories.empty()) g_.mov(r12, qword[r13 + layout::kInstanceMem0]);
+    if (results_in_memory(s.type)) g_.mov(qword[rsp + kIoBytes], out);
+  }
+
   void finish_function(S& s) {
-    frame_size_ = (static_cast<uint32_t>(kSlotsAt) + 8 * s.max_slot + 15) & ~15u;
+    // Loop transfers: a slot past every value, where tier 2's code for a
+    // loop takes its selector.
+    const uint32_t slots = s.max_slot + (exit_flags_ != nullptr ? 1 : 0);
+    frame_size_ = (static_cast<uint32_t>(kSlotsAt) + 8 * slots + 15) & ~15u;
+    for (LoopHeader& loop : loop_headers_) {
+      // The entry from tier 0 (skiff_osr_N_L calls it with the frame's
+      // slots in rdi): this function's frame, the slots copied in, the
+      // pinned locals loaded, then the loop's header.
+      g_.L(loop.entry);
+      g_.mov(eax, frame_size_);
+      enter_frame(s, rdi);
+      for (uint32_t k = 0; k < loop.slots; ++k) {
+        g_.mov(rax, qword[rdi + 8 * k]);
+        g_.mov(slot(k), rax);
+      }
+      restore_pinned(s, /*all=*/true);
+      if (interruptible_) check_interrupts(s);  // the function entry tier 0 gives back
+      g_.jmp(*loop.label, Xbyak::CodeGenerator::T_NEAR);
+      // The exit to tier 2's code, once the loop's flag is set: every value
+      // is in its slot at a header, where that code takes them.
+      g_.L(loop.exit);
+      save_pinned(s, /*all=*/true);
+      g_.mov(rdi, r13);
+      g_.mov(esi, defined_index_);
+      g_.mov(edx, loop.offset);
+      g_.lea(rcx, ptr[slot_address(0)]);
+      g_.mov(r8d, slots);
+      call_helper("skiff_rt_loop_exit");
+      Xbyak::Label done;
+      g_.test(eax, eax);
+      g_.jnz(done, Xbyak::CodeGenerator::T_NEAR);
+      restore_pinned(s, /*all=*/true);
+      g_.jmp(loop.resume, Xbyak::CodeGenerator::T_NEAR);
+      g_.L(done);
+      emit_return(s, 0);  // the results are in the first slots
+    }
     // Trap stubs: the call's return address stays inside this function.
     for (auto& [kind, label] : trap_labels_) {
       g_.L(*label);
@@ -389,7 +447,19 @@ class FunctionCompiler {
     settle_flags(s);
     spill_all(s);
     c.data.label = new_label();
-    if (c.kind == BlockKind::Loop) g_.L(*c.data.label);
+    if (c.kind != BlockKind::Loop) return;
+    g_.L(*c.data.label);
+    if (exit_flags_ != nullptr && loop_headers_.size() < num_loops_) {
+      // Each pass of the header reads the loop's flag.
+      LoopHeader& loop = loop_headers_.emplace_back();
+      loop.offset = static_cast<uint32_t>(c.offset);
+      loop.slots = s.next_slot();
+      loop.label = c.data.label;
+      g_.mov(rax, reinterpret_cast<uintptr_t>(exit_flags_ + (loop_headers_.size() - 1)));
+      g_.cmp(byte[rax], 0);
+      g_.jne(loop.exit, Xbyak::CodeGenerator::T_NEAR);
+      g_.L(loop.resume);
+    }
   }
 
   void if_(S& s, V& cond, C& c) {
@@ -420,7 +490,7 @@ class FunctionCompiler {
     reset_registers();
     if (c.kind == BlockKind::Function) {
       g_.L(return_label_);
-      emit_return(s, c);
+      emit_return(s, c.slot_base);
       return;
     }
     if (c.kind == BlockKind::If && !c.data.has_else) g_.L(*c.data.else_label);
@@ -620,23 +690,23 @@ class FunctionCompiler {
     }
   }
 
-  // Registers pinned locals keep, that calls clobber.
+  // Registers pinned locals keep: those that calls clobber, or `all`.
   template <typename F>
-  void for_each_clobbered_pinned(S& s, F&& f) {
+  void for_each_pinned(S& s, bool all, F&& f) {
     for (uint32_t i = 0; i < local_reg_.size(); ++i) {
       const int r = local_reg_[i];
       if (r < 0) continue;
-      if (is_float(s.local_types[i]) || !callee_saved(r)) f(i, r);
+      if (all || is_float(s.local_types[i]) || !callee_saved(r)) f(i, r);
     }
   }
-  void save_pinned(S& s) {
-    for_each_clobbered_pinned(s, [&](uint32_t i, int r) {
+  void save_pinned(S& s, bool all = false) {
+    for_each_pinned(s, all, [&](uint32_t i, int r) {
       if (is_float(s.local_types[i])) g_.movsd(qword[slot_address(s.local_slot[i])], Xbyak::Xmm(r));
       else g_.mov(slot(s.local_slot[i]), Xbyak::Reg64(r));
     });
   }
-  void restore_pinned(S& s) {
-    for_each_clobbered_pinned(s, [&](uint32_t i, int r) {
+  void restore_pinned(S& s, bool all = false) {
+    for_each_pinned(s, all, [&](uint32_t i, int r) {
       if (is_float(s.local_types[i])) g_.movsd(Xbyak::Xmm(r), qword[slot_address(s.local_slot[i])]);
       else g_.mov(Xbyak::Reg64(r), slot(s.local_slot[i]));
     });
@@ -979,8 +1049,9 @@ class FunctionCompiler {
     else g_.jmp(*target.data.label, Xbyak::CodeGenerator::T_NEAR);
   }
 
-  void emit_return(S& s, C& fn) {
-    uint32_t k = fn.slot_base;
+  // The results from their slots (from `k` on) to where the caller takes
+  // them, then the epilogue.
+  void emit_return(S& s, uint32_t k) {
     if (results_in_memory(s.type)) {
       g_.mov(rdx, qword[rsp + kIoBytes]);
       uint32_t out = 0;
@@ -1726,9 +1797,13 @@ class FunctionCompiler {
 
   Xbyak::CodeGenerator& g_;
   const wasm::Module& module_;
+  const uint32_t defined_index_;
   const bool interruptible_;
   const bool fallback_ops_;
   const std::vector<uint64_t>& local_weights_;
+  std::atomic<uint8_t>* const exit_flags_;
+  const uint32_t num_loops_;
+  std::deque<LoopHeader> loop_headers_;
   std::vector<int> local_reg_;  // per local: its register (GPR or XMM index), or -1
   uint32_t gpr_busy_ = 0;        // scratch registers holding stack values
   uint32_t xmm_busy_ = 0;
@@ -1748,21 +1823,27 @@ class FunctionCompiler {
 };
 
 // skiff_entry_N (abi.h): C convention, (Instance*, Slot* args_results).
-void emit_entry(Xbyak::CodeGenerator& g, const wasm::FuncType& type, Xbyak::Label& body) {
+// With `from_slots`, skiff_osr_N_L: `body` (a loop's entry) takes the
+// slots' address in rdi, and the results' when they go through memory.
+void emit_entry(Xbyak::CodeGenerator& g, const wasm::FuncType& type, Xbyak::Label& body, bool from_slots = false) {
   g.push(rbp);
   g.mov(rbp, rsp);
   g.push(r13);
   g.push(rbx);
   g.mov(r13, rdi);
   g.mov(rbx, rsi);
-  const std::vector<int> regs = param_registers(type);
   int k = 0;
-  for (size_t i = 0; i < type.params.size(); ++i) {
-    load_register(g, type.params[i], regs[i], rbx + 8 * k);
-    k += static_cast<int>(slot_count(type.params[i]));
+  if (from_slots) {
+    g.mov(rdi, rbx);
+  } else {
+    const std::vector<int> regs = param_registers(type);
+    for (size_t i = 0; i < type.params.size(); ++i) {
+      load_register(g, type.params[i], regs[i], rbx + 8 * k);
+      k += static_cast<int>(slot_count(type.params[i]));
+    }
+    // Results through memory go straight to the caller's slots.
+    if (results_in_memory(type)) g.mov(Xbyak::Reg64(out_pointer_register(type)), rbx);
   }
-  // Results through memory go straight to the caller's slots.
-  if (results_in_memory(type)) g.mov(Xbyak::Reg64(out_pointer_register(type)), rbx);
   g.call(body);
   const std::vector<int> results = result_registers(type);
   k = 0;
@@ -1780,12 +1861,18 @@ struct FunctionCode {
   uint32_t index = 0;
   std::vector<uint8_t> bytes;
   uint64_t body_size = 0;  // wasm_func_N, then skiff_entry_N
+  uint64_t entry_size = 0;
   std::vector<ElfCall> calls;
+  struct LoopEntry {
+    uint32_t offset;       // of the loop
+    uint64_t at, size;     // skiff_osr_N_L, after skiff_entry_N
+  };
+  std::vector<LoopEntry> loop_entries;
+  std::unique_ptr<std::atomic<uint8_t>[]> exit_flags;  // one per loop entry
 };
 
 // One function's code, or nullopt when it uses something tier 1 lacks.
-std::optional<FunctionCode> compile_function(const wasm::Module& module, uint32_t index, bool interruptible,
-                                             bool fallback_ops) {
+std::optional<FunctionCode> compile_function(const wasm::Module& module, uint32_t index, const Options& options) {
   PlainAllocator allocator;
   Xbyak::CodeGenerator g(4096, Xbyak::AutoGrow, &allocator);
   LocalUseCounter counter;
@@ -1793,9 +1880,11 @@ std::optional<FunctionCode> compile_function(const wasm::Module& module, uint32_
     wasm::BodyDecoder<wasm::NoValidation, LocalUseCounter> decoder(module, index, counter);
     if (!decoder.decode().ok()) return std::nullopt;
   }
-  FunctionCompiler fc(g, module, interruptible, fallback_ops, counter.weight);
   FunctionCode out;
   out.index = index;
+  if (options.loop_transfers && counter.loops > 0) out.exit_flags.reset(new std::atomic<uint8_t>[counter.loops]());
+  FunctionCompiler fc(g, module, index - module.num_imported_funcs, options, counter.weight, out.exit_flags.get(),
+                      counter.loops);
   try {
     wasm::BodyDecoder<wasm::NoValidation, FunctionCompiler> decoder(module, index, fc);
     if (!decoder.decode().ok() || !fc.supported()) {
@@ -1807,6 +1896,12 @@ std::optional<FunctionCode> compile_function(const wasm::Module& module, uint32_
     g.align(16);
     const size_t entry_at = g.getSize();
     emit_entry(g, module.func_type(index), fc.body_label());
+    out.entry_size = g.getSize() - entry_at;
+    for (FunctionCompiler::LoopHeader& loop : fc.loop_headers()) {
+      const size_t at = g.getSize();
+      emit_entry(g, module.func_type(index), loop.entry, /*from_slots=*/true);
+      out.loop_entries.push_back({loop.offset, at, g.getSize() - at});
+    }
     g.ready();
     out.bytes.assign(g.getCode(), g.getCode() + g.getSize());
     const uint32_t frame = fc.frame_size();
@@ -1841,10 +1936,9 @@ bool host_supported() {
   return ok;
 }
 
-Result<Compiled> compile(const wasm::Module& module, const std::vector<uint32_t>& funcs, bool interruptible,
-                         bool fallback_ops) {
+Result<Compiled> compile(const wasm::Module& module, const std::vector<uint32_t>& funcs, const Options& options) {
   Compiled out;
-  out.code.interruptible = interruptible;
+  out.code.interruptible = options.interruptible;
   out.code.target = "x86_64 baseline";
   out.code.baseline = true;
   if (!host_supported()) {
@@ -1857,10 +1951,11 @@ Result<Compiled> compile(const wasm::Module& module, const std::vector<uint32_t>
   std::vector<uint8_t> text;
   std::vector<ElfFunction> symbols;
   std::vector<ElfCall> calls;
+  auto flags = std::make_shared<std::vector<std::unique_ptr<std::atomic<uint8_t>[]>>>();
   const bool log = std::getenv("SKIFF_BASELINE_LOG") != nullptr;
   for (uint32_t index : indices) {
     const auto start = std::chrono::steady_clock::now();
-    std::optional<FunctionCode> code = compile_function(module, index, interruptible, fallback_ops);
+    std::optional<FunctionCode> code = compile_function(module, index, options);
     if (log && code)
       std::fprintf(stderr, "skiff: tier 1: function %u: %zu bytes of code in %.0f us\n", index, code->bytes.size(),
                    std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
@@ -1873,11 +1968,21 @@ Result<Compiled> compile(const wasm::Module& module, const std::vector<uint32_t>
     const uint64_t at = text.size();
     text.insert(text.end(), code->bytes.begin(), code->bytes.end());
     symbols.push_back({"wasm_func_" + std::to_string(index), at, code->body_size});
-    symbols.push_back({"skiff_entry_" + std::to_string(index), at + code->body_size,
-                       code->bytes.size() - code->body_size});
+    symbols.push_back({"skiff_entry_" + std::to_string(index), at + code->body_size, code->entry_size});
     for (ElfCall& call : code->calls) calls.push_back({call.offset + at, std::move(call.symbol)});
     out.functions.push_back(index);
+    if (!options.loop_transfers) continue;
+    FunctionLoops& loops = out.loops.emplace_back();
+    loops.func_index = index;
+    for (const FunctionCode::LoopEntry& entry : code->loop_entries) {
+      symbols.push_back({"skiff_osr_" + std::to_string(index) + "_" + std::to_string(entry.offset), at + entry.at,
+                         entry.size});
+      loops.offsets.push_back(entry.offset);
+    }
+    loops.exit_flags = code->exit_flags.get();
+    if (code->exit_flags != nullptr) flags->push_back(std::move(code->exit_flags));
   }
+  if (!flags->empty()) out.code.data = flags;
   if (!out.functions.empty()) out.code.objects.push_back(write_elf_object(text, symbols, calls));
   // $SKIFF_BASELINE_DUMP=FILE: the object, for objdump.
   if (const char* path = std::getenv("SKIFF_BASELINE_DUMP"); path != nullptr && !out.code.objects.empty()) {

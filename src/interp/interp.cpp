@@ -322,7 +322,8 @@ struct UpdateOp<F, R (*)(A, B)> {
 }
 
 // HotCount reached zero in a frame of `func`, at `loop` (or kFunctionEntry).
-// The first time, the module's tier-up queues the function (and its loop).
+// The first time, the module's tier-up queues the function (and its loop),
+// and may answer at a loop with tier 1's code for the frame at once.
 // Later ones come from frames still in tier 0: at entry while the function
 // has no machine code, they report it again (the tier-up may have compiled
 // only a loop so far); at a loop they ask for its on-stack replacement: the
@@ -336,9 +337,9 @@ struct UpdateOp<F, R (*)(A, B)> {
   if (tier_up == nullptr) return {};
   const auto defined_index = static_cast<uint32_t>(func - module->funcs.get());
   if (!func->hot_reported.exchange(true, std::memory_order_acq_rel)) {
-    tier_up->function_became_hot(module, defined_index,
-                                 loop == kFunctionEntry ? rt::HotFunctionListener::kNoLoop : static_cast<uint32_t>(loop));
-    return {};
+    rt::LoopEntry now = tier_up->function_became_hot(
+        module, defined_index, loop == kFunctionEntry ? rt::HotFunctionListener::kNoLoop : static_cast<uint32_t>(loop));
+    return loop != kFunctionEntry && rt::machine_code_serves(store, *module) ? now : rt::LoopEntry{};
   }
   if (loop == kFunctionEntry) {
     if (func->native_entry.load(std::memory_order_acquire) == nullptr)
@@ -385,7 +386,8 @@ struct UpdateOp<F, R (*)(A, B)> {
   variant.instance = func->instance;
   variant.func_index = func->func_index;
   variant.compiled = const_cast<rt::CompiledFunc*>(loop.code);
-  fp[loop.selector_slot] = loop.selector;  // a free slot of the frame: loop_is_hot checked
+  if (loop.selector_slot != rt::LoopEntry::kNoSelector)
+    fp[loop.selector_slot] = loop.selector;  // a free slot of the frame: loop_is_hot checked
   // The machine code charges a function entry that no call spent.
   if (store.check_interrupts && store.fuel_enabled) ++store.fuel;
   Slot* const saved_top = store.stack_top;
@@ -394,15 +396,9 @@ struct UpdateOp<F, R (*)(A, B)> {
   rt::Trap* out = trap != nullptr ? trap : &unused.emplace();
   TrapKind kind = func->instance->compiled->native_executor(store, &variant, fp, out);
   store.stack_top = saved_top;
-  if (kind != TrapKind::None) {
-    store.frame_depth = depth - 1;
-    // The loop's code is compiled as an extra function of a copy of the
-    // module, numbered after the module's functions; its frame, the
-    // outermost of the machine code (the last recorded), is this function.
-    const auto num_funcs = static_cast<uint32_t>(func->instance->module->funcs.size());
-    if (!out->backtrace.empty() && out->backtrace.back().func_index >= num_funcs)
-      out->backtrace.back().func_index = func->func_index;
-  }
+  // The machine code's outermost frame stands for this one (its backtrace
+  // names it as this function: llvmjit::install's loop_variants).
+  if (kind != TrapKind::None) store.frame_depth = depth - 1;
   return kind;
 }
 

@@ -40,6 +40,11 @@
 //  - Imports, call_indirect's other cases, tables and bulk memory ops call the runtime
 //    helpers below; opcodes not expanded inline call skiff_op_NAME
 //    (fallback_ops.h). Both are resolved by name when the code is loaded.
+//  - Tier 1's code for tier-up (baseline.h) also has entries at loop
+//    headers, skiff_osr_N_L (the entry's convention, the slots holding the
+//    frame's locals and operand stack at the header of the loop at byte L),
+//    and leaves at those headers for tier 2's code through
+//    skiff_rt_loop_exit.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -108,7 +113,8 @@ inline constexpr uint64_t kAll[] = {kInstanceStore,    kInstanceNativeStackLimit
   X(skiff_rt_table_copy)     \
   X(skiff_rt_table_init)     \
   X(skiff_rt_elem_drop)      \
-  X(skiff_rt_check_interrupts)
+  X(skiff_rt_check_interrupts) \
+  X(skiff_rt_loop_exit)
 
 struct CompileRequest {
   const wasm::Module* module = nullptr;

@@ -343,6 +343,44 @@ void skiff_rt_check_interrupts(rt::Store* store) {
 
 }  // extern "C"
 
+namespace {
+
+// Tier-up's code for the loop, if ready; nothing here outlives the call.
+[[gnu::noinline]] rt::LoopEntry tier2_loop_code(const rt::Instance& instance, uint32_t defined_index,
+                                                uint32_t loop_offset) noexcept {
+  rt::HotFunctionListener* tier_up = instance.compiled->tier_up.get();
+  return tier_up != nullptr ? tier_up->tier2_loop_code(*instance.compiled, defined_index, loop_offset) : rt::LoopEntry{};
+}
+
+}  // namespace
+
+extern "C" {
+
+// Tier 1's code at the header of a loop whose flag says that tier 2's code
+// for it is ready (baseline.h): runs that code on the frame's slots, which
+// hold the locals and operand stack there as tier 0's frame would, and
+// returns 1 once they hold the function's results; 0 when there is none
+// and the frame stays in tier 1. The new code's frame stands for tier 1's
+// in backtraces (frames_at).
+uint32_t skiff_rt_loop_exit(rt::Instance* instance, uint32_t defined_index, uint32_t loop_offset, Slot* frame,
+                            uint32_t frame_slots) {
+  const rt::LoopEntry loop = tier2_loop_code(*instance, defined_index, loop_offset);
+  if (loop.code == nullptr) return 0;
+  void* entry = loop.code->native_entry.load(std::memory_order_acquire);
+  if (entry == nullptr) return 0;
+  if (loop.selector_slot != rt::LoopEntry::kNoSelector) {
+    if (loop.selector_slot >= frame_slots) return 0;
+    frame[loop.selector_slot] = loop.selector;
+  }
+  // As in run_loop_natively: that code charges a function entry no call spent.
+  rt::Store& store = *instance->store;
+  if (store.check_interrupts && store.fuel_enabled) ++store.fuel;
+  reinterpret_cast<EntryFn>(entry)(instance, frame);
+  return 1;
+}
+
+}  // extern "C"
+
 // ---- loaded machine code and the map from addresses to functions ----------------
 
 namespace {
@@ -355,8 +393,10 @@ struct NativeBatch {
   struct Func {
     uintptr_t begin, end;
     uint32_t index;
+    bool continues_frame = false;  // a loop variant (InstallOptions), named after the function it continues
   };
   std::vector<Func> funcs;  // wasm_func_N symbols, by address
+  std::shared_ptr<void> data;  // CompiledCode::data
   bool registered = false;
 
   ~NativeBatch();
@@ -378,10 +418,14 @@ NativeBatch::~NativeBatch() {
   g_batches.erase(code->code_begin());
 }
 
-// Wasm frames for the recorded return addresses, innermost first.
+// Wasm frames for the recorded return addresses, innermost first. A loop
+// variant's frame continues a frame of its function: when it is the
+// outermost one, the interpreter's (run_loop_natively); otherwise the next
+// one, tier 1's (skiff_rt_loop_exit), which is then left out.
 std::vector<BacktraceFrame> frames_at(const std::vector<uintptr_t>& return_addresses) {
   std::vector<BacktraceFrame> frames;
   std::lock_guard lock(g_batches_mutex);
+  bool continued = false;  // the previous frame continues a tier-1 frame, if it is next
   for (uintptr_t address : return_addresses) {
     uintptr_t pc = address - 1;  // inside the call (or faulting) instruction
     auto it = g_batches.upper_bound(pc);
@@ -389,6 +433,9 @@ std::vector<BacktraceFrame> frames_at(const std::vector<uintptr_t>& return_addre
     --it;
     const NativeBatch::Func* func = it->second->find(pc);
     if (func == nullptr) continue;
+    const bool same = continued && frames.back().func_index == func->index;
+    continued = func->continues_frame;
+    if (same) continue;
     BacktraceFrame frame;
     frame.func_index = func->index;
     frame.func_name = std::string(it->second->module->func_name(func->index));
@@ -462,11 +509,15 @@ Result<CompiledCode> compile(const wasm::Module& module, std::vector<uint32_t> f
   CompileOutput output;
   if (!lib.compile(&request, &output))
     return Error(ErrorCode::Internal, Error::kNoOffset, "tier 2 compilation failed: " + output.error);
-  return CompiledCode{std::move(output.objects), std::move(output.target), options.interruptible,
-                      output.versioned_loops};
+  CompiledCode code;
+  code.objects = std::move(output.objects);
+  code.target = std::move(output.target);
+  code.interruptible = options.interruptible;
+  code.versioned_loops = output.versioned_loops;
+  return code;
 }
 
-Result<void> install(rt::CompiledModule& compiled, const CompiledCode& code) {
+Result<void> install(rt::CompiledModule& compiled, const CompiledCode& code, const InstallOptions& options) {
   const std::vector<std::string>& objects = code.objects;
   std::vector<std::string_view> views(objects.begin(), objects.end());
   auto loaded = load_objects(views, resolve_runtime_symbol);
@@ -474,6 +525,7 @@ Result<void> install(rt::CompiledModule& compiled, const CompiledCode& code) {
   auto batch = std::make_shared<NativeBatch>();
   batch->code = std::move(loaded.value());
   batch->module = compiled.module.get();
+  batch->data = code.data;
   const wasm::Module& module = *compiled.module;
   const uint32_t num_funcs = static_cast<uint32_t>(module.funcs.size());
   // Symbol names carry the function index: wasm_func_N, skiff_entry_N.
@@ -490,10 +542,15 @@ Result<void> install(rt::CompiledModule& compiled, const CompiledCode& code) {
   std::vector<std::pair<uint32_t, void*>> entries, bodies;
   for (const CodeSymbol& symbol : batch->code->functions()) {
     if (auto index = index_of(symbol.name, "wasm_func_")) {
-      batch->funcs.push_back({symbol.address, symbol.address + symbol.size, *index});
+      NativeBatch::Func func{symbol.address, symbol.address + symbol.size, *index};
+      for (auto [variant, continued] : options.loop_variants)
+        if (variant == *index) func.index = continued, func.continues_frame = true;
+      batch->funcs.push_back(func);
       bodies.emplace_back(*index, reinterpret_cast<void*>(symbol.address));
     } else if (auto entry = index_of(symbol.name, "skiff_entry_")) {
       entries.emplace_back(*entry, reinterpret_cast<void*>(symbol.address));
+    } else if (options.loop_entries != nullptr && symbol.name.starts_with("skiff_osr_")) {
+      options.loop_entries->emplace_back(symbol.name, reinterpret_cast<void*>(symbol.address));
     }
   }
   append_perf_map(module, batch->funcs);
@@ -507,6 +564,7 @@ Result<void> install(rt::CompiledModule& compiled, const CompiledCode& code) {
     compiled.native_code.push_back(batch);
   }
   if (!code.interruptible) compiled.native_uninterruptible.store(true, std::memory_order_release);
+  if (!options.for_calls) return {};
   for (auto [index, body] : bodies)
     compiled.native_bodies[index - module.num_imported_funcs].store(body, std::memory_order_release);
   for (auto [index, entry] : entries) {

@@ -23,6 +23,8 @@ struct CompiledCode {
   bool interruptible = true;  // fuel and epoch checks compiled in (abi.h)
   uint32_t versioned_loops = 0;  // loops given an in-bounds copy (diagnosis, tests)
   bool baseline = false;         // tier 1's code (src/baseline), not LLVM's
+  // Memory the code addresses directly (tier 1's loop flags), kept with it.
+  std::shared_ptr<void> data;
 };
 
 // One tier-up batch's machine code, kept so that a later run can install it
@@ -52,7 +54,20 @@ Result<CompiledCode> compile(const wasm::Module& module, std::vector<uint32_t> f
 // Code compiled without interrupt checks marks the module
 // (CompiledModule::native_uninterruptible): stores that set fuel or an epoch
 // deadline then run it in the interpreter, so limits always hold.
-Result<void> install(rt::CompiledModule& compiled, const CompiledCode& code);
+struct InstallOptions {
+  // Functions of a module copy that continue a frame of another function at
+  // a loop header (tier-up's loop variants): (index in the copy, index of
+  // the function they continue). Backtraces name their frames after that
+  // function; one that tier 1's code ran (skiff_rt_loop_exit) stands for
+  // tier 1's frame too.
+  std::vector<std::pair<uint32_t, uint32_t>> loop_variants;
+  // False: the code only serves on-stack replacement (tier 1's skiff_osr_
+  // entries), not calls: native_entry and native_bodies stay as they are.
+  bool for_calls = true;
+  // Filled with the skiff_osr_N_L entries (tier 1): (name, address).
+  std::vector<std::pair<std::string, void*>>* loop_entries = nullptr;
+};
+Result<void> install(rt::CompiledModule& compiled, const CompiledCode& code, const InstallOptions& options = {});
 
 // The executor behind rt::call_guarded: runs `func` natively when it has
 // machine code, otherwise in the interpreter. Same contract as

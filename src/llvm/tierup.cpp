@@ -35,6 +35,7 @@ std::atomic<uint64_t> g_unversioned{0};
 std::atomic<uint64_t> g_cached_functions{0};
 std::atomic<uint64_t> g_cached_loops{0};
 std::atomic<uint64_t> g_tier1_functions{0};
+std::atomic<uint64_t> g_tier1_loops_entered{0};
 
 // ---- on-stack replacement: a function's code from its loop headers ---------------
 //
@@ -152,6 +153,7 @@ void put_zero(Bytes& out, ValType type) {
 // it serves by offset, with the selector of each.
 struct LoopVariant {
   uint32_t func_index = 0;
+  uint32_t continues = 0;      // the function it continues
   uint32_t selector_slot = 0;  // after the frame's locals and stack at the header
   std::vector<std::pair<uint64_t, uint32_t>> loops;
 };
@@ -428,6 +430,7 @@ Result<LoopVariant> add_loop_variant(const wasm::Module& module, wasm::Module& c
   copy.names.functions.resize(index + 1);
   copy.names.functions[index] = std::string(module.func_name(func_index));
   variant.func_index = index;
+  variant.continues = func_index;
   return variant;
 }
 
@@ -493,12 +496,13 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
     return std::exchange(whole_module_, nullptr);
   }
 
-  // Both called from the interpreter's loop: nothing may propagate from here.
-  void function_became_hot(std::shared_ptr<const rt::CompiledModule> module, uint32_t defined_index,
-                           uint32_t loop_offset) override {
+  // Called from the interpreter's loop (and tier2_loop_code from machine
+  // code): nothing may propagate from here.
+  rt::LoopEntry function_became_hot(std::shared_ptr<const rt::CompiledModule> module, uint32_t defined_index,
+                                    uint32_t loop_offset) override {
     try {
       auto compiler = compiler_.lock();
-      if (compiler == nullptr) return;
+      if (compiler == nullptr) return {};
       const TierUpPolicy& policy = compiler->policy();
       TierUpCompiler::Request request{std::move(module), defined_index, /*function=*/true, kNoLoop};
       // How long its frames run: the hotness of all its calls so far over
@@ -507,7 +511,7 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
       // A first call that turns hot at its entry (its loop's code came from
       // the cache and set the countdown to 1): compiling the function would
       // serve no other call yet.
-      if (loop_offset == kNoLoop && calls <= 1) return;
+      if (loop_offset == kNoLoop && calls <= 1) return {};
       const uint32_t frame_words = policy.threshold / std::max<uint32_t>(calls, 1);
       const bool long_frames = frame_words >= policy.long_frame_words;
       request.short_frames = calls > 1 && !long_frames && frame_words < policy.short_frame_words;
@@ -523,99 +527,114 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
             request.function = !one_frame;
           }
         }
-        if (request.function && !functions_.insert(defined_index).second) return;  // asked before
+        if (request.function && !functions_.insert(defined_index).second) return {};  // asked before
       }
       // Tier 2's request first, so that it joins the batch of the functions
-      // turning hot with it; tier 1's code then serves the calls meanwhile.
-      std::shared_ptr<const rt::CompiledModule> hot = request.function && policy.baseline ? request.module : nullptr;
+      // turning hot with it; tier 1's code then serves the calls meanwhile,
+      // and the frame in the loop.
+      const bool for_calls = request.function;
+      std::shared_ptr<const rt::CompiledModule> hot = policy.baseline ? request.module : nullptr;
       compiler->submit(std::move(request));
-      if (hot != nullptr) compile_with_tier1(*hot, defined_index, policy);
+      if (hot != nullptr) return compile_with_tier1(*hot, defined_index, for_calls, loop_offset, policy);
     } catch (...) {
       // Out of memory or no thread: the function stays interpreted.
     }
+    return {};
   }
 
   // Tier 1 compiles the function here, on the reporting thread (tens of
-  // microseconds), so its calls run machine code while tier 2 compiles it.
-  void compile_with_tier1(const rt::CompiledModule& module, uint32_t defined_index, const TierUpPolicy& policy) {
+  // microseconds), once: with `for_calls` its calls run that code while
+  // tier 2 compiles it, and with on-stack replacement a frame that turned
+  // hot in a loop continues in it at once (the entry returned) until tier
+  // 2's code for the loop is ready (then the loop's flag sends it there).
+  rt::LoopEntry compile_with_tier1(const rt::CompiledModule& module, uint32_t defined_index, bool for_calls,
+                                   uint32_t loop_offset, const TierUpPolicy& policy) {
+    const rt::CompiledFunc& func = module.funcs[defined_index];
     // Not over tier 2's code (a synchronous compile, or a very quick one).
-    if (module.funcs[defined_index].native_entry.load(std::memory_order_acquire) != nullptr) return;
+    for_calls &= func.native_entry.load(std::memory_order_acquire) == nullptr;
+    const bool transfers = policy.on_stack_replacement;
+    if (!for_calls && !(transfers && loop_offset != kNoLoop)) return {};
+    {
+      std::lock_guard lock(mutex_);
+      if (!tier1_.try_emplace(defined_index).second) return tier1_entry(module, defined_index, loop_offset);
+    }
     const auto start = std::chrono::steady_clock::now();
     const uint32_t index = module.module->num_imported_funcs + defined_index;
-    auto code = baseline::compile(*module.module, {index}, policy.interruptible, /*fallback_ops=*/false);
-    if (!code.ok() || code.value().functions.empty()) return;
+    auto code = baseline::compile(*module.module, {index},
+                                  {.interruptible = policy.interruptible, .fallback_ops = false, .loop_transfers = transfers});
+    if (!code.ok() || code.value().functions.empty()) return {};
     auto& target = const_cast<rt::CompiledModule&>(module);  // as adopt_from_copy
-    if (module.funcs[defined_index].native_entry.load(std::memory_order_acquire) != nullptr) return;
-    if (!install(target, code.value().code).ok()) return;
-    interp::use_native_code(target, defined_index);
-    g_tier1_functions.fetch_add(1, std::memory_order_relaxed);
+    for_calls &= func.native_entry.load(std::memory_order_acquire) == nullptr;
+    std::vector<std::pair<std::string, void*>> entries;
+    InstallOptions options;
+    options.for_calls = for_calls;
+    options.loop_entries = &entries;
+    if (!install(target, code.value().code, options).ok()) return {};
+    if (for_calls) {
+      interp::use_native_code(target, defined_index);
+      g_tier1_functions.fetch_add(1, std::memory_order_relaxed);
+    }
     if (log_)
       std::fprintf(stderr, "skiff: tier-up: tier 1 compiled %s in %.0f us\n",
                    describe(*module.module, {defined_index}).c_str(),
                    std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+    std::lock_guard lock(mutex_);
+    Tier1Code& tier1 = tier1_[defined_index];
+    for (const baseline::FunctionLoops& loops : code.value().loops) {
+      for (size_t k = 0; k < loops.offsets.size(); ++k) {
+        tier1.exit_flags[loops.offsets[k]] = &loops.exit_flags[k];
+        // Tier 2's code for it may be ready already.
+        auto found = loops_.find({defined_index, loops.offsets[k]});
+        if (found != loops_.end() && found->second.variant != nullptr) loops.exit_flags[k].store(1);
+      }
+    }
+    for (auto& [name, address] : entries) {
+      // skiff_osr_N_L: L is the loop's offset
+      uint32_t offset = 0;
+      const std::string_view digits = std::string_view(name).substr(name.rfind('_') + 1);
+      if (std::from_chars(digits.data(), digits.data() + digits.size(), offset).ec != std::errc()) continue;
+      auto entry = std::make_unique<rt::CompiledFunc>();
+      entry->native_entry.store(address, std::memory_order_release);
+      tier1.entries[offset] = std::move(entry);
+    }
+    return tier1_entry(module, defined_index, loop_offset);
   }
 
+  // Tier 1's entry at that loop, if any. Under mutex_.
+  rt::LoopEntry tier1_entry(const rt::CompiledModule& module, uint32_t defined_index, uint32_t loop_offset) {
+    auto tier1 = tier1_.find(defined_index);
+    if (tier1 == tier1_.end()) return {};
+    auto entry = tier1->second.entries.find(loop_offset);
+    if (entry == tier1->second.entries.end()) return {};
+    if (log_ && !tier1->second.entered)
+      std::fprintf(stderr, "skiff: tier-up: a running frame of %s continues in tier 1's code at its loop\n",
+                   describe(*module.module, {defined_index}).c_str());
+    tier1->second.entered = true;
+    g_tier1_loops_entered.fetch_add(1, std::memory_order_relaxed);
+    return {entry->second.get()};
+  }
+
+  // Tier 2's code for the loop when ready, or else tier 1's.
   rt::LoopEntry loop_is_hot(std::shared_ptr<const rt::CompiledModule> module, uint32_t defined_index,
                             uint32_t loop_offset) override {
     try {
-      {
-        std::lock_guard lock(mutex_);
-        auto found = loops_.find({defined_index, loop_offset});
-        if (found != loops_.end()) {
-          const LoopCode& loop = found->second;
-          Variant* variant = loop.variant.get();
-          // null while compiling, or after a failure; the selector must fit in the frame
-          if (variant == nullptr || variant->entry == nullptr ||
-              variant->selector_slot >= module->funcs[defined_index].frame_slots)
-            return {};
-          g_loops_entered.fetch_add(1, std::memory_order_relaxed);
-          if (!variant->entered) {
-            if (log_)
-              std::fprintf(stderr, "skiff: tier-up: a running frame of %s continues in machine code at its loop\n",
-                           describe(*module->module, {defined_index}).c_str());
-            // Later frames report at the usual pace again (and at entry,
-            // which compiles the function when it has more calls).
-            if (variant->weights.has_value()) interp::set_loop_header_weights(*module, defined_index, *variant->weights);
-            variant->entered = true;
-          }
-          return {variant->entry, variant->selector_slot, loop.selector};
-        }
-        // While the function itself compiles, its frames are taken to be
-        // short (function_became_hot chose so); once it has machine code, a
-        // frame still hot here entered before the switch.
-        if (functions_.contains(defined_index) &&
-            module->funcs[defined_index].native_entry.load(std::memory_order_acquire) == nullptr)
-          return {};
-        // One loop of a function at a time: its frame would move into the
-        // first one ready, and the others' compiles would be wasted.
-        // Code that serves loops of the function but was not entered yet:
-        // the frame is in a loop it does not serve (one nested in a loop
-        // it serves, usually) and moves in when it passes the header of
-        // one it serves (those weigh a whole threshold: see set_loop_code).
-        // A compile for this loop pays only when that takes long.
-        std::shared_ptr<Variant> waiting_for;
-        for (auto it = loops_.lower_bound({defined_index, 0}); it != loops_.end() && it->first.first == defined_index;
-             ++it) {
-          if (it->second.compiling) return {};
-          const std::shared_ptr<Variant>& variant = it->second.variant;
-          if (variant != nullptr && variant->entry != nullptr && !variant->entered) waiting_for = variant;
-        }
-        if (waiting_for != nullptr && header_waits_[defined_index]++ < kMaxHeaderWaits) {
-          if (!waiting_for->weights.has_value()) weigh_headers(*module, defined_index, *waiting_for);
-          return {};
-        }
-      }
-      auto compiler = compiler_.lock();
-      if (compiler == nullptr || !compiler->policy().on_stack_replacement) return {};
-      {
-        std::lock_guard lock(mutex_);
-        if (!loops_.try_emplace({defined_index, loop_offset}).second) return {};  // another thread asked
-      }
-      compiler->submit({std::move(module), defined_index, /*function=*/false, loop_offset});
+      if (rt::LoopEntry tier2 = tier2_loop_is_hot(module, defined_index, loop_offset); tier2.code != nullptr)
+        return tier2;
+      std::lock_guard lock(mutex_);
+      return tier1_entry(*module, defined_index, loop_offset);
     } catch (...) {
     }
     return {};
   }
+
+  rt::LoopEntry tier2_loop_code(const rt::CompiledModule& module, uint32_t defined_index,
+                                uint32_t loop_offset) override {
+    std::lock_guard lock(mutex_);
+    auto found = loops_.find({defined_index, loop_offset});
+    if (found == loops_.end() || found->second.variant == nullptr || found->second.variant->entry == nullptr) return {};
+    return enter(module, defined_index, found->second);
+  }
+
 
   // From the compile thread, or attach (cached code): the code for the
   // loop at `loop_offset` and the others `variant` serves. `code` owns the
@@ -644,6 +663,11 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
         shared->loops.push_back(static_cast<uint32_t>(offset));
       }
       weighed = weigh_headers(module, defined_index, *shared);
+      // Tier 1's frames move in at their next pass of those headers.
+      if (auto tier1 = tier1_.find(defined_index); tier1 != tier1_.end())
+        for (uint32_t offset : shared->loops)
+          if (auto flag = tier1->second.exit_flags.find(offset); flag != tier1->second.exit_flags.end())
+            flag->second->store(1, std::memory_order_release);
     }
     if (!weighed) module.funcs[defined_index].hotness_countdown.store(1, std::memory_order_relaxed);
   }
@@ -679,10 +703,84 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
     uint32_t selector = 0;
     bool compiling = true;
   };
+  // Tier 1's code for a function, with its loop transfers (baseline.h).
+  struct Tier1Code {
+    std::map<uint32_t, std::unique_ptr<rt::CompiledFunc>> entries;  // by loop offset: skiff_osr_N_L as native_entry
+    std::map<uint32_t, std::atomic<uint8_t>*> exit_flags;           // by loop offset; owned by the code
+    bool entered = false;                                           // logged
+  };
+  // A frame moves into `loop`'s code. Under mutex_.
+  rt::LoopEntry enter(const rt::CompiledModule& module, uint32_t defined_index, const LoopCode& loop) {
+    Variant& variant = *loop.variant;
+    g_loops_entered.fetch_add(1, std::memory_order_relaxed);
+    if (!variant.entered) {
+      if (log_)
+        std::fprintf(stderr, "skiff: tier-up: a running frame of %s continues in machine code at its loop\n",
+                     describe(*module.module, {defined_index}).c_str());
+      // Later frames report at the usual pace again (and at entry,
+      // which compiles the function when it has more calls).
+      if (variant.weights.has_value()) interp::set_loop_header_weights(module, defined_index, *variant.weights);
+      variant.entered = true;
+    }
+    return {variant.entry, variant.selector_slot, loop.selector};
+  }
+
+  // loop_is_hot's answer from tier 2: its code for the loop when ready;
+  // else it may ask for that code.
+  rt::LoopEntry tier2_loop_is_hot(std::shared_ptr<const rt::CompiledModule>& module, uint32_t defined_index,
+                                  uint32_t loop_offset) {
+    {
+      std::lock_guard lock(mutex_);
+      auto found = loops_.find({defined_index, loop_offset});
+      if (found != loops_.end()) {
+        const LoopCode& loop = found->second;
+        Variant* variant = loop.variant.get();
+        // null while compiling, or after a failure; the selector must fit in the frame
+        if (variant == nullptr || variant->entry == nullptr ||
+            variant->selector_slot >= module->funcs[defined_index].frame_slots)
+          return {};
+        return enter(*module, defined_index, loop);
+      }
+      // While the function itself compiles, its frames are taken to be
+      // short (function_became_hot chose so); once it has machine code, a
+      // frame still hot here entered before the switch.
+      if (functions_.contains(defined_index) &&
+          module->funcs[defined_index].native_entry.load(std::memory_order_acquire) == nullptr)
+        return {};
+      // One loop of a function at a time: its frame would move into the
+      // first one ready, and the others' compiles would be wasted.
+      // Code that serves loops of the function but was not entered yet:
+      // the frame is in a loop it does not serve (one nested in a loop
+      // it serves, usually) and moves in when it passes the header of
+      // one it serves (those weigh a whole threshold: see set_loop_code).
+      // A compile for this loop pays only when that takes long.
+      std::shared_ptr<Variant> waiting_for;
+      for (auto it = loops_.lower_bound({defined_index, 0}); it != loops_.end() && it->first.first == defined_index;
+           ++it) {
+        if (it->second.compiling) return {};
+        const std::shared_ptr<Variant>& variant = it->second.variant;
+        if (variant != nullptr && variant->entry != nullptr && !variant->entered) waiting_for = variant;
+      }
+      if (waiting_for != nullptr && header_waits_[defined_index]++ < kMaxHeaderWaits) {
+        if (!waiting_for->weights.has_value()) weigh_headers(*module, defined_index, *waiting_for);
+        return {};
+      }
+    }
+    auto compiler = compiler_.lock();
+    if (compiler == nullptr || !compiler->policy().on_stack_replacement) return {};
+    {
+      std::lock_guard lock(mutex_);
+      if (!loops_.try_emplace({defined_index, loop_offset}).second) return {};  // another thread asked
+    }
+    compiler->submit({module, defined_index, /*function=*/false, loop_offset});
+    return {};
+  }
+
   std::weak_ptr<TierUpCompiler> compiler_;
   const bool log_;
   std::mutex mutex_;
   std::map<std::pair<uint32_t, uint32_t>, LoopCode> loops_;
+  std::map<uint32_t, Tier1Code> tier1_;  // by defined index: compiled (or compiling) once
   std::set<uint32_t> functions_;  // asked to compile
   // Reports of a function's frames while waiting for a loop whose code is
   // ready (loop_is_hot): each is a threshold of interpretation (~1 ms),
@@ -724,7 +822,8 @@ TierUpStats tier_up_stats() {
                      g_failed_functions.load(std::memory_order_relaxed), g_loops.load(std::memory_order_relaxed),
                      g_loops_entered.load(std::memory_order_relaxed), g_unversioned.load(std::memory_order_relaxed),
                      g_cached_functions.load(std::memory_order_relaxed), g_cached_loops.load(std::memory_order_relaxed),
-                     g_tier1_functions.load(std::memory_order_relaxed)};
+                     g_tier1_functions.load(std::memory_order_relaxed),
+                     g_tier1_loops_entered.load(std::memory_order_relaxed)};
 }
 
 TierUpCompiler::TierUpCompiler(TierUpPolicy policy) : policy_(policy) {}
@@ -901,14 +1000,17 @@ void switch_to_machine_code(const rt::CompiledModule& module, const std::vector<
 
 // A container for machine code compiled from a module copy: install()
 // keeps the code and names its frames after the copy, whose names are the
-// original's.
+// original's, and the frames of `variants` after the functions they continue.
 Result<std::shared_ptr<rt::CompiledModule>> install_in_copy(std::shared_ptr<const wasm::Module> copy,
-                                                           const CompiledCode& code) {
+                                                           const CompiledCode& code,
+                                                           const std::vector<LoopVariant>& variants) {
   auto holder = std::make_shared<rt::CompiledModule>();
   holder->module = std::move(copy);
   holder->funcs = std::make_unique<rt::CompiledFunc[]>(holder->module->num_defined_funcs());
   holder->native_bodies = std::make_unique<std::atomic<void*>[]>(holder->module->num_defined_funcs());
-  SKIFF_TRY(install(*holder, code));
+  InstallOptions options;
+  for (const LoopVariant& variant : variants) options.loop_variants.emplace_back(variant.func_index, variant.continues);
+  SKIFF_TRY(install(*holder, code, options));
   return holder;
 }
 
@@ -962,8 +1064,11 @@ void TierUpCompiler::compile_with_loops(const std::shared_ptr<const rt::Compiled
     return;
   }
   auto code = compile(*copy, func_indices, compile_options(wasm_module, unversioned));
+  std::vector<LoopVariant> installed_variants;
+  for (const auto& [loop, variant] : variants) installed_variants.push_back(variant);
   Result<std::shared_ptr<rt::CompiledModule>> holder =
-      code.ok() ? install_in_copy(copy, code.value()) : Result<std::shared_ptr<rt::CompiledModule>>(code.error());
+      code.ok() ? install_in_copy(copy, code.value(), installed_variants)
+                : Result<std::shared_ptr<rt::CompiledModule>>(code.error());
   if (!holder.ok()) {
     if (code.ok() || code.error().code != ErrorCode::UsageError) log_error(holder.error().to_string());
     for (const auto& [loop, variant] : variants)
@@ -1076,7 +1181,7 @@ void TierUpCompiler::install_cached(rt::CompiledModule& module, ModuleListener& 
         if (fits) variants.push_back(std::move(variant.value()));
       }
       if (!fits) continue;
-      auto installed = install_in_copy(copy, batch.code);
+      auto installed = install_in_copy(copy, batch.code, variants);
       if (!installed.ok()) continue;
       holder = std::move(installed.value());
       adopt_from_copy(module, holder, batch.functions, batch.code.interruptible);

@@ -136,6 +136,7 @@ struct TierUpStats {
   uint64_t cached_functions = 0;   // functions and loops given code from cached batches (attach)
   uint64_t cached_loops = 0;
   uint64_t tier1_functions = 0;    // given tier 1's code when they turned hot
+  uint64_t tier1_loops_entered = 0;  // interpreter frames moved into tier 1's code at a loop
 };
 TierUpStats tier_up_stats();
 

@@ -78,10 +78,12 @@ struct CompiledModule;
 // Machine code that continues a frame at the header of one of its loops
 // (on-stack replacement): it takes the frame's slots as its arguments, with
 // `selector` (an i32) written at `selector_slot`, after the locals and the
-// operand stack at that header, to name the loop.
+// operand stack at that header, to name the loop (tier 2's), or with no
+// selector (tier 1's: an entry per loop).
 struct LoopEntry {
+  static constexpr uint32_t kNoSelector = UINT32_MAX;
   const CompiledFunc* code = nullptr;
-  uint32_t selector_slot = 0;
+  uint32_t selector_slot = kNoSelector;
   uint32_t selector = 0;
 };
 
@@ -95,9 +97,11 @@ class HotFunctionListener {
   // may want on-stack replacement there), or kNoLoop for calls. Called
   // again at every later expiry at function entry while the function has
   // no machine code.
+  // Returns code that continues the reporting frame at that loop right
+  // away (tier 1's, compiled meanwhile), or none.
   static constexpr uint32_t kNoLoop = UINT32_MAX;
-  virtual void function_became_hot(std::shared_ptr<const CompiledModule> module, uint32_t defined_index,
-                                   uint32_t loop_offset) = 0;
+  virtual LoopEntry function_became_hot(std::shared_ptr<const CompiledModule> module, uint32_t defined_index,
+                                        uint32_t loop_offset) = 0;
   // Its loop at byte `loop_offset` (of the `loop` instruction) is still
   // hot in the interpreter after the first report: a frame keeps looping
   // there. Returns machine code that continues such a frame at the loop's
@@ -105,6 +109,10 @@ class HotFunctionListener {
   // it is not ready; the first call asks for it.
   virtual LoopEntry loop_is_hot(std::shared_ptr<const CompiledModule> module, uint32_t defined_index,
                                           uint32_t loop_offset) = 0;
+  // A frame in tier 1's code passes the header of that loop, whose flag
+  // says that tier 2's code for it is ready (llvmjit::skiff_rt_loop_exit):
+  // that code, or none. Called on the running thread, from machine code.
+  virtual LoopEntry tier2_loop_code(const CompiledModule& module, uint32_t defined_index, uint32_t loop_offset) = 0;
 };
 
 // A module ready to instantiate: decoded and validated, with per-function

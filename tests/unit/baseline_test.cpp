@@ -231,7 +231,7 @@ TEST(Baseline, CallsBetweenTier1AndTier2) {
     auto tier2 = llvmjit::compile(*compiled.module, tier1_calls ? leaves : callers, {});
     ASSERT_TRUE(tier2.ok()) << tier2.error().to_string();
     ASSERT_TRUE(llvmjit::install(compiled, tier2.value()).ok());
-    auto tier1 = baseline::compile(*compiled.module, tier1_calls ? callers : leaves, true);
+    auto tier1 = baseline::compile(*compiled.module, tier1_calls ? callers : leaves, {});
     ASSERT_TRUE(tier1.ok());
     ASSERT_EQ(tier1.value().functions.size(), 3u);
     ASSERT_TRUE(llvmjit::install(compiled, tier1.value().code).ok());

@@ -887,6 +887,43 @@ TEST(TierUp, HotFunctionsRunTier1CodeUntilTier2sIsReady) {
   EXPECT_EQ(inst.func("caller")->call({Val::make_i32(50)}).value()[0].of.i32, expected_sum(50));
 }
 
+// caller(n), called once, turns hot in its loop: the frame continues in
+// tier 1's code at once, and moves on to tier 2's code for the loop at the
+// first header it passes once that is ready. A trap in either keeps one
+// frame of caller in the backtrace.
+TEST(TierUp, RunningLoopMovesThroughTier1ToTier2) {
+  if (!baseline::host_supported()) GTEST_SKIP() << "no tier 1 on this CPU";
+  for (bool tier2_in_time : {true, false}) {
+    SCOPED_TRACE(tier2_in_time ? "tier 2's code ready at iteration 300" : "a trap in tier 1's code");
+    llvmjit::TierUpPolicy policy = test_policy(/*on_stack_replacement=*/true);
+    policy.baseline = true;
+    if (!tier2_in_time) policy.first_batch_delay = std::chrono::seconds(5);
+    MixedRun run(TrapIn::Callee, policy);
+    const llvmjit::TierUpStats before = llvmjit::tier_up_stats();
+    bool compiled = false, checked = false;
+    llvmjit::TierUpStats at_200, at_302;
+    run.snapshot_at(200, at_200, checked);
+    if (tier2_in_time) {
+      run.hold_at(300, [&] { return llvmjit::tier_up_stats().loops > before.loops; }, compiled);
+      run.snapshot_at(302, at_302, checked);
+    }
+    auto r = run.call("caller", 2000);  // callee traps at kTrapAt
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, TrapKind::Unreachable);
+    EXPECT_EQ(frames_of(r.error()), (std::vector<uint32_t>{kCallee, kCaller}));
+    EXPECT_EQ(at_200.tier1_loops_entered - before.tier1_loops_entered, 1u);
+    EXPECT_EQ(at_200.loops_entered, before.loops_entered);
+    if (tier2_in_time) {
+      ASSERT_TRUE(compiled);
+      EXPECT_EQ(at_302.loops_entered - before.loops_entered, 1u);
+    } else {
+      EXPECT_EQ(llvmjit::tier_up_stats().loops_entered, before.loops_entered);
+    }
+    EXPECT_FALSE(has_machine_code(run.module, kCaller));  // called once: only its loop compiles
+    EXPECT_EQ(run.call("caller", 900).value()[0].of.i32, expected_sum(900));
+  }
+}
+
 // ---- batching ---------------------------------------------------------------------
 
 TEST(TierUp, FunctionsThatTurnHotTogetherCompileInOneBatch) {
