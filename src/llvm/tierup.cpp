@@ -544,9 +544,10 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
 
   // Tier 1 compiles the function here, on the reporting thread (tens of
   // microseconds), once: with `for_calls` its calls run that code while
-  // tier 2 compiles it, and with on-stack replacement a frame that turned
-  // hot in a loop continues in it at once (the entry returned) until tier
-  // 2's code for the loop is ready (then the loop's flag sends it there).
+  // tier 2 compiles it (code compiled earlier for a loop is installed for
+  // calls then), and with on-stack replacement a frame hot in a loop
+  // continues in it at once (the entry returned) until tier 2's code for
+  // the loop is ready (then the loop's flag sends it there).
   rt::LoopEntry compile_with_tier1(const rt::CompiledModule& module, uint32_t defined_index, bool for_calls,
                                    uint32_t loop_offset, const TierUpPolicy& policy) {
     const rt::CompiledFunc& func = module.funcs[defined_index];
@@ -554,32 +555,40 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
     for_calls &= func.native_entry.load(std::memory_order_acquire) == nullptr;
     const bool transfers = policy.on_stack_replacement;
     if (!for_calls && !(transfers && loop_offset != kNoLoop)) return {};
+    auto& target = const_cast<rt::CompiledModule&>(module);  // as adopt_from_copy
     {
       std::lock_guard lock(mutex_);
-      if (!tier1_.try_emplace(defined_index).second) return tier1_entry(module, defined_index, loop_offset);
+      auto [tier1, fresh] = tier1_.try_emplace(defined_index);
+      if (!fresh) {
+        // Compiled before (or compiling): only the calls may still want it.
+        if (!for_calls || tier1->second.for_calls || !tier1->second.code.has_value())
+          return tier1_entry(module, defined_index, loop_offset);
+        tier1->second.for_calls = true;
+        const llvmjit::CompiledCode code = *tier1->second.code;
+        if (install(target, code).ok()) switch_to_tier1(target, defined_index);
+        return tier1_entry(module, defined_index, loop_offset);
+      }
+      tier1->second.for_calls = for_calls;
     }
     const auto start = std::chrono::steady_clock::now();
     const uint32_t index = module.module->num_imported_funcs + defined_index;
     auto code = baseline::compile(*module.module, {index},
                                   {.interruptible = policy.interruptible, .fallback_ops = false, .loop_transfers = transfers});
     if (!code.ok() || code.value().functions.empty()) return {};
-    auto& target = const_cast<rt::CompiledModule&>(module);  // as adopt_from_copy
     for_calls &= func.native_entry.load(std::memory_order_acquire) == nullptr;
     std::vector<std::pair<std::string, void*>> entries;
     InstallOptions options;
     options.for_calls = for_calls;
     options.loop_entries = &entries;
     if (!install(target, code.value().code, options).ok()) return {};
-    if (for_calls) {
-      interp::use_native_code(target, defined_index);
-      g_tier1_functions.fetch_add(1, std::memory_order_relaxed);
-    }
+    if (for_calls) switch_to_tier1(target, defined_index);
     if (log_)
       std::fprintf(stderr, "skiff: tier-up: tier 1 compiled %s in %.0f us\n",
                    describe(*module.module, {defined_index}).c_str(),
                    std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
     std::lock_guard lock(mutex_);
     Tier1Code& tier1 = tier1_[defined_index];
+    tier1.code = code.value().code;
     for (const baseline::FunctionLoops& loops : code.value().loops) {
       for (size_t k = 0; k < loops.offsets.size(); ++k) {
         tier1.exit_flags[loops.offsets[k]] = &loops.exit_flags[k];
@@ -598,6 +607,11 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
       tier1.entries[offset] = std::move(entry);
     }
     return tier1_entry(module, defined_index, loop_offset);
+  }
+
+  void switch_to_tier1(rt::CompiledModule& module, uint32_t defined_index) {
+    interp::use_native_code(module, defined_index);
+    g_tier1_functions.fetch_add(1, std::memory_order_relaxed);
   }
 
   // Tier 1's entry at that loop, if any. Under mutex_.
@@ -620,8 +634,9 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
     try {
       if (rt::LoopEntry tier2 = tier2_loop_is_hot(module, defined_index, loop_offset); tier2.code != nullptr)
         return tier2;
-      std::lock_guard lock(mutex_);
-      return tier1_entry(*module, defined_index, loop_offset);
+      auto compiler = compiler_.lock();
+      if (compiler == nullptr || !compiler->policy().baseline) return {};
+      return compile_with_tier1(*module, defined_index, /*for_calls=*/false, loop_offset, compiler->policy());
     } catch (...) {
     }
     return {};
@@ -705,6 +720,8 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
   };
   // Tier 1's code for a function, with its loop transfers (baseline.h).
   struct Tier1Code {
+    std::optional<CompiledCode> code;  // none while compiling, or if tier 1 left the function out
+    bool for_calls = false;            // installed for calls (or being installed)
     std::map<uint32_t, std::unique_ptr<rt::CompiledFunc>> entries;  // by loop offset: skiff_osr_N_L as native_entry
     std::map<uint32_t, std::atomic<uint8_t>*> exit_flags;           // by loop offset; owned by the code
     bool entered = false;                                           // logged
