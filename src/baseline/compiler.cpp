@@ -249,7 +249,7 @@ class FunctionCompiler {
     g_.db(0xB8);
     frame_size_at_ = g_.getSize();
     g_.dd(0);
-    enter_frame(s, Xbyak::Reg64(out_pointer_register(s.type)));
+    enter_frame(s, results_in_memory(s.type) ? Xbyak::Reg64(out_pointer_register(s.type)) : rdi);
     const std::vector<int> arg_regs = param_registers(s.type);
     for (size_t i = 0; i < s.type.params.size(); ++i) {
       ValType t = s.type.params[i];
@@ -282,7 +282,7 @@ class FunctionCompiler {
 
   // After the size in eax: saves the registers and sets up the frame and
   // the registers every instruction expects; `out` holds the results'
-  // address when they go through memory.
+  // address when they go through memory (else it is unused).
   void enter_frame(S& s, const Xbyak::Reg64& out) {
     g_.push(rbp);
     g_.mov(rbp, rsp);
