@@ -511,6 +511,14 @@ class FunctionCompiler {
     // The values stay on the stack for the fall-through: copies, in slots.
     settle_flags(s, values, n);
     for (uint32_t i = 0; i < n; ++i) spill_value(s, values[i]);
+    // Nothing to move or check on the way: one conditional jump.
+    bool in_place = !(target.kind == BlockKind::Loop && interruptible_);
+    for (uint32_t i = 0, to = target.slot_base; i < n && in_place; to += slot_count(values[i].type), ++i)
+      in_place = values[i].slot == to;
+    if (in_place) {
+      jcc(condition_of(s, cond), target.kind == BlockKind::Function ? return_label_ : *target.data.label);
+      return;
+    }
     Xbyak::Label skip;
     branch_unless(s, cond, skip);
     branch_to(s, target, values);
@@ -1420,11 +1428,17 @@ class FunctionCompiler {
       set_reg(*result, a.getIdx());
       return true;
     };
+    // emit(a, count) with count cl, or a constant (masked as the
+    // instruction would mask cl).
     auto shift = [&](bool wide, auto&& emit) {
       Xbyak::Reg64 a = own_gpr(s, args[0]);
-      read_i32(s, args[1], ecx);  // the count's low bits are all that count
-      release(args[1]);
-      emit(sized(a, wide));
+      if (args[1].data.loc == Loc::Const) {
+        emit(sized(a, wide), static_cast<uint8_t>(args[1].data.bits & (wide ? 63 : 31)));
+      } else {
+        read_i32(s, args[1], ecx);  // the count's low bits are all that count
+        release(args[1]);
+        emit(sized(a, wide), cl);
+      }
       set_reg(*result, a.getIdx());
       return true;
     };
@@ -1478,16 +1492,16 @@ class FunctionCompiler {
       case Opcode::I64And: return binary(true, and_, and_k);
       case Opcode::I64Or: return binary(true, or_, or_k);
       case Opcode::I64Xor: return binary(true, xor_, xor_k);
-      case Opcode::I32Shl: return shift(false, [&](const R& a) { g_.shl(a, cl); });
-      case Opcode::I32ShrS: return shift(false, [&](const R& a) { g_.sar(a, cl); });
-      case Opcode::I32ShrU: return shift(false, [&](const R& a) { g_.shr(a, cl); });
-      case Opcode::I32Rotl: return shift(false, [&](const R& a) { g_.rol(a, cl); });
-      case Opcode::I32Rotr: return shift(false, [&](const R& a) { g_.ror(a, cl); });
-      case Opcode::I64Shl: return shift(true, [&](const R& a) { g_.shl(a, cl); });
-      case Opcode::I64ShrS: return shift(true, [&](const R& a) { g_.sar(a, cl); });
-      case Opcode::I64ShrU: return shift(true, [&](const R& a) { g_.shr(a, cl); });
-      case Opcode::I64Rotl: return shift(true, [&](const R& a) { g_.rol(a, cl); });
-      case Opcode::I64Rotr: return shift(true, [&](const R& a) { g_.ror(a, cl); });
+      case Opcode::I32Shl: return shift(false, [&](const R& a, const auto& n) { g_.shl(a, n); });
+      case Opcode::I32ShrS: return shift(false, [&](const R& a, const auto& n) { g_.sar(a, n); });
+      case Opcode::I32ShrU: return shift(false, [&](const R& a, const auto& n) { g_.shr(a, n); });
+      case Opcode::I32Rotl: return shift(false, [&](const R& a, const auto& n) { g_.rol(a, n); });
+      case Opcode::I32Rotr: return shift(false, [&](const R& a, const auto& n) { g_.ror(a, n); });
+      case Opcode::I64Shl: return shift(true, [&](const R& a, const auto& n) { g_.shl(a, n); });
+      case Opcode::I64ShrS: return shift(true, [&](const R& a, const auto& n) { g_.sar(a, n); });
+      case Opcode::I64ShrU: return shift(true, [&](const R& a, const auto& n) { g_.shr(a, n); });
+      case Opcode::I64Rotl: return shift(true, [&](const R& a, const auto& n) { g_.rol(a, n); });
+      case Opcode::I64Rotr: return shift(true, [&](const R& a, const auto& n) { g_.ror(a, n); });
 
       case Opcode::I32DivS: case Opcode::I32DivU: case Opcode::I32RemS: case Opcode::I32RemU:
         return divide(s, op, false, args, result);
