@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 #include "base/reader.h"
 #include "baseline/baseline.h"
@@ -901,6 +902,39 @@ bool TierUpCompiler::wait_idle(std::chrono::milliseconds timeout) {
   return idle_.wait_for(lock, timeout, [&] { return (queue_.empty() && !busy_) || stopping_; });
 }
 
+namespace {
+
+// Keeps in `requests` the smallest functions (with their loops) up to
+// `budget` bytes of wasm, at least one; returns the others (tierup.h).
+std::vector<TierUpCompiler::Request> split_batch(std::vector<TierUpCompiler::Request>& requests, size_t budget) {
+  using Request = TierUpCompiler::Request;
+  auto size_of = [](const Request& r) {
+    const wasm::Module& module = *r.module->module;
+    const wasm::FunctionBody& body = module.body(module.num_imported_funcs + r.defined_index);
+    return static_cast<size_t>(body.body_end - body.body_offset);
+  };
+  auto key = [&](const Request& r) { return std::tuple(size_of(r), r.module.get(), r.defined_index); };
+  std::stable_sort(requests.begin(), requests.end(), [&](const Request& a, const Request& b) { return key(a) < key(b); });
+  size_t taken = 0, bytes = 0;
+  while (taken < requests.size()) {
+    const Request& first = requests[taken];
+    if (taken > 0 && bytes + size_of(first) > budget) break;
+    bytes += size_of(first);
+    // The function's other requests (its loop and its calls) stay with it.
+    size_t end = taken + 1;
+    while (end < requests.size() && requests[end].module == first.module &&
+           requests[end].defined_index == first.defined_index)
+      ++end;
+    taken = end;
+  }
+  std::vector<Request> rest(std::make_move_iterator(requests.begin() + static_cast<ptrdiff_t>(taken)),
+                            std::make_move_iterator(requests.end()));
+  requests.resize(taken);
+  return rest;
+}
+
+}  // namespace
+
 void TierUpCompiler::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
@@ -921,6 +955,7 @@ void TierUpCompiler::run() {
     if (stopping_) break;
     std::vector<Request> batch;
     batch.swap(queue_);
+    queue_ = split_batch(batch, policy_.batch_bytes);  // first in line for the next batch
     lock.unlock();
     compile_batch(std::move(batch));  // releases the batch's modules when done
     lock.lock();

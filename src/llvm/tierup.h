@@ -88,6 +88,12 @@ namespace skiff::llvmjit {
 // compile (fannkuch's memcpy and memmove: 190-245 ms with, 54 ms without),
 // which kept the loop calling them interpreted meanwhile.
 //
+// Batch size: LLVM takes ~10 ms per KB of wasm, so past 4 KB of function
+// bodies a batch takes the smallest functions first and leaves the rest to
+// the next one: one large function (musl's malloc, 7 KB, ~100 ms) then no
+// longer holds back the small hot ones that turned hot with it, which run
+// tier 1's code or tier 0 meanwhile.
+//
 // Whole-module compile for the cache (attach's `whole_module`): it starts 1 s
 // after the module's first batch, so that programs too short to see it
 // finish never run it (on this 2-vCPU VM any work on the other CPU slowed
@@ -98,11 +104,13 @@ inline constexpr uint32_t kTierUpLongFrameWords = 100'000;
 inline constexpr uint32_t kTierUpShortFrameWords = 1'000;
 inline constexpr std::chrono::microseconds kTierUpBatchWindow{1000};
 inline constexpr std::chrono::microseconds kTierUpFirstBatchDelay = kTierUpBatchWindow;
+inline constexpr size_t kTierUpBatchBytes = 4096;
 
 struct TierUpPolicy {
   uint32_t threshold = kDefaultTierUpThreshold;
   std::chrono::microseconds batch_window = kTierUpBatchWindow;
   std::chrono::microseconds first_batch_delay = kTierUpFirstBatchDelay;  // counted from the start of LLVM's load
+  size_t batch_bytes = kTierUpBatchBytes;
   bool interruptible = true;         // EngineConfig::interruptible
   bool on_stack_replacement = true;  // compile hot loops of frames stuck in tier 0
   uint32_t long_frame_words = kTierUpLongFrameWords;

@@ -926,6 +926,36 @@ TEST(TierUp, RunningLoopMovesThroughTier1ToTier2) {
 
 // ---- batching ---------------------------------------------------------------------
 
+// Past the batch's byte budget the smallest functions go first; the rest
+// make the next batch (tierup.h).
+TEST(TierUp, LargeFunctionsWaitForTheNextBatch) {
+  Engine interp_engine;
+  Module module = Module::compile(interp_engine, tierup_module(TrapIn::Leaf)).value();
+  auto& compiled = const_cast<rt::CompiledModule&>(*module.raw());
+  const wasm::Module& wasm = *compiled.module;
+  auto size_of = [&](uint32_t f) { return wasm.body(f).body_end - wasm.body(f).body_offset; };
+  ASSERT_LT(size_of(kLeaf), size_of(kCaller));
+  ASSERT_LT(size_of(kCallee), size_of(kCaller));
+  llvmjit::TierUpPolicy policy;
+  policy.batch_window = std::chrono::milliseconds(300);
+  policy.batch_bytes = size_of(kLeaf) + size_of(kCallee);  // caller does not fit
+  auto compiler = std::make_shared<llvmjit::TierUpCompiler>(policy);
+  compiler->attach(compiled);
+  const llvmjit::TierUpStats before = llvmjit::tier_up_stats();
+  for (uint32_t f : {kCaller, kLeaf, kCallee}) compiler->submit({module.raw(), f - 1});
+  // The first batch holds the two small functions.
+  ASSERT_TRUE(eventually([&] { return llvmjit::tier_up_stats().batches > before.batches; }));
+  if (llvmjit::tier_up_stats().batches == before.batches + 1) {
+    EXPECT_TRUE(has_machine_code(module, kLeaf));
+    EXPECT_TRUE(has_machine_code(module, kCallee));
+  }
+  ASSERT_TRUE(compiler->wait_idle(std::chrono::duration_cast<std::chrono::milliseconds>(kPatience)));
+  const llvmjit::TierUpStats after = llvmjit::tier_up_stats();
+  EXPECT_EQ(after.batches - before.batches, 2u);
+  EXPECT_EQ(after.functions - before.functions, 3u);
+  for (uint32_t f : {kLeaf, kCallee, kCaller}) EXPECT_TRUE(interpreter_runs_machine_code(module, f)) << f;
+}
+
 TEST(TierUp, FunctionsThatTurnHotTogetherCompileInOneBatch) {
   Engine interp_engine;
   Module module = Module::compile(interp_engine, tierup_module(TrapIn::Leaf)).value();
