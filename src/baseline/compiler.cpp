@@ -448,6 +448,7 @@ class FunctionCompiler {
     spill_all(s);
     c.data.label = new_label();
     if (c.kind != BlockKind::Loop) return;
+    g_.align(32);
     g_.L(*c.data.label);
     if (exit_flags_ != nullptr && loop_headers_.size() < num_loops_) {
       // Each pass of the header reads the loop's flag.
@@ -577,6 +578,7 @@ class FunctionCompiler {
     g_.mov(esi, func_index);
     g_.lea(rdx, ptr[slot_address(buf)]);
     call_helper("skiff_rt_call");
+    load_call_result(type, buf);
     g_.L(done);
     restore_pinned(s);
   }
@@ -620,8 +622,19 @@ class FunctionCompiler {
     g_.mov(ecx, dword[rsp + 8]);
     g_.lea(r8, ptr[slot_address(buf)]);
     call_helper("skiff_rt_call_indirect");
+    load_call_result(type, buf);
     g_.L(done);
     restore_pinned(s);
+  }
+
+  // The result of the call just emitted stays in the register it is in
+  // (call_result_reg).
+  void call_results(S&, V* results, uint32_t) {
+    if (call_result_reg_ < 0) return;
+    set_reg(results[0], call_result_reg_);
+    if (call_result_reg_ >= kXmm) xmm_busy_ |= 1u << (call_result_reg_ - kXmm);
+    else gpr_busy_ |= 1u << call_result_reg_;
+    call_result_reg_ = -1;
   }
 
   // ---- instructions with operands -----------------------------------------------------------
@@ -1108,8 +1121,24 @@ class FunctionCompiler {
     g_.jz(runtime, Xbyak::CodeGenerator::T_NEAR);
     load_arguments(type, args, buf);
     g_.call(rax);
-    store_results(type, buf);
+    const int reg = call_result_reg(type);
+    if (reg < 0) store_results(type, buf);
+    else if (reg < kXmm && type.results[0] == ValType::I32) g_.mov(Xbyak::Reg32(reg), eax);  // upper half: zero
+    else if (reg < kXmm) g_.mov(Xbyak::Reg64(reg), rax);  // xmm0 holds a float result already
     g_.jmp(done, Xbyak::CodeGenerator::T_NEAR);
+  }
+
+  // Where a single scalar result stays after the call (all scratch
+  // registers are free then): rsi or xmm0; -1 when the results go to
+  // their slots.
+  int call_result_reg(const wasm::FuncType& type) {
+    if (type.results.size() != 1 || type.results[0] == ValType::V128) return call_result_reg_ = -1;
+    return call_result_reg_ = in_xmm(type.results[0]) ? kXmm : rsi.getIdx();
+  }
+  // The runtime helpers leave the results in the slots from `buf`.
+  void load_call_result(const wasm::FuncType& type, uint32_t buf) {
+    const int reg = call_result_reg(type);
+    if (reg >= 0) load_register(g_, type.results[0], reg, slot_address(buf));
   }
 
   void load_arguments(const wasm::FuncType& type, V* args, uint32_t results_at) {
@@ -1818,6 +1847,7 @@ class FunctionCompiler {
   std::atomic<uint8_t>* const exit_flags_;
   const uint32_t num_loops_;
   std::deque<LoopHeader> loop_headers_;
+  int call_result_reg_ = -1;  // call_results: the register the last call's result is in
   std::vector<int> local_reg_;  // per local: its register (GPR or XMM index), or -1
   uint32_t gpr_busy_ = 0;        // scratch registers holding stack values
   uint32_t xmm_busy_ = 0;
@@ -1907,7 +1937,7 @@ std::optional<FunctionCode> compile_function(const wasm::Module& module, uint32_
       return std::nullopt;
     }
     out.body_size = g.getSize();
-    g.align(16);
+    g.align(32);
     const size_t entry_at = g.getSize();
     emit_entry(g, module.func_type(index), fc.body_label());
     out.entry_size = g.getSize() - entry_at;
@@ -1978,7 +2008,7 @@ Result<Compiled> compile(const wasm::Module& module, const std::vector<uint32_t>
       continue;
     }
     g_compiled.fetch_add(1, std::memory_order_relaxed);
-    while (text.size() % 16 != 0) text.push_back(0xcc);
+    while (text.size() % 32 != 0) text.push_back(0xcc);
     const uint64_t at = text.size();
     text.insert(text.end(), code->bytes.begin(), code->bytes.end());
     symbols.push_back({"wasm_func_" + std::to_string(index), at, code->body_size});

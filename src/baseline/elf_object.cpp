@@ -82,7 +82,7 @@ std::string write_elf_object(const std::vector<uint8_t>& text, const std::vector
     h.sh_addralign = alignment;
     out.append(static_cast<const char*>(data), size);
   };
-  place(kText, name_text, SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, text.data(), text.size(), 16);
+  place(kText, name_text, SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, text.data(), text.size(), 32);
   place(kRela, name_rela, SHT_RELA, SHF_INFO_LINK, relocations.data(), relocations.size() * sizeof(Elf64_Rela), 8);
   headers[kRela].sh_link = kSymtab;
   headers[kRela].sh_info = kText;

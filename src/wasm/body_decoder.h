@@ -158,6 +158,8 @@ concept BodyInterface = requires(I& i, StateOf<I>& s, typename StateOf<I>::Value
   i.return_(s, vs);
   i.call(s, n, ft, vs);  // vs = arguments; results are pushed after
   i.call_indirect(s, n, n, ft, vs, v);  // typeidx, tableidx, type, args, index
+  // Optional: call_results(s, vs, n), the results just pushed after a call
+  // or call_indirect (an interface may place them where its call left them).
 };
 
 // Hooks that do nothing, for interfaces that look at a few instructions
@@ -1165,8 +1167,13 @@ class BodyDecoder {
   template <typename Hook>
   bool do_call(const FuncType& ft, Hook&& hook) {
     if (!pop_types(ft.params)) return false;
-    if (reachable()) hook(ft);
+    const bool live = reachable();
+    if (live) hook(ft);
     push_types(ft.results);
+    if constexpr (requires(Value* vs) { iface_.call_results(s_, vs, 0u); }) {
+      const auto n = static_cast<uint32_t>(ft.results.size());
+      if (live && n != 0) iface_.call_results(s_, &s_.stack[s_.stack.size() - n], n);
+    }
     return true;
   }
 
