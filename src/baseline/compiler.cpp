@@ -65,6 +65,14 @@ struct PlainAllocator : Xbyak::Allocator {
   bool useProtect() const override { return false; }
 };
 
+// Pads with nops to a multiple of `x` bytes from the function's start,
+// which is placed that aligned (Xbyak's align() aligns the address of its
+// temporary buffer instead).
+constexpr size_t kCodeAlignment = 16;
+void align_code(Xbyak::CodeGenerator& g, size_t x = kCodeAlignment) {
+  if (const size_t misaligned = g.getSize() % x; misaligned != 0) g.nop(x - misaligned);
+}
+
 bool is_float(ValType t) { return t == ValType::F32 || t == ValType::F64; }
 bool is_wide(ValType t) { return t == ValType::I64 || t == ValType::F64 || is_ref(t); }
 
@@ -448,7 +456,7 @@ class FunctionCompiler {
     spill_all(s);
     c.data.label = new_label();
     if (c.kind != BlockKind::Loop) return;
-    g_.align(32);
+    align_code(g_);  // loop headers aligned, as LLVM aligns them
     g_.L(*c.data.label);
     if (exit_flags_ != nullptr && loop_headers_.size() < num_loops_) {
       // Each pass of the header reads the loop's flag.
@@ -1937,7 +1945,7 @@ std::optional<FunctionCode> compile_function(const wasm::Module& module, uint32_
       return std::nullopt;
     }
     out.body_size = g.getSize();
-    g.align(32);
+    align_code(g);
     const size_t entry_at = g.getSize();
     emit_entry(g, module.func_type(index), fc.body_label());
     out.entry_size = g.getSize() - entry_at;
@@ -2008,7 +2016,7 @@ Result<Compiled> compile(const wasm::Module& module, const std::vector<uint32_t>
       continue;
     }
     g_compiled.fetch_add(1, std::memory_order_relaxed);
-    while (text.size() % 32 != 0) text.push_back(0xcc);
+    while (text.size() % kCodeAlignment != 0) text.push_back(0xcc);
     const uint64_t at = text.size();
     text.insert(text.end(), code->bytes.begin(), code->bytes.end());
     symbols.push_back({"wasm_func_" + std::to_string(index), at, code->body_size});
@@ -2027,7 +2035,7 @@ Result<Compiled> compile(const wasm::Module& module, const std::vector<uint32_t>
     if (code->exit_flags != nullptr) flags->push_back(std::move(code->exit_flags));
   }
   if (!flags->empty()) out.code.data = flags;
-  if (!out.functions.empty()) out.code.objects.push_back(write_elf_object(text, symbols, calls));
+  if (!out.functions.empty()) out.code.objects.push_back(write_elf_object(text, symbols, calls, kCodeAlignment));
   // $SKIFF_BASELINE_DUMP=FILE: the object, for objdump.
   if (const char* path = std::getenv("SKIFF_BASELINE_DUMP"); path != nullptr && !out.code.objects.empty()) {
     if (FILE* f = std::fopen(path, "wb")) {

@@ -28,7 +28,7 @@ uint32_t add_string(std::string& table, const std::string& s) {
 }  // namespace
 
 std::string write_elf_object(const std::vector<uint8_t>& text, const std::vector<ElfFunction>& functions,
-                             const std::vector<ElfCall>& calls) {
+                             const std::vector<ElfCall>& calls, uint64_t text_alignment) {
   enum : uint16_t { kNull, kText, kRela, kSymtab, kStrtab, kShstrtab, kCount };
   std::string shstrtab(1, '\0');
   const uint32_t name_text = add_string(shstrtab, ".text");
@@ -82,7 +82,7 @@ std::string write_elf_object(const std::vector<uint8_t>& text, const std::vector
     h.sh_addralign = alignment;
     out.append(static_cast<const char*>(data), size);
   };
-  place(kText, name_text, SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, text.data(), text.size(), 32);
+  place(kText, name_text, SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, text.data(), text.size(), text_alignment);
   place(kRela, name_rela, SHT_RELA, SHF_INFO_LINK, relocations.data(), relocations.size() * sizeof(Elf64_Rela), 8);
   headers[kRela].sh_link = kSymtab;
   headers[kRela].sh_info = kText;

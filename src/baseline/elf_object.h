@@ -22,7 +22,8 @@ struct ElfCall {
   std::string symbol;
 };
 
+// `text_alignment`: the alignment the code's offsets assume.
 std::string write_elf_object(const std::vector<uint8_t>& text, const std::vector<ElfFunction>& functions,
-                             const std::vector<ElfCall>& calls);
+                             const std::vector<ElfCall>& calls, uint64_t text_alignment);
 
 }  // namespace skiff::baseline

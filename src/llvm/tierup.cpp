@@ -645,12 +645,16 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
 
   rt::LoopEntry tier2_loop_code(const rt::CompiledModule& module, uint32_t defined_index,
                                 uint32_t loop_offset) override {
-    std::lock_guard lock(mutex_);
-    auto found = loops_.find({defined_index, loop_offset});
-    if (found == loops_.end() || found->second.variant == nullptr || found->second.variant->entry == nullptr) return {};
-    return enter(module, defined_index, found->second);
+    try {
+      std::lock_guard lock(mutex_);
+      auto found = loops_.find({defined_index, loop_offset});
+      if (found == loops_.end() || found->second.variant == nullptr || found->second.variant->entry == nullptr)
+        return {};
+      return enter(module, defined_index, found->second);
+    } catch (...) {
+    }
+    return {};
   }
-
 
   // From the compile thread, or attach (cached code): the code for the
   // loop at `loop_offset` and the others `variant` serves. `code` owns the
