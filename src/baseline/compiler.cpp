@@ -574,6 +574,7 @@ class FunctionCompiler {
 
   void call(S& s, uint32_t func_index, const wasm::FuncType& type, V* args) {
     const uint32_t buf = s.next_slot();
+    call_result_reg_ = call_result_register(type);
     prepare_call(s, args, static_cast<uint32_t>(type.params.size()));
     Xbyak::Label runtime, done;
     if (func_index >= module_.num_imported_funcs && register_signature(type)) {
@@ -594,6 +595,7 @@ class FunctionCompiler {
   void call_indirect(S& s, uint32_t type_index, uint32_t table_index, const wasm::FuncType& type, V* args,
                      V& index) {
     const uint32_t buf = s.next_slot();
+    call_result_reg_ = call_result_register(type);
     settle_flags(s, args, static_cast<uint32_t>(type.params.size()), &index);
     read_i32(s, index, ecx);
     g_.mov(qword[rsp + 8], rcx);  // the index survives in the fallback cells
@@ -636,7 +638,7 @@ class FunctionCompiler {
   }
 
   // The result of the call just emitted stays in the register it is in
-  // (call_result_reg).
+  // (call_result_register).
   void call_results(S&, V* results, uint32_t) {
     if (call_result_reg_ < 0) return;
     set_reg(results[0], call_result_reg_);
@@ -1129,7 +1131,7 @@ class FunctionCompiler {
     g_.jz(runtime, Xbyak::CodeGenerator::T_NEAR);
     load_arguments(type, args, buf);
     g_.call(rax);
-    const int reg = call_result_reg(type);
+    const int reg = call_result_reg_;
     if (reg < 0) store_results(type, buf);
     else if (reg < kXmm && type.results[0] == ValType::I32) g_.mov(Xbyak::Reg32(reg), eax);  // upper half: zero
     else if (reg < kXmm) g_.mov(Xbyak::Reg64(reg), rax);  // xmm0 holds a float result already
@@ -1139,14 +1141,13 @@ class FunctionCompiler {
   // Where a single scalar result stays after the call (all scratch
   // registers are free then): rsi or xmm0; -1 when the results go to
   // their slots.
-  int call_result_reg(const wasm::FuncType& type) {
-    if (type.results.size() != 1 || type.results[0] == ValType::V128) return call_result_reg_ = -1;
-    return call_result_reg_ = in_xmm(type.results[0]) ? kXmm : rsi.getIdx();
+  static int call_result_register(const wasm::FuncType& type) {
+    if (type.results.size() != 1 || type.results[0] == ValType::V128) return -1;
+    return in_xmm(type.results[0]) ? kXmm : rsi.getIdx();
   }
   // The runtime helpers leave the results in the slots from `buf`.
   void load_call_result(const wasm::FuncType& type, uint32_t buf) {
-    const int reg = call_result_reg(type);
-    if (reg >= 0) load_register(g_, type.results[0], reg, slot_address(buf));
+    if (call_result_reg_ >= 0) load_register(g_, type.results[0], call_result_reg_, slot_address(buf));
   }
 
   void load_arguments(const wasm::FuncType& type, V* args, uint32_t results_at) {
@@ -1855,7 +1856,7 @@ class FunctionCompiler {
   std::atomic<uint8_t>* const exit_flags_;
   const uint32_t num_loops_;
   std::deque<LoopHeader> loop_headers_;
-  int call_result_reg_ = -1;  // call_results: the register the last call's result is in
+  int call_result_reg_ = -1;  // the register the call being emitted leaves its result in, for call_results
   std::vector<int> local_reg_;  // per local: its register (GPR or XMM index), or -1
   uint32_t gpr_busy_ = 0;        // scratch registers holding stack values
   uint32_t xmm_busy_ = 0;

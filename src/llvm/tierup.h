@@ -29,6 +29,12 @@
 //    compile when they turn hot, one at a time per function, and not
 //    while the frame may still reach code ready for it (for up to ~30
 //    thresholds of interpretation).
+//  - Tier 1 (src/baseline, policy `baseline`): a function that turns hot
+//    is compiled by it at once on the reporting thread, for its calls
+//    (when tier 2 compiles the function) and with an entry at each loop
+//    header: a frame reported hot in a loop continues in that code right
+//    away. Its loop headers test a flag per loop, set when tier 2's code
+//    for the loop is ready; the frame then moves on to that code there.
 //  - Failure (no libskiff_llvm.so, a compile or load error) never traps:
 //    the functions keep running in the interpreter. $SKIFF_TIERUP_LOG=1
 //    reports every batch and the first error on stderr.

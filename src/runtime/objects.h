@@ -105,8 +105,8 @@ class HotFunctionListener {
   // Its loop at byte `loop_offset` (of the `loop` instruction) is still
   // hot in the interpreter after the first report: a frame keeps looping
   // there. Returns machine code that continues such a frame at the loop's
-  // header (on-stack replacement, interp.h's HotCount), or no code while
-  // it is not ready; the first call asks for it.
+  // header (on-stack replacement, interp.h's HotCount): tier 2's once
+  // ready (the first call asks for it), tier 1's meanwhile, or none.
   virtual LoopEntry loop_is_hot(std::shared_ptr<const CompiledModule> module, uint32_t defined_index,
                                           uint32_t loop_offset) = 0;
   // A frame in tier 1's code passes the header of that loop, whose flag

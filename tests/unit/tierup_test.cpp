@@ -371,7 +371,9 @@ TEST(TierUp, FrameInAnInnerLoopEntersTheCodeCompiledForItsOuterLoop) {
   Store store(engine);
   Linker linker(engine);
   linker.func_wrap("env", "sync", [&](Caller&, int32_t) {
-    if (++syncs == 1) EXPECT_TRUE(eventually([&] { return llvmjit::tier_up_stats().loops > before.loops; }));
+    if (++syncs == 1) {
+      EXPECT_TRUE(eventually([&] { return llvmjit::tier_up_stats().loops > before.loops; }));
+    }
     if (syncs == 2) entered_at_second_sync = llvmjit::tier_up_stats().loops_entered - before.loops_entered;
   });
   Instance inst = linker.instantiate(store, module).value();
@@ -418,7 +420,9 @@ TEST(TierUp, FrameEntersTheCodeOfAnEarlierPhaseAtItsNextLoop) {
     const llvmjit::TierUpStats now = llvmjit::tier_up_stats();
     if (id == 1) entered_in_first_phase = now.loops_entered - before.loops_entered;
     if (id != 2) return;
-    if (++second_phase_syncs == 1) EXPECT_TRUE(eventually([&] { return llvmjit::tier_up_stats().loops > before.loops; }));
+    if (++second_phase_syncs == 1) {
+      EXPECT_TRUE(eventually([&] { return llvmjit::tier_up_stats().loops > before.loops; }));
+    }
     if (second_phase_syncs == 2) entered_at_second_sync = now.loops_entered - before.loops_entered;
   });
   Instance inst = linker.instantiate(store, module).value();
@@ -466,8 +470,9 @@ TEST(TierUp, LaterLoopCodeLeavesTheCodeFramesRunIn) {
     // waits for its own loop's code at its first iteration.
     if (id == 1 && !outer_moved_in)
       outer_moved_in = eventually([&] { return llvmjit::tier_up_stats().loops > before.loops; });
-    if (id == 2 && ++inner_syncs == 1)
+    if (id == 2 && ++inner_syncs == 1) {
       EXPECT_TRUE(eventually([&] { return llvmjit::tier_up_stats().loops >= before.loops + 2; }));
+    }
   });
   Instance inst = linker.instantiate(store, module).value();
   constexpr int32_t n = 300;
