@@ -1449,6 +1449,19 @@ class FunctionCompiler {
     return true;
   }
 
+  // A pinned local plus a constant: one lea into a scratch register instead
+  // of a copy and an add (a 32-bit lea wraps as i32.add does).
+  bool add_local_imm(S& s, bool wide, V* args, V* result) {
+    int32_t k;
+    if (args[0].data.loc != Loc::Local || !imm32_of(args[1], wide, k)) return false;
+    const Xbyak::Reg64 local(local_reg_[args[0].data.local]);
+    const Xbyak::Reg64 r = alloc_gpr(s);
+    if (wide) g_.lea(r, ptr[local + k]);
+    else g_.lea(r.cvt32(), ptr[local + k]);
+    set_reg(*result, r.getIdx());
+    return true;
+  }
+
   // Scalar operations expanded inline; false leaves the op to fallback().
   bool numeric(S& s, Opcode op, V* args, V* result) {
     // a op= b on a scratch copy of a, which becomes the result.
@@ -1518,13 +1531,13 @@ class FunctionCompiler {
     auto mul = [&](const R& a, const R& b) { g_.imul(a, b); };
     auto mul_k = [&](const R& a, int32_t k) { g_.imul(a, a, k); };
     switch (op) {
-      case Opcode::I32Add: return binary(false, add, add_k);
+      case Opcode::I32Add: return add_local_imm(s, false, args, result) || binary(false, add, add_k);
       case Opcode::I32Sub: return binary(false, sub, sub_k);
       case Opcode::I32Mul: return binary(false, mul, mul_k);
       case Opcode::I32And: return binary(false, and_, and_k);
       case Opcode::I32Or: return binary(false, or_, or_k);
       case Opcode::I32Xor: return binary(false, xor_, xor_k);
-      case Opcode::I64Add: return binary(true, add, add_k);
+      case Opcode::I64Add: return add_local_imm(s, true, args, result) || binary(true, add, add_k);
       case Opcode::I64Sub: return binary(true, sub, sub_k);
       case Opcode::I64Mul: return binary(true, mul, mul_k);
       case Opcode::I64And: return binary(true, and_, and_k);
