@@ -641,9 +641,11 @@ class FunctionCompiler {
   // (call_result_register).
   void call_results(S&, V* results, uint32_t) {
     if (call_result_reg_ < 0) return;
-    set_reg(results[0], call_result_reg_);
-    if (call_result_reg_ >= kXmm) xmm_busy_ |= 1u << (call_result_reg_ - kXmm);
-    else gpr_busy_ |= 1u << call_result_reg_;
+    // A value's register is its number within its class.
+    const bool xmm = call_result_reg_ >= kXmm;
+    const int reg = xmm ? call_result_reg_ - kXmm : call_result_reg_;
+    set_reg(results[0], reg);
+    (xmm ? xmm_busy_ : gpr_busy_) |= 1u << reg;
     call_result_reg_ = -1;
   }
 
@@ -659,7 +661,7 @@ class FunctionCompiler {
       case OpClass::Store: return store(s, op, info, imm, args);
       case OpClass::Pure:
       case OpClass::Trap:
-        if (numeric(s, op, args, result)) return;
+        if (numeric(s, op, args, result) || simd(s, op, imm, args, result)) return;
         return fallback(s, op, info, imm, args, nargs, result, false);
     }
   }
@@ -1187,6 +1189,20 @@ class FunctionCompiler {
       g_.movdqu(xword[slot_address(result->slot)], xmm15);
       return;
     }
+    if (op == Opcode::V128Load8x8S || op == Opcode::V128Load8x8U || op == Opcode::V128Load16x4S ||
+        op == Opcode::V128Load16x4U || op == Opcode::V128Load32x2S || op == Opcode::V128Load32x2U) {
+      Xbyak::RegExp p = effective_address(s, args[0], imm.offset);
+      switch (op) {
+        case Opcode::V128Load8x8S: g_.pmovsxbw(xmm15, qword[p]); break;
+        case Opcode::V128Load8x8U: g_.pmovzxbw(xmm15, qword[p]); break;
+        case Opcode::V128Load16x4S: g_.pmovsxwd(xmm15, qword[p]); break;
+        case Opcode::V128Load16x4U: g_.pmovzxwd(xmm15, qword[p]); break;
+        case Opcode::V128Load32x2S: g_.pmovsxdq(xmm15, qword[p]); break;
+        default: g_.pmovzxdq(xmm15, qword[p]); break;
+      }
+      g_.movdqu(xword[slot_address(result->slot)], xmm15);
+      return;
+    }
     if (info.results[0] == ValType::V128 || (info.num_params > 1 && info.params[1] == ValType::V128)) {
       // Other SIMD loads: touch both ends of the access here, so that an
       // out-of-bounds one faults in this code, then the interpreter's op.
@@ -1433,6 +1449,190 @@ class FunctionCompiler {
     } else {
       g_.mov(eax, dword[rsp]);
       g_.mov(slot(result->slot), rax);
+    }
+  }
+
+  // SIMD ops that SSE4.1 does in an instruction or a few, on the v128
+  // slots (v128 values always live in their slots); false leaves the op to
+  // fallback(). xmm14 and xmm15 are the scratch registers.
+  bool simd(S& s, Opcode op, const Immediates& imm, V* args, V* result) {
+    using X = const Xbyak::Xmm&;
+    auto at = [&](const V& v) { return xword[slot_address(v.slot)]; };
+    auto done = [&] {
+      g_.movdqu(at(*result), xmm14);
+      return true;
+    };
+    // a = a op b, both from their slots.
+    auto binary = [&](auto&& emit) {
+      g_.movdqu(xmm14, at(args[0]));
+      g_.movdqu(xmm15, at(args[1]));
+      emit(xmm14, xmm15);
+      return done();
+    };
+    // a shifted by the count's low bits, masked to the lane width.
+    auto shift = [&](auto&& emit, uint32_t lane_bits) {
+      read_i32(s, args[1], eax);
+      release(args[1]);
+      g_.and_(eax, lane_bits - 1);
+      g_.movd(xmm15, eax);
+      g_.movdqu(xmm14, at(args[0]));
+      emit(xmm14, xmm15);
+      return done();
+    };
+    switch (op) {
+      case Opcode::I8x16Add: return binary([&](X a, X b) { g_.paddb(a, b); });
+      case Opcode::I8x16Sub: return binary([&](X a, X b) { g_.psubb(a, b); });
+      case Opcode::I8x16AddSatS: return binary([&](X a, X b) { g_.paddsb(a, b); });
+      case Opcode::I8x16AddSatU: return binary([&](X a, X b) { g_.paddusb(a, b); });
+      case Opcode::I8x16SubSatS: return binary([&](X a, X b) { g_.psubsb(a, b); });
+      case Opcode::I8x16SubSatU: return binary([&](X a, X b) { g_.psubusb(a, b); });
+      case Opcode::I8x16MinS: return binary([&](X a, X b) { g_.pminsb(a, b); });
+      case Opcode::I8x16MinU: return binary([&](X a, X b) { g_.pminub(a, b); });
+      case Opcode::I8x16MaxS: return binary([&](X a, X b) { g_.pmaxsb(a, b); });
+      case Opcode::I8x16MaxU: return binary([&](X a, X b) { g_.pmaxub(a, b); });
+      case Opcode::I8x16AvgrU: return binary([&](X a, X b) { g_.pavgb(a, b); });
+      case Opcode::I8x16Eq: return binary([&](X a, X b) { g_.pcmpeqb(a, b); });
+      case Opcode::I8x16NarrowI16x8S: return binary([&](X a, X b) { g_.packsswb(a, b); });
+      case Opcode::I8x16NarrowI16x8U: return binary([&](X a, X b) { g_.packuswb(a, b); });
+      case Opcode::I16x8Add: return binary([&](X a, X b) { g_.paddw(a, b); });
+      case Opcode::I16x8Sub: return binary([&](X a, X b) { g_.psubw(a, b); });
+      case Opcode::I16x8Mul: return binary([&](X a, X b) { g_.pmullw(a, b); });
+      case Opcode::I16x8AddSatS: return binary([&](X a, X b) { g_.paddsw(a, b); });
+      case Opcode::I16x8AddSatU: return binary([&](X a, X b) { g_.paddusw(a, b); });
+      case Opcode::I16x8SubSatS: return binary([&](X a, X b) { g_.psubsw(a, b); });
+      case Opcode::I16x8SubSatU: return binary([&](X a, X b) { g_.psubusw(a, b); });
+      case Opcode::I16x8MinS: return binary([&](X a, X b) { g_.pminsw(a, b); });
+      case Opcode::I16x8MinU: return binary([&](X a, X b) { g_.pminuw(a, b); });
+      case Opcode::I16x8MaxS: return binary([&](X a, X b) { g_.pmaxsw(a, b); });
+      case Opcode::I16x8MaxU: return binary([&](X a, X b) { g_.pmaxuw(a, b); });
+      case Opcode::I16x8AvgrU: return binary([&](X a, X b) { g_.pavgw(a, b); });
+      case Opcode::I16x8Eq: return binary([&](X a, X b) { g_.pcmpeqw(a, b); });
+      case Opcode::I16x8NarrowI32x4S: return binary([&](X a, X b) { g_.packssdw(a, b); });
+      case Opcode::I16x8NarrowI32x4U: return binary([&](X a, X b) { g_.packusdw(a, b); });
+      case Opcode::I16x8Shl: return shift([&](X a, X b) { g_.psllw(a, b); }, 16);
+      case Opcode::I16x8ShrS: return shift([&](X a, X b) { g_.psraw(a, b); }, 16);
+      case Opcode::I16x8ShrU: return shift([&](X a, X b) { g_.psrlw(a, b); }, 16);
+      case Opcode::I32x4Add: return binary([&](X a, X b) { g_.paddd(a, b); });
+      case Opcode::I32x4Sub: return binary([&](X a, X b) { g_.psubd(a, b); });
+      case Opcode::I32x4Mul: return binary([&](X a, X b) { g_.pmulld(a, b); });
+      case Opcode::I32x4MinS: return binary([&](X a, X b) { g_.pminsd(a, b); });
+      case Opcode::I32x4MinU: return binary([&](X a, X b) { g_.pminud(a, b); });
+      case Opcode::I32x4MaxS: return binary([&](X a, X b) { g_.pmaxsd(a, b); });
+      case Opcode::I32x4MaxU: return binary([&](X a, X b) { g_.pmaxud(a, b); });
+      case Opcode::I32x4Eq: return binary([&](X a, X b) { g_.pcmpeqd(a, b); });
+      case Opcode::I32x4DotI16x8S: return binary([&](X a, X b) { g_.pmaddwd(a, b); });
+      case Opcode::I32x4Shl: return shift([&](X a, X b) { g_.pslld(a, b); }, 32);
+      case Opcode::I32x4ShrS: return shift([&](X a, X b) { g_.psrad(a, b); }, 32);
+      case Opcode::I32x4ShrU: return shift([&](X a, X b) { g_.psrld(a, b); }, 32);
+      case Opcode::I64x2Add: return binary([&](X a, X b) { g_.paddq(a, b); });
+      case Opcode::I64x2Sub: return binary([&](X a, X b) { g_.psubq(a, b); });
+      case Opcode::I64x2Shl: return shift([&](X a, X b) { g_.psllq(a, b); }, 64);
+      case Opcode::I64x2ShrU: return shift([&](X a, X b) { g_.psrlq(a, b); }, 64);
+      case Opcode::V128And: return binary([&](X a, X b) { g_.pand(a, b); });
+      case Opcode::V128Or: return binary([&](X a, X b) { g_.por(a, b); });
+      case Opcode::V128Xor: return binary([&](X a, X b) { g_.pxor(a, b); });
+      case Opcode::V128Andnot:  // a & ~b: pandn complements its destination
+        g_.movdqu(xmm14, at(args[1]));
+        g_.movdqu(xmm15, at(args[0]));
+        g_.pandn(xmm14, xmm15);
+        return done();
+      case Opcode::F32x4Add: return binary([&](X a, X b) { g_.addps(a, b); });
+      case Opcode::F32x4Sub: return binary([&](X a, X b) { g_.subps(a, b); });
+      case Opcode::F32x4Mul: return binary([&](X a, X b) { g_.mulps(a, b); });
+      case Opcode::F32x4Div: return binary([&](X a, X b) { g_.divps(a, b); });
+      case Opcode::F64x2Add: return binary([&](X a, X b) { g_.addpd(a, b); });
+      case Opcode::F64x2Sub: return binary([&](X a, X b) { g_.subpd(a, b); });
+      case Opcode::F64x2Mul: return binary([&](X a, X b) { g_.mulpd(a, b); });
+      case Opcode::F64x2Div: return binary([&](X a, X b) { g_.divpd(a, b); });
+      case Opcode::I8x16Splat:
+        read_i32(s, args[0], eax);
+        release(args[0]);
+        g_.movd(xmm14, eax);
+        g_.pxor(xmm15, xmm15);
+        g_.pshufb(xmm14, xmm15);  // byte 0 everywhere
+        return done();
+      case Opcode::I16x8Splat:
+        read_i32(s, args[0], eax);
+        release(args[0]);
+        g_.movd(xmm14, eax);
+        g_.pshuflw(xmm14, xmm14, 0);
+        g_.punpcklqdq(xmm14, xmm14);
+        return done();
+      case Opcode::I32x4Splat:
+        read_i32(s, args[0], eax);
+        release(args[0]);
+        g_.movd(xmm14, eax);
+        g_.pshufd(xmm14, xmm14, 0);
+        return done();
+      case Opcode::I64x2Splat:
+        materialize_gpr(rax, args[0]);
+        release(args[0]);
+        g_.movq(xmm14, rax);
+        g_.punpcklqdq(xmm14, xmm14);
+        return done();
+      case Opcode::F32x4Splat:
+        materialize_xmm(xmm14, args[0]);
+        release(args[0]);
+        g_.shufps(xmm14, xmm14, 0);
+        return done();
+      case Opcode::F64x2Splat:
+        materialize_xmm(xmm14, args[0]);
+        release(args[0]);
+        g_.punpcklqdq(xmm14, xmm14);
+        return done();
+      case Opcode::I32x4ExtractLane: case Opcode::I64x2ExtractLane: case Opcode::I8x16ExtractLaneS:
+      case Opcode::I8x16ExtractLaneU: case Opcode::I16x8ExtractLaneS: case Opcode::I16x8ExtractLaneU: {
+        Xbyak::Reg64 r = alloc_gpr(s);
+        const Xbyak::Address lane = [&] {
+          switch (op) {
+            case Opcode::I32x4ExtractLane: return dword[slot_address(args[0].slot) + 4 * imm.lane];
+            case Opcode::I64x2ExtractLane: return qword[slot_address(args[0].slot) + 8 * imm.lane];
+            case Opcode::I8x16ExtractLaneS: case Opcode::I8x16ExtractLaneU:
+              return byte[slot_address(args[0].slot) + imm.lane];
+            default: return word[slot_address(args[0].slot) + 2 * imm.lane];
+          }
+        }();
+        switch (op) {
+          case Opcode::I32x4ExtractLane: g_.mov(r.cvt32(), lane); break;
+          case Opcode::I64x2ExtractLane: g_.mov(r, lane); break;
+          case Opcode::I8x16ExtractLaneS: case Opcode::I16x8ExtractLaneS: g_.movsx(r.cvt32(), lane); break;
+          default: g_.movzx(r.cvt32(), lane); break;
+        }
+        set_reg(*result, r.getIdx());
+        return true;
+      }
+      case Opcode::F32x4ExtractLane: case Opcode::F64x2ExtractLane: {
+        Xbyak::Xmm x = alloc_xmm(s);
+        if (op == Opcode::F32x4ExtractLane) g_.movss(x, dword[slot_address(args[0].slot) + 4 * imm.lane]);
+        else g_.movsd(x, qword[slot_address(args[0].slot) + 8 * imm.lane]);
+        set_reg(*result, x.getIdx());
+        return true;
+      }
+      case Opcode::I8x16Shuffle: {
+        // pshufb of each input by a mask that picks its lanes (0x80 clears
+        // the others), or'ed; the masks go to the fallback cells.
+        uint8_t lanes[16], from_a[16], from_b[16];
+        const uint64_t halves[2] = {imm.v128.lo(), imm.v128.hi()};
+        std::memcpy(lanes, halves, 16);
+        for (int i = 0; i < 16; ++i) {
+          from_a[i] = lanes[i] < 16 ? lanes[i] : 0x80;
+          from_b[i] = lanes[i] >= 16 ? static_cast<uint8_t>(lanes[i] - 16) : 0x80;
+        }
+        for (int half = 0; half < 2; ++half) {
+          uint64_t a, b;
+          std::memcpy(&a, from_a + 8 * half, 8);
+          std::memcpy(&b, from_b + 8 * half, 8);
+          store_imm64(rsp + 8 * half, a);
+          store_imm64(rsp + 16 + 8 * half, b);
+        }
+        g_.movdqu(xmm14, at(args[0]));
+        g_.pshufb(xmm14, xword[rsp]);
+        g_.movdqu(xmm15, at(args[1]));
+        g_.pshufb(xmm15, xword[rsp + 16]);
+        g_.por(xmm14, xmm15);
+        return done();
+      }
+      default: return false;
     }
   }
 
@@ -1981,7 +2181,9 @@ std::optional<FunctionCode> compile_function(const wasm::Module& module, uint32_
     }
     out.calls = fc.calls();
     out.body_size = entry_at;  // the entry follows the body (and its padding)
-  } catch (const Xbyak::Error&) {
+  } catch (const Xbyak::Error& e) {
+    if (std::getenv("SKIFF_BASELINE_LOG") != nullptr)
+      std::fprintf(stderr, "skiff: tier 1: function %u left out: %s\n", index, e.what());
     return std::nullopt;
   }
   return out;

@@ -23,7 +23,7 @@ runner_flags=()
 selected=()
 for arg in "$@"; do
   case $arg in
-    --tier=*|--verbose|-v|--no-fork|--max-details=*|--timeout=*) runner_flags+=("$arg") ;;
+    --tier=*|--verbose|-v|--no-fork|--max-details=*|--timeout=*|--max-left-out=*) runner_flags+=("$arg") ;;
     -*) echo "run-spec: unknown option $arg" >&2; usage ;;
     *) selected+=("$arg") ;;
   esac

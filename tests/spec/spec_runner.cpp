@@ -2,7 +2,11 @@
 // testsuite (see ../shared/testsuite/FORMAT.md) against the public API.
 //
 //   skiff_spec [--tier=interp|jit|aot|auto|baseline] [--verbose] [--skip-list=FILE] [--max-details=N]
-//              [--not-converted=FILE] [--timeout=SECONDS] [--no-fork] JSON...
+//              [--not-converted=FILE] [--timeout=SECONDS] [--no-fork] [--max-left-out=N] JSON...
+//
+// --max-left-out=N (tier baseline): fails the run when tier 1 leaves more
+// than N functions to the interpreter, so that a function it stops
+// compiling (a safe fallback that passes every test) is noticed.
 //
 // --tier=auto tiers up as early as it can, synchronously (a threshold of 1
 // and $SKIFF_TIERUP_SYNC): a function runs in machine code from its second
@@ -55,6 +59,7 @@ struct Options {
   std::string skip_list_path;
   std::string not_converted_path;
   std::vector<std::string> json_files;
+  int64_t max_left_out = -1;  // -1: any number
 };
 
 // ---------------------------------------------------------------- skip list
@@ -808,9 +813,10 @@ int main(int argc, char** argv) {
     else if (auto v = value_of("--not-converted")) opts.not_converted_path = *v;
     else if (auto v = value_of("--max-details")) opts.max_details = std::atoi(v->c_str());
     else if (auto v = value_of("--timeout")) opts.timeout_seconds = static_cast<unsigned>(std::atoi(v->c_str()));
+    else if (auto v = value_of("--max-left-out")) opts.max_left_out = std::atoll(v->c_str());
     else if (arg == "--help" || arg == "-h") {
       std::printf("usage: skiff_spec [--tier=interp|jit|aot|auto|baseline] [--verbose] [--skip-list=FILE] [--max-details=N] "
-                  "[--not-converted=FILE] [--timeout=SECONDS] [--no-fork] JSON...\n");
+                  "[--not-converted=FILE] [--timeout=SECONDS] [--no-fork] [--max-left-out=N] JSON...\n");
       return 0;
     }
     else if (arg.rfind("--", 0) == 0) return usage(("unknown option " + arg).c_str());
@@ -886,6 +892,12 @@ int main(int argc, char** argv) {
   if (opts.tier == skiff::Tier::Baseline)
     std::printf("tier 1: %" PRIu64 " functions compiled, %" PRIu64 " left out (interpreted)\n", baseline_compiled,
                 baseline_left_out);
+  const bool too_many_left_out =
+      opts.tier == skiff::Tier::Baseline && opts.max_left_out >= 0 &&
+      baseline_left_out > static_cast<uint64_t>(opts.max_left_out);
+  if (too_many_left_out)
+    std::printf("FAIL: tier 1 left out %" PRIu64 " functions, more than the %" PRId64 " expected (SKIFF_BASELINE_LOG=1 says why)\n",
+                baseline_left_out, opts.max_left_out);
   std::printf("%" PRIu64 " passed, %" PRIu64 " failed, %" PRIu64 " skipped\n", passed, failed, skipped);
-  return failed == 0 ? 0 : 1;
+  return failed == 0 && !too_many_left_out ? 0 : 1;
 }
