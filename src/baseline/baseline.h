@@ -24,9 +24,9 @@ struct Options {
   // Fuel and epoch checks at entries and loop back-edges when the store
   // asks for them (abi.h).
   bool interruptible = true;
-  // Without it, functions that would call the interpreter's ops (SIMD,
-  // mostly) are left out too: tier 0 runs those ops inline, faster than a
-  // call each.
+  // Without it, functions that would call the interpreter's ops (the SIMD
+  // ops tier 1 lacks, float min/max, truncations) are left out too: tier 0
+  // runs those ops inline, faster than a call each.
   bool fallback_ops = true;
   // Tier::Auto's on-stack replacement, both ways at loop headers: an entry
   // per loop (skiff_osr_N_L, abi.h) for a frame tier 0 hands over, and a
