@@ -149,10 +149,12 @@ void load_register(Xbyak::CodeGenerator& g, ValType t, int reg, const Xbyak::Reg
 
 // Where a value is while the function compiles. Values on the operand stack
 // may be in a scratch register, a constant not yet materialised, a pinned
-// local's register (local.get costs nothing), or the flags of a comparison
-// that a br_if or if can branch on; everything is in its home slot at the
-// start of every block and at every branch.
-enum class Loc : uint8_t { Slot, Const, Reg, Local, Flags };
+// local's register (local.get costs nothing), a pinned local plus a
+// constant (an integer add not yet done: one lea where it is used, often
+// straight into an address), or the flags of a comparison that a br_if or
+// if can branch on; everything is in its home slot at the start of every
+// block and at every branch.
+enum class Loc : uint8_t { Slot, Const, Reg, Local, LocalPlus, Flags };
 
 // Scratch registers for operand-stack values, and registers that hold the
 // hottest locals for the whole function. rax, rcx and rdx stay free for
@@ -204,8 +206,8 @@ class FunctionCompiler {
   struct ValueData {
     Loc loc = Loc::Slot;
     uint8_t reg = 0;    // Reg: the register; Flags: the condition
-    uint32_t local = 0;  // Local: which
-    uint64_t bits = 0;   // Const
+    uint32_t local = 0;  // Local, LocalPlus: which
+    uint64_t bits = 0;   // Const; LocalPlus: the addend (an int32)
   };
   struct ControlData {
     Xbyak::Label* label = nullptr;       // where branches to this block go
@@ -829,8 +831,13 @@ class FunctionCompiler {
       case Loc::Const: g_.mov(r, v.data.bits); break;  // mov: pending flags survive
       case Loc::Reg: g_.mov(r, Xbyak::Reg64(v.data.reg)); break;
       case Loc::Local: g_.mov(r, Xbyak::Reg64(local_reg_[v.data.local])); break;
+      case Loc::LocalPlus: local_plus(v, v.type == ValType::I32 ? Xbyak::Reg(r.cvt32()) : Xbyak::Reg(r)); break;
       case Loc::Flags: unsupported("internal: a comparison read before it was settled"); break;
     }
+  }
+  // A LocalPlus value into `to` (32-bit for i32: lea wraps as i32.add does).
+  void local_plus(const V& v, const Xbyak::Reg& to) {
+    g_.lea(to, ptr[Xbyak::Reg64(local_reg_[v.data.local]) + static_cast<int32_t>(v.data.bits)]);
   }
 
   void materialize_xmm(const Xbyak::Xmm& x, V& v) {
@@ -842,6 +849,7 @@ class FunctionCompiler {
         break;
       case Loc::Reg: g_.movaps(x, Xbyak::Xmm(v.data.reg)); break;
       case Loc::Local: g_.movaps(x, Xbyak::Xmm(local_reg_[v.data.local])); break;
+      case Loc::LocalPlus: unsupported("internal: an integer sum read as a float"); break;
       case Loc::Flags: unsupported("internal: a comparison read before it was settled"); break;
     }
   }
@@ -853,6 +861,7 @@ class FunctionCompiler {
       case Loc::Const: g_.mov(to, static_cast<uint32_t>(v.data.bits)); break;
       case Loc::Reg: g_.mov(to, Xbyak::Reg32(v.data.reg)); break;
       case Loc::Local: g_.mov(to, Xbyak::Reg32(local_reg_[v.data.local])); break;
+      case Loc::LocalPlus: local_plus(v, to); break;
       case Loc::Flags: unsupported("internal: a comparison read before it was settled"); break;
     }
   }
@@ -871,6 +880,10 @@ class FunctionCompiler {
         }
         break;
       case Loc::Const: store_imm64(at, v.data.bits); break;
+      case Loc::LocalPlus:
+        local_plus(v, v.type == ValType::I32 ? Xbyak::Reg(eax) : Xbyak::Reg(rax));
+        g_.mov(qword[at], rax);
+        break;
       case Loc::Reg:
       case Loc::Local: {
         const int r = v.data.loc == Loc::Reg ? v.data.reg : local_reg_[v.data.local];
@@ -933,6 +946,9 @@ class FunctionCompiler {
       g_.test(eax, eax);
     } else if (v.data.loc == Loc::Slot) {
       g_.cmp(dword[slot_address(v.slot)], 0);
+    } else if (v.data.loc == Loc::LocalPlus) {
+      local_plus(v, eax);
+      g_.test(eax, eax);
     } else {
       const int r = v.data.loc == Loc::Reg ? v.data.reg : local_reg_[v.data.local];
       g_.test(Xbyak::Reg32(r), Xbyak::Reg32(r));
@@ -997,7 +1013,7 @@ class FunctionCompiler {
   void write_local(S& s, uint32_t index, V& value) {
     // Stack values that read the local's register keep the old value.
     for (V& v : s.stack)
-      if (v.data.loc == Loc::Local && v.data.local == index) spill_value(s, v);
+      if ((v.data.loc == Loc::Local || v.data.loc == Loc::LocalPlus) && v.data.local == index) spill_value(s, v);
     const int pinned = local_reg_[index];
     if (pinned < 0) {
       if (value.type == ValType::V128) return copy_slots(value.slot, s.local_slot[index], 2);
@@ -1649,16 +1665,13 @@ class FunctionCompiler {
     return true;
   }
 
-  // A pinned local plus a constant: one lea into a scratch register instead
-  // of a copy and an add (a 32-bit lea wraps as i32.add does).
-  bool add_local_imm(S& s, bool wide, V* args, V* result) {
+  // A pinned local plus a constant stays pending (Loc::LocalPlus): one lea
+  // where it is used, into an address, a scratch register, or the local
+  // itself (i += k).
+  bool add_local_imm(S&, bool wide, V* args, V* result) {
     int32_t k;
     if (args[0].data.loc != Loc::Local || !imm32_of(args[1], wide, k)) return false;
-    const Xbyak::Reg64 local(local_reg_[args[0].data.local]);
-    const Xbyak::Reg64 r = alloc_gpr(s);
-    if (wide) g_.lea(r, ptr[local + k]);
-    else g_.lea(r.cvt32(), ptr[local + k]);
-    set_reg(*result, r.getIdx());
+    result->data = {Loc::LocalPlus, 0, args[0].data.local, static_cast<uint64_t>(static_cast<int64_t>(k))};
     return true;
   }
 
