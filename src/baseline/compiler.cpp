@@ -279,7 +279,7 @@ class FunctionCompiler {
     for (size_t i = s.type.params.size(); i < s.local_types.size(); ++i) {
       const int pinned = local_reg_[i];
       if (pinned >= 0) {
-        if (is_float(s.local_types[i])) g_.xorps(Xbyak::Xmm(pinned), Xbyak::Xmm(pinned));
+        if (in_xmm(s.local_types[i])) g_.xorps(Xbyak::Xmm(pinned), Xbyak::Xmm(pinned));
         else g_.xor_(Xbyak::Reg32(pinned), Xbyak::Reg32(pinned));
         continue;
       }
@@ -360,14 +360,22 @@ class FunctionCompiler {
       g_.mov(edi, eax);
       call_helper("skiff_rt_trap");
     }
+    // v128 constants, aligned: SSE ops may take them as memory operands.
+    if (!pool_.empty()) align_code(g_);
+    for (auto& [halves, label] : pool_) {
+      g_.L(*label);
+      g_.dq(halves.first);
+      g_.dq(halves.second);
+    }
   }
 
   // ---- values -----------------------------------------------------------------------------
 
-  void constant(S&, Opcode op, const Immediates& imm, V& result) {
+  void constant(S& s, Opcode op, const Immediates& imm, V& result) {
     if (op == Opcode::V128Const) {
-      store_imm64(slot_address(result.slot), imm.v128.lo());
-      store_imm64(slot_address(result.slot + 1), imm.v128.hi());
+      Xbyak::Xmm x = alloc_xmm(s);
+      load_v128_constant(x, imm.v128.lo(), imm.v128.hi());
+      set_reg(result, x.getIdx());
       return;
     }
     uint64_t bits = imm.bits;
@@ -381,8 +389,7 @@ class FunctionCompiler {
       result.data = {Loc::Local, 0, index, 0};
       return;
     }
-    if (s.local_types[index] == ValType::V128) return copy_slots(s.local_slot[index], result.slot, 2);
-    if (is_float(s.local_types[index])) {
+    if (in_xmm(s.local_types[index])) {
       Xbyak::Xmm x = alloc_xmm(s);
       load_xmm(x, s.local_types[index], slot_address(s.local_slot[index]));
       set_reg(result, x.getIdx());
@@ -405,8 +412,6 @@ class FunctionCompiler {
     if (local_reg_[index] >= 0) {
       release(value);
       result.data = {Loc::Local, 0, index, 0};
-    } else if (value.type == ValType::V128) {
-      copy_slots(s.local_slot[index], result.slot, 2);
     } else {
       result.data = value.data;  // the same register or constant
     }
@@ -420,19 +425,7 @@ class FunctionCompiler {
   void select(S& s, V* vs, V& result) {
     settle_flags(s, vs, 2);  // vs[2], the condition, may stay flags
     ValType t = vs[0].type;
-    if (t == ValType::V128) {
-      spill_value(s, vs[2]);
-      Xbyak::Label keep;
-      g_.movdqu(xmm15, xword[slot_address(vs[0].slot)]);
-      g_.cmp(dword[slot_address(vs[2].slot)], 0);
-      g_.jnz(keep, Xbyak::CodeGenerator::T_NEAR);
-      g_.movdqu(xmm15, xword[slot_address(vs[1].slot)]);
-      g_.L(keep);
-      g_.movdqu(xword[slot_address(result.slot)], xmm15);
-      release(vs[2]);
-      return;
-    }
-    if (is_float(t)) {
+    if (in_xmm(t)) {
       Xbyak::Xmm a = own_xmm(s, vs[0]);
       Xbyak::Xmm b = use_xmm(s, vs[1]);
       Xbyak::Label keep;
@@ -700,7 +693,26 @@ class FunctionCompiler {
   }
   void load_xmm(const Xbyak::Xmm& x, ValType t, const Xbyak::RegExp& at) {
     if (t == ValType::F32) g_.movss(x, dword[at]);
-    else g_.movsd(x, qword[at]);
+    else if (t == ValType::F64) g_.movsd(x, qword[at]);
+    else g_.movdqu(x, xword[at]);
+  }
+  // A pinned local's register to its slot (f32: the whole 8 bytes, as
+  // the slot's upper half is not read).
+  void store_xmm(ValType t, const Xbyak::Xmm& x, const Xbyak::RegExp& at) {
+    if (t == ValType::V128) g_.movdqu(xword[at], x);
+    else g_.movsd(qword[at], x);
+  }
+  // A v128 constant from the function's pool; zero and all-ones without
+  // one.
+  void load_v128_constant(const Xbyak::Xmm& x, uint64_t lo, uint64_t hi) {
+    if (lo == 0 && hi == 0) return g_.pxor(x, x);
+    if (lo == ~uint64_t{0} && hi == ~uint64_t{0}) return g_.pcmpeqd(x, x);
+    g_.movdqu(x, xword[rip + pool_constant(lo, hi)]);
+  }
+  Xbyak::Label& pool_constant(uint64_t lo, uint64_t hi) {
+    auto [it, fresh] = pool_.try_emplace({lo, hi}, nullptr);
+    if (fresh) it->second = new_label();
+    return *it->second;
   }
 
   // ---- registers -----------------------------------------------------------------------------
@@ -716,8 +728,7 @@ class FunctionCompiler {
     for (uint32_t i : order) {
       if (local_weights_[i] == 0) break;
       ValType t = s.local_types[i];
-      if (t == ValType::V128) continue;
-      if (is_float(t)) {
+      if (in_xmm(t)) {
         if (xmms < kPinnedXmms) local_reg_[i] = kFirstPinnedXmm + static_cast<int>(xmms++);
       } else if (gprs < std::size(kPinnedGprs)) {
         local_reg_[i] = kPinnedGprs[gprs++].getIdx();
@@ -731,18 +742,18 @@ class FunctionCompiler {
     for (uint32_t i = 0; i < local_reg_.size(); ++i) {
       const int r = local_reg_[i];
       if (r < 0) continue;
-      if (all || is_float(s.local_types[i]) || !callee_saved(r)) f(i, r);
+      if (all || in_xmm(s.local_types[i]) || !callee_saved(r)) f(i, r);
     }
   }
   void save_pinned(S& s, bool all = false) {
     for_each_pinned(s, all, [&](uint32_t i, int r) {
-      if (is_float(s.local_types[i])) g_.movsd(qword[slot_address(s.local_slot[i])], Xbyak::Xmm(r));
+      if (in_xmm(s.local_types[i])) store_xmm(s.local_types[i], Xbyak::Xmm(r), slot_address(s.local_slot[i]));
       else g_.mov(slot(s.local_slot[i]), Xbyak::Reg64(r));
     });
   }
   void restore_pinned(S& s, bool all = false) {
     for_each_pinned(s, all, [&](uint32_t i, int r) {
-      if (is_float(s.local_types[i])) g_.movsd(Xbyak::Xmm(r), qword[slot_address(s.local_slot[i])]);
+      if (in_xmm(s.local_types[i])) load_xmm(Xbyak::Xmm(r), s.local_types[i], slot_address(s.local_slot[i]));
       else g_.mov(Xbyak::Reg64(r), slot(s.local_slot[i]));
     });
   }
@@ -755,7 +766,7 @@ class FunctionCompiler {
       }
     // All taken: the deepest stack value in one goes to its slot.
     for (V& v : s.stack)
-      if (v.data.loc == Loc::Reg && !is_float(v.type)) {
+      if (v.data.loc == Loc::Reg && !in_xmm(v.type)) {
         const int r = v.data.reg;
         spill_value(s, v);
         gpr_busy_ |= 1u << r;
@@ -771,7 +782,7 @@ class FunctionCompiler {
         return Xbyak::Xmm(r);
       }
     for (V& v : s.stack)
-      if (v.data.loc == Loc::Reg && is_float(v.type)) {
+      if (v.data.loc == Loc::Reg && in_xmm(v.type)) {
         const int r = v.data.reg;
         spill_value(s, v);
         xmm_busy_ |= 1u << r;
@@ -785,7 +796,7 @@ class FunctionCompiler {
 
   void release(V& v) {
     if (v.data.loc != Loc::Reg) return;
-    if (is_float(v.type)) xmm_busy_ &= ~(1u << v.data.reg);
+    if (in_xmm(v.type)) xmm_busy_ &= ~(1u << v.data.reg);
     else gpr_busy_ &= ~(1u << v.data.reg);
     v.data.loc = Loc::Slot;
   }
@@ -866,7 +877,7 @@ class FunctionCompiler {
     }
   }
 
-  // Writes v into 8 bytes at `at` (a slot, a cell): 4-byte values
+  // Writes v into 8 bytes (v128: 16) at `at` (a slot, a cell): 4-byte values
   // zero-extended.
   void store_value(const Xbyak::RegExp& at, V& v) {
     switch (v.data.loc) {
@@ -892,6 +903,8 @@ class FunctionCompiler {
           g_.mov(qword[at], rax);
         } else if (v.type == ValType::F64) {
           g_.movq(qword[at], Xbyak::Xmm(r));
+        } else if (v.type == ValType::V128) {
+          g_.movdqu(xword[at], Xbyak::Xmm(r));
         } else {
           g_.mov(qword[at], Xbyak::Reg64(r));
         }
@@ -1016,12 +1029,11 @@ class FunctionCompiler {
       if ((v.data.loc == Loc::Local || v.data.loc == Loc::LocalPlus) && v.data.local == index) spill_value(s, v);
     const int pinned = local_reg_[index];
     if (pinned < 0) {
-      if (value.type == ValType::V128) return copy_slots(value.slot, s.local_slot[index], 2);
       store_value(slot_address(s.local_slot[index]), value);
       return;
     }
     if (value.data.loc == Loc::Local && value.data.local == index) return;
-    if (is_float(value.type)) {
+    if (in_xmm(value.type)) {
       Xbyak::Xmm to(pinned);
       if (value.data.loc == Loc::Reg || value.data.loc == Loc::Local) {
         g_.movaps(to, use_xmm(s, value));
@@ -1199,24 +1211,27 @@ class FunctionCompiler {
   }
 
   void load(S& s, Opcode op, const OpInfo& info, const Immediates& imm, V* args, V* result) {
+    // The result's register first: taking one may spill through rax.
     if (op == Opcode::V128Load) {
+      Xbyak::Xmm x = alloc_xmm(s);
       Xbyak::RegExp p = effective_address(s, args[0], imm.offset);
-      g_.movdqu(xmm15, xword[p]);
-      g_.movdqu(xword[slot_address(result->slot)], xmm15);
+      g_.movdqu(x, xword[p]);
+      set_reg(*result, x.getIdx());
       return;
     }
     if (op == Opcode::V128Load8x8S || op == Opcode::V128Load8x8U || op == Opcode::V128Load16x4S ||
         op == Opcode::V128Load16x4U || op == Opcode::V128Load32x2S || op == Opcode::V128Load32x2U) {
+      Xbyak::Xmm x = alloc_xmm(s);
       Xbyak::RegExp p = effective_address(s, args[0], imm.offset);
       switch (op) {
-        case Opcode::V128Load8x8S: g_.pmovsxbw(xmm15, qword[p]); break;
-        case Opcode::V128Load8x8U: g_.pmovzxbw(xmm15, qword[p]); break;
-        case Opcode::V128Load16x4S: g_.pmovsxwd(xmm15, qword[p]); break;
-        case Opcode::V128Load16x4U: g_.pmovzxwd(xmm15, qword[p]); break;
-        case Opcode::V128Load32x2S: g_.pmovsxdq(xmm15, qword[p]); break;
-        default: g_.pmovzxdq(xmm15, qword[p]); break;
+        case Opcode::V128Load8x8S: g_.pmovsxbw(x, qword[p]); break;
+        case Opcode::V128Load8x8U: g_.pmovzxbw(x, qword[p]); break;
+        case Opcode::V128Load16x4S: g_.pmovsxwd(x, qword[p]); break;
+        case Opcode::V128Load16x4U: g_.pmovzxwd(x, qword[p]); break;
+        case Opcode::V128Load32x2S: g_.pmovsxdq(x, qword[p]); break;
+        default: g_.pmovzxdq(x, qword[p]); break;
       }
-      g_.movdqu(xword[slot_address(result->slot)], xmm15);
+      set_reg(*result, x.getIdx());
       return;
     }
     if (info.results[0] == ValType::V128 || (info.num_params > 1 && info.params[1] == ValType::V128)) {
@@ -1224,7 +1239,6 @@ class FunctionCompiler {
       // out-of-bounds one faults in this code, then the interpreter's op.
       return fallback(s, op, info, imm, args, info.num_params, result, true);
     }
-    // The result's register first: taking one may spill through rax.
     if (op == Opcode::F32Load || op == Opcode::F64Load) {
       Xbyak::Xmm x = alloc_xmm(s);
       Xbyak::RegExp p = effective_address(s, args[0], imm.offset);
@@ -1254,9 +1268,10 @@ class FunctionCompiler {
 
   void store(S& s, Opcode op, const OpInfo& info, const Immediates& imm, V* args) {
     if (op == Opcode::V128Store) {
+      Xbyak::Xmm x = use_xmm(s, args[1]);  // before the address: it may spill through rax
       Xbyak::RegExp p = effective_address(s, args[0], imm.offset);
-      g_.movdqu(xmm15, xword[slot_address(args[1].slot)]);
-      g_.movdqu(xword[p], xmm15);
+      g_.movdqu(xword[p], x);
+      release(args[1]);
       return;
     }
     if (info.params[1] == ValType::V128) return fallback(s, op, info, imm, args, info.num_params, nullptr, true);
@@ -1304,10 +1319,7 @@ class FunctionCompiler {
         g_.mov(rdx, qword[rdx + 8 * static_cast<int>(imm.index)]);
         ValType t = module_.globals[imm.index].type;
         auto value = rdx + layout::kGlobalValue;
-        if (t == ValType::V128) {
-          g_.movdqu(xmm15, xword[value]);
-          g_.movdqu(xword[slot_address(result->slot)], xmm15);
-        } else if (is_float(t)) {
+        if (in_xmm(t)) {
           Xbyak::Xmm x = alloc_xmm(s);
           load_xmm(x, t, value);
           set_reg(*result, x.getIdx());
@@ -1321,12 +1333,7 @@ class FunctionCompiler {
       case Opcode::GlobalSet: {
         g_.mov(rdx, qword[r13 + layout::kInstanceGlobals]);
         g_.mov(rdx, qword[rdx + 8 * static_cast<int>(imm.index)]);
-        if (args[0].type == ValType::V128) {
-          g_.movdqu(xmm15, xword[slot_address(args[0].slot)]);
-          g_.movdqu(xword[rdx + layout::kGlobalValue], xmm15);
-        } else {
-          store_value(rdx + layout::kGlobalValue, args[0]);
-        }
+        store_value(rdx + layout::kGlobalValue, args[0]);
         release(args[0]);
         return;
       }
@@ -1468,32 +1475,31 @@ class FunctionCompiler {
     }
   }
 
-  // SIMD ops that SSE4.1 does in an instruction or a few, on the v128
-  // slots (v128 values always live in their slots); false leaves the op to
-  // fallback(). xmm14 and xmm15 are the scratch registers.
+  // SIMD ops that SSE4.1 does in an instruction or a few, on registers
+  // as the scalar float ops; false leaves the op to fallback(). xmm14 and
+  // xmm15 are free within one op.
   bool simd(S& s, Opcode op, const Immediates& imm, V* args, V* result) {
     using X = const Xbyak::Xmm&;
-    auto at = [&](const V& v) { return xword[slot_address(v.slot)]; };
-    auto done = [&] {
-      g_.movdqu(at(*result), xmm14);
-      return true;
-    };
-    // a = a op b, both from their slots.
-    auto binary = [&](auto&& emit) {
-      g_.movdqu(xmm14, at(args[0]));
-      g_.movdqu(xmm15, at(args[1]));
-      emit(xmm14, xmm15);
-      return done();
-    };
+    auto binary = [&](auto&& emit) { return f_binary(s, args, result, emit); };
     // a shifted by the count's low bits, masked to the lane width.
     auto shift = [&](auto&& emit, uint32_t lane_bits) {
+      Xbyak::Xmm a = own_xmm(s, args[0]);  // first: taking it may spill through rax
       read_i32(s, args[1], eax);
       release(args[1]);
       g_.and_(eax, lane_bits - 1);
       g_.movd(xmm15, eax);
-      g_.movdqu(xmm14, at(args[0]));
-      emit(xmm14, xmm15);
-      return done();
+      emit(a, xmm15);
+      set_reg(*result, a.getIdx());
+      return true;
+    };
+    // A splat's register, then the scalar: taking the register may spill
+    // through rax.
+    auto splat = [&](auto&& emit) {
+      Xbyak::Xmm x = alloc_xmm(s);
+      emit(x);
+      release(args[0]);
+      set_reg(*result, x.getIdx());
+      return true;
     };
     switch (op) {
       case Opcode::I8x16Add: return binary([&](X a, X b) { g_.paddb(a, b); });
@@ -1548,10 +1554,11 @@ class FunctionCompiler {
       case Opcode::V128Or: return binary([&](X a, X b) { g_.por(a, b); });
       case Opcode::V128Xor: return binary([&](X a, X b) { g_.pxor(a, b); });
       case Opcode::V128Andnot:  // a & ~b: pandn complements its destination
-        g_.movdqu(xmm14, at(args[1]));
-        g_.movdqu(xmm15, at(args[0]));
-        g_.pandn(xmm14, xmm15);
-        return done();
+        return binary([&](X a, X b) {
+          g_.movdqa(xmm15, b);
+          g_.pandn(xmm15, a);
+          g_.movdqa(a, xmm15);
+        });
       case Opcode::F32x4Add: return binary([&](X a, X b) { g_.addps(a, b); });
       case Opcode::F32x4Sub: return binary([&](X a, X b) { g_.subps(a, b); });
       case Opcode::F32x4Mul: return binary([&](X a, X b) { g_.mulps(a, b); });
@@ -1561,72 +1568,75 @@ class FunctionCompiler {
       case Opcode::F64x2Mul: return binary([&](X a, X b) { g_.mulpd(a, b); });
       case Opcode::F64x2Div: return binary([&](X a, X b) { g_.divpd(a, b); });
       case Opcode::I8x16Splat:
-        read_i32(s, args[0], eax);
-        release(args[0]);
-        g_.movd(xmm14, eax);
-        g_.pxor(xmm15, xmm15);
-        g_.pshufb(xmm14, xmm15);  // byte 0 everywhere
-        return done();
+        return splat([&](X x) {
+          read_i32(s, args[0], eax);
+          g_.movd(x, eax);
+          g_.pxor(xmm15, xmm15);
+          g_.pshufb(x, xmm15);  // byte 0 everywhere
+        });
       case Opcode::I16x8Splat:
-        read_i32(s, args[0], eax);
-        release(args[0]);
-        g_.movd(xmm14, eax);
-        g_.pshuflw(xmm14, xmm14, 0);
-        g_.punpcklqdq(xmm14, xmm14);
-        return done();
+        return splat([&](X x) {
+          read_i32(s, args[0], eax);
+          g_.movd(x, eax);
+          g_.pshuflw(x, x, 0);
+          g_.punpcklqdq(x, x);
+        });
       case Opcode::I32x4Splat:
-        read_i32(s, args[0], eax);
-        release(args[0]);
-        g_.movd(xmm14, eax);
-        g_.pshufd(xmm14, xmm14, 0);
-        return done();
+        return splat([&](X x) {
+          read_i32(s, args[0], eax);
+          g_.movd(x, eax);
+          g_.pshufd(x, x, 0);
+        });
       case Opcode::I64x2Splat:
-        materialize_gpr(rax, args[0]);
-        release(args[0]);
-        g_.movq(xmm14, rax);
-        g_.punpcklqdq(xmm14, xmm14);
-        return done();
+        return splat([&](X x) {
+          materialize_gpr(rax, args[0]);
+          g_.movq(x, rax);
+          g_.punpcklqdq(x, x);
+        });
       case Opcode::F32x4Splat:
-        materialize_xmm(xmm14, args[0]);
-        release(args[0]);
-        g_.shufps(xmm14, xmm14, 0);
-        return done();
+        return splat([&](X x) {
+          materialize_xmm(x, args[0]);
+          g_.shufps(x, x, 0);
+        });
       case Opcode::F64x2Splat:
-        materialize_xmm(xmm14, args[0]);
-        release(args[0]);
-        g_.punpcklqdq(xmm14, xmm14);
-        return done();
+        return splat([&](X x) {
+          materialize_xmm(x, args[0]);
+          g_.punpcklqdq(x, x);
+        });
       case Opcode::I32x4ExtractLane: case Opcode::I64x2ExtractLane: case Opcode::I8x16ExtractLaneS:
       case Opcode::I8x16ExtractLaneU: case Opcode::I16x8ExtractLaneS: case Opcode::I16x8ExtractLaneU: {
-        Xbyak::Reg64 r = alloc_gpr(s);
-        const Xbyak::Address lane = [&] {
-          switch (op) {
-            case Opcode::I32x4ExtractLane: return dword[slot_address(args[0].slot) + 4 * imm.lane];
-            case Opcode::I64x2ExtractLane: return qword[slot_address(args[0].slot) + 8 * imm.lane];
-            case Opcode::I8x16ExtractLaneS: case Opcode::I8x16ExtractLaneU:
-              return byte[slot_address(args[0].slot) + imm.lane];
-            default: return word[slot_address(args[0].slot) + 2 * imm.lane];
-          }
-        }();
+        Xbyak::Xmm v = use_xmm(s, args[0]);
+        Xbyak::Reg64 r = alloc_gpr(s);  // spills nothing of class xmm
+        const uint8_t lane = imm.lane;
         switch (op) {
-          case Opcode::I32x4ExtractLane: g_.mov(r.cvt32(), lane); break;
-          case Opcode::I64x2ExtractLane: g_.mov(r, lane); break;
-          case Opcode::I8x16ExtractLaneS: case Opcode::I16x8ExtractLaneS: g_.movsx(r.cvt32(), lane); break;
-          default: g_.movzx(r.cvt32(), lane); break;
+          case Opcode::I32x4ExtractLane: g_.pextrd(r.cvt32(), v, lane); break;
+          case Opcode::I64x2ExtractLane: g_.pextrq(r, v, lane); break;
+          case Opcode::I8x16ExtractLaneS:
+            g_.pextrb(r.cvt32(), v, lane);
+            g_.movsx(r.cvt32(), r.cvt8());
+            break;
+          case Opcode::I8x16ExtractLaneU: g_.pextrb(r.cvt32(), v, lane); break;
+          case Opcode::I16x8ExtractLaneS:
+            g_.pextrw(r.cvt32(), v, lane);
+            g_.movsx(r.cvt32(), r.cvt16());
+            break;
+          default: g_.pextrw(r.cvt32(), v, lane); break;
         }
+        release(args[0]);
         set_reg(*result, r.getIdx());
         return true;
       }
       case Opcode::F32x4ExtractLane: case Opcode::F64x2ExtractLane: {
-        Xbyak::Xmm x = alloc_xmm(s);
-        if (op == Opcode::F32x4ExtractLane) g_.movss(x, dword[slot_address(args[0].slot) + 4 * imm.lane]);
-        else g_.movsd(x, qword[slot_address(args[0].slot) + 8 * imm.lane]);
+        // The lane moves to the bottom; the bits above it are not read.
+        Xbyak::Xmm x = own_xmm(s, args[0]);
+        if (op == Opcode::F32x4ExtractLane && imm.lane != 0) g_.shufps(x, x, imm.lane);
+        if (op == Opcode::F64x2ExtractLane && imm.lane != 0) g_.unpckhpd(x, x);
         set_reg(*result, x.getIdx());
         return true;
       }
       case Opcode::I8x16Shuffle: {
         // pshufb of each input by a mask that picks its lanes (0x80 clears
-        // the others), or'ed; the masks go to the fallback cells.
+        // the others), or'ed; the masks come from the pool.
         uint8_t lanes[16], from_a[16], from_b[16];
         const uint64_t halves[2] = {imm.v128.lo(), imm.v128.hi()};
         std::memcpy(lanes, halves, 16);
@@ -1634,19 +1644,15 @@ class FunctionCompiler {
           from_a[i] = lanes[i] < 16 ? lanes[i] : 0x80;
           from_b[i] = lanes[i] >= 16 ? static_cast<uint8_t>(lanes[i] - 16) : 0x80;
         }
-        for (int half = 0; half < 2; ++half) {
-          uint64_t a, b;
-          std::memcpy(&a, from_a + 8 * half, 8);
-          std::memcpy(&b, from_b + 8 * half, 8);
-          store_imm64(rsp + 8 * half, a);
-          store_imm64(rsp + 16 + 8 * half, b);
-        }
-        g_.movdqu(xmm14, at(args[0]));
-        g_.pshufb(xmm14, xword[rsp]);
-        g_.movdqu(xmm15, at(args[1]));
-        g_.pshufb(xmm15, xword[rsp + 16]);
-        g_.por(xmm14, xmm15);
-        return done();
+        uint64_t mask_a[2], mask_b[2];
+        std::memcpy(mask_a, from_a, 16);
+        std::memcpy(mask_b, from_b, 16);
+        return binary([&](X a, X b) {
+          g_.pshufb(a, xword[rip + pool_constant(mask_a[0], mask_a[1])]);
+          g_.movdqa(xmm15, b);
+          g_.pshufb(xmm15, xword[rip + pool_constant(mask_b[0], mask_b[1])]);
+          g_.por(a, xmm15);
+        });
       }
       default: return false;
     }
@@ -1959,6 +1965,8 @@ class FunctionCompiler {
     return true;
   }
 
+  // a = a op b on a scratch copy of a, which becomes the result: float
+  // and v128 ops.
   template <typename Emit>
   bool f_binary(S& s, V* args, V* result, Emit&& emit) {
     Xbyak::Xmm a = own_xmm(s, args[0]);
@@ -2092,6 +2100,7 @@ class FunctionCompiler {
   bool live_ = true;  // the code being emitted is reachable
   std::deque<Xbyak::Label> labels_;
   std::map<uint32_t, Xbyak::Label*> trap_labels_;
+  std::map<std::pair<uint64_t, uint64_t>, Xbyak::Label*> pool_;  // v128 constants: (low, high) half
   Xbyak::Label dynamic_trap_;  // skiff_rt_trap(eax): a fallback op's trap
   bool dynamic_trap_used_ = false;
   Xbyak::Label body_, return_label_;

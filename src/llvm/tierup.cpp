@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -37,6 +38,19 @@ std::atomic<uint64_t> g_cached_functions{0};
 std::atomic<uint64_t> g_cached_loops{0};
 std::atomic<uint64_t> g_tier1_functions{0};
 std::atomic<uint64_t> g_tier1_loops_entered{0};
+
+// $SKIFF_TIERUP_LOG's lines, stamped with the time since the library was
+// loaded (about the process's start), to read a run's timeline.
+const std::chrono::steady_clock::time_point g_loaded = std::chrono::steady_clock::now();
+[[gnu::format(printf, 1, 2)]] void log_line(const char* format, ...) {
+  char message[512];
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(message, sizeof message, format, args);
+  va_end(args);
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - g_loaded).count();
+  std::fprintf(stderr, "skiff: tier-up: [%6.1f ms] %s", ms, message);
+}
 
 // ---- on-stack replacement: a function's code from its loop headers ---------------
 //
@@ -584,7 +598,7 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
     if (!install(target, code.value().code, options).ok()) return {};
     if (for_calls) switch_to_tier1(target, defined_index);
     if (log_)
-      std::fprintf(stderr, "skiff: tier-up: tier 1 compiled %s in %.0f us\n",
+      log_line("tier 1 compiled %s in %.0f us\n",
                    describe(*module.module, {defined_index}).c_str(),
                    std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
     std::lock_guard lock(mutex_);
@@ -622,7 +636,7 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
     auto entry = tier1->second.entries.find(loop_offset);
     if (entry == tier1->second.entries.end()) return {};
     if (log_ && !tier1->second.entered)
-      std::fprintf(stderr, "skiff: tier-up: a running frame of %s continues in tier 1's code at its loop\n",
+      log_line("a running frame of %s continues in tier 1's code at its loop\n",
                    describe(*module.module, {defined_index}).c_str());
     tier1->second.entered = true;
     g_tier1_loops_entered.fetch_add(1, std::memory_order_relaxed);
@@ -737,7 +751,7 @@ class TierUpCompiler::ModuleListener final : public rt::HotFunctionListener {
     g_loops_entered.fetch_add(1, std::memory_order_relaxed);
     if (!variant.entered) {
       if (log_)
-        std::fprintf(stderr, "skiff: tier-up: a running frame of %s continues in machine code at its loop\n",
+        log_line("a running frame of %s continues in machine code at its loop\n",
                      describe(*module.module, {defined_index}).c_str());
       // Later frames report at the usual pace again (and at entry,
       // which compiles the function when it has more calls).
@@ -895,6 +909,9 @@ void TierUpCompiler::submit(Request request) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_ || unavailable_) return;
+    if (policy_.log)
+      log_line("queued func %u%s%s\n", request.module->module->num_imported_funcs + request.defined_index,
+               request.function ? " (calls)" : "", request.loop_offset != kNoLoop ? " (loop)" : "");
     queue_.push_back(std::move(request));
     if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
   }
@@ -1033,7 +1050,7 @@ void TierUpCompiler::run_whole_modules() {
     else log_error("whole module: " + code.error().to_string());
     if (policy_.log && code.ok()) {
       double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-      std::fprintf(stderr, "skiff: tier-up: compiled the whole module in the background in %.1f ms\n", ms);
+      log_line("compiled the whole module in the background in %.1f ms\n", ms);
     }
     module.reset();  // outside the lock
     lock.lock();
@@ -1147,7 +1164,7 @@ void TierUpCompiler::compile_with_loops(const std::shared_ptr<const rt::Compiled
                                             : std::to_string(defined.size()) +
                                                   (defined.size() == 1 ? " function (" : " functions (") +
                                                   describe(wasm_module, defined) + ") and ";
-    std::fprintf(stderr, "skiff: tier-up: compiled %s%zu loop%s (of %s) in %.1f ms (on-stack replacement), from %.1f ms\n",
+    log_line("compiled %s%zu loop%s (of %s) in %.1f ms (on-stack replacement), from %.1f ms\n",
                  functions.c_str(), variants.size(), variants.size() == 1 ? "" : "s",
                  describe(wasm_module, looping).c_str(), ms, elapsed_ms(start));
   }
@@ -1202,7 +1219,7 @@ void TierUpCompiler::compile_module_batch(const std::shared_ptr<const rt::Compil
   switch_to_machine_code(*module, defined, unversioned);
   if (policy_.log) {
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    std::fprintf(stderr, "skiff: tier-up: compiled %zu function%s in %.1f ms (%s), from %.1f ms\n", defined.size(),
+    log_line("compiled %zu function%s in %.1f ms (%s), from %.1f ms\n", defined.size(),
                  defined.size() == 1 ? "" : "s", ms, describe(wasm_module, defined).c_str(), elapsed_ms(start));
   }
   if (auto* listener = static_cast<ModuleListener*>(module->tier_up.get()))
@@ -1262,7 +1279,7 @@ void TierUpCompiler::install_cached(rt::CompiledModule& module, ModuleListener& 
   g_cached_functions.fetch_add(functions, std::memory_order_relaxed);
   g_cached_loops.fetch_add(loops, std::memory_order_relaxed);
   if (policy_.log && functions + loops > 0)
-    std::fprintf(stderr, "skiff: tier-up: %zu function%s and %zu loop%s from the cache\n", functions,
+    log_line("%zu function%s and %zu loop%s from the cache\n", functions,
                  functions == 1 ? "" : "s", loops, loops == 1 ? "" : "s");
 }
 

@@ -214,7 +214,7 @@ check "auto is the default tier"  0 "~auto (default"  "" -- run --help
 check "auto fib as interp"        0 "$fib_out" ""           -- run --no-cache --invoke fib "$tu" 30
 check "auto loop as interp"       0 "$sum_out" ""           -- run --no-cache --tier=auto --invoke sum_until "$tu" 30000000 40000000
 check "auto trap as interp"       6 ""         "$trap_err"  -- run --no-cache --tier=auto --invoke sum_until "$tu" 30000000 20000000
-SKIFF_TIERUP_LOG=1 check "auto logs its batches" 0 "$sum_out" "~tier-up: compiled 1 function (check) and 1 loop (of sum_until)" \
+SKIFF_TIERUP_LOG=1 check "auto logs its batches" 0 "$sum_out" "~ms] compiled 1 function (check) and 1 loop (of sum_until)" \
                                                             -- run --no-cache --invoke sum_until "$tu" 30000000 40000000
 check "auto on a WASI program"    0 "hello, wasi" ""        -- run --no-cache "$c/hello.wasm"
 # osr.wat: three functions, each called once and spending its time in one

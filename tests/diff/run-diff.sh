@@ -71,7 +71,8 @@ fi
 fuzz_flags=()
 [ "$fuzz" != 0 ] && fuzz_flags=(--fuzz="$fuzz" --work-dir="$out/fuzz")
 # Reduced reproducers of differences found so far: they stay in the run as
-# regression tests once the engine agrees on them.
+# regression tests once the engine agrees on them. Also modules aimed at
+# one tier's code paths.
 here=$(cd "$(dirname "$0")" && pwd)
 repros=("$here"/repro/*.wat)
 [ -e "${repros[0]}" ] || repros=()

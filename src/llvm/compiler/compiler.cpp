@@ -7,7 +7,8 @@
 // Diagnosis: $SKIFF_LLVM_TIMING=1 (phase times), $SKIFF_LLVM_OPTIONS="-time-passes"
 // (LLVM's flags), $SKIFF_LLVM_DUMP_BEFORE / _AFTER=FILE (IR),
 // $SKIFF_LLVM_PIPELINE (a pass pipeline text instead of ours),
-// $SKIFF_LLVM_CODEGEN=0..3 (codegen level), $SKIFF_LLVM_THREADS=N (partitions).
+// $SKIFF_LLVM_CODEGEN=0..3 (codegen level), $SKIFF_LLVM_THREADS=N (partitions),
+// $SKIFF_LLVM_CPU=NAME (another CPU than the host's, with its features only).
 //
 // Values. Every operand-stack home slot and every local is an alloca of its
 // type (keyed by slot and type); hooks load operands from their slots and
@@ -38,6 +39,7 @@
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Passes/StandardInstrumentations.h>
 #include <llvm/Support/CommandLine.h>
+#include <llvm/Support/FileSystem.h>
 #include <llvm/IR/PassTimingInfo.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
@@ -1661,13 +1663,14 @@ bool build_partition(const CompileRequest& request, const std::vector<bool>& in_
 
 // $SKIFF_LLVM_DUMP_BEFORE / _AFTER name a file for the IR before / after
 // optimisation; with several partitions, partition N goes to FILE.N.
+// Each compile appends (tier-up compiles many times per run).
 void dump_partition(const llvm::Module& mod, const char* env) {
   const char* path = std::getenv(env);
   if (path == nullptr || *path == 0) return;
   std::string name = path;
   if (mod.getModuleIdentifier() != "wasm") name += "." + mod.getModuleIdentifier().substr(5);
   std::error_code ec;
-  llvm::raw_fd_ostream out(name, ec);
+  llvm::raw_fd_ostream out(name, ec, llvm::sys::fs::OF_Append);
   if (!ec) mod.print(out, nullptr);
 }
 
@@ -1687,6 +1690,10 @@ struct HostTarget {
     llvm::SubtargetFeatures list;
     for (const auto& [name, on] : llvm::sys::getHostCPUFeatures()) list.AddFeature(name.str(), on);
     features = list.getString();
+    if (const char* env = std::getenv("SKIFF_LLVM_CPU"); env != nullptr && *env != 0) {
+      cpu = env;
+      features.clear();
+    }
     if (const char* env = std::getenv("SKIFF_LLVM_CODEGEN"); env != nullptr && *env >= '0' && *env <= '3')
       level = static_cast<llvm::CodeGenOptLevel>(*env - '0');
   }
