@@ -7,15 +7,17 @@
 // merging of register states.
 //
 // Frame of wasm_func_N (after the prologue):
-//   rbp        saved rbp, then saved r12, rbx, r14 and r15 below it
+//   rbp        saved rbp, then below it those of r12, rbx, r14 and r15 the
+//              code writes (r12 when it accesses memory, the others when
+//              a local is pinned there)
 //   rsp + 80   slot k at rsp + 80 + 8k: locals, then the operand stack
 //              (the frame's size is checked against the stack limit first;
 //              with loop transfers one more slot, for tier 2's selector)
 //   rsp + 64   the results' address, when they go through memory
 //   rsp + 0    four 16-byte cells for fallback ops (fallback_ops.h)
 // Registers: r13 the instance (swiftself, callee-saved, never written),
-// r12 memory 0's base. A 4-byte value is stored zero-extended to its
-// 8-byte slot, as tier 0 stores it.
+// r12 memory 0's base (in functions that load or store). A 4-byte value
+// is stored zero-extended to its 8-byte slot, as tier 0 stores it.
 #include "baseline/baseline.h"
 
 #include <xbyak/xbyak.h>
@@ -160,8 +162,10 @@ enum class Loc : uint8_t { Slot, Const, Reg, Local, LocalPlus, Flags };
 // hottest locals for the whole function. rax, rcx and rdx stay free for
 // single instructions (division, shift counts, addresses); xmm14 and xmm15
 // likewise. r10, r11 and xmm8-13 do not survive calls: they are stored to
-// their locals' slots around every call.
-const Xbyak::Reg64 kTempGprs[] = {rsi, rdi, r8, r9};
+// their locals' slots around every call. The scratch registers go in the
+// order of the convention's first arguments, so the values of a call's
+// arguments are often in place already.
+const Xbyak::Reg64 kTempGprs[] = {rdi, rsi, r8, r9};
 const Xbyak::Reg64 kPinnedGprs[] = {rbx, r14, r15, r10, r11};
 constexpr int kTempXmms = 8;  // xmm0-7
 constexpr int kFirstPinnedXmm = 8;
@@ -185,6 +189,7 @@ class LocalUseCounter : public wasm::NoHooks {
   std::vector<uint64_t> weight;
   uint32_t loop_depth = 0;
   uint32_t loops = 0;  // reachable ones
+  bool uses_memory = false;  // loads or stores: the code needs memory 0's base in r12
 
   void start_function(S& s) { weight.assign(s.local_types.size(), 0); }
   void local_get(S&, uint32_t n, V&) { use(n); }
@@ -195,6 +200,11 @@ class LocalUseCounter : public wasm::NoHooks {
   }
   void end(S&, C& c, V*) {
     if (c.kind == BlockKind::Loop) --loop_depth;
+  }
+  template <typename A, typename R>
+  void op(S&, Opcode op, const Immediates&, A, uint32_t, R) {
+    const OpClass cls = wasm::op_info(op).cls;
+    uses_memory |= cls == OpClass::Load || cls == OpClass::Store;
   }
 
  private:
@@ -228,16 +238,16 @@ class FunctionCompiler {
 
   // `exit_flags`: one per loop (loop transfers), or null.
   FunctionCompiler(Xbyak::CodeGenerator& gen, const wasm::Module& module, uint32_t defined_index,
-                   const Options& options, const std::vector<uint64_t>& local_weights,
-                   std::atomic<uint8_t>* exit_flags, uint32_t num_loops)
+                   const Options& options, const LocalUseCounter& uses, std::atomic<uint8_t>* exit_flags)
       : g_(gen),
         module_(module),
         defined_index_(defined_index),
         interruptible_(options.interruptible),
         fallback_ops_(options.fallback_ops),
-        local_weights_(local_weights),
+        local_weights_(uses.weight),
+        uses_memory_(uses.uses_memory && !module.memories.empty()),
         exit_flags_(exit_flags),
-        num_loops_(num_loops) {}
+        num_loops_(uses.loops) {}
 
   bool supported() const { return supported_; }
   const char* why_unsupported() const { return why_; }
@@ -255,11 +265,12 @@ class FunctionCompiler {
     pin_locals(s);
     if (!register_signature(s.type)) return unsupported("signature");
     g_.L(body_);
-    // mov eax, imm32: the size is known at the end (finish_function).
-    g_.db(0xB8);
-    frame_size_at_ = g_.getSize();
-    g_.dd(0);
-    enter_frame(s, results_in_memory(s.type) ? Xbyak::Reg64(out_pointer_register(s.type)) : rdi);
+    // The callee-saved registers the code writes: r12 for memory 0's
+    // base, and the pinned locals' among rbx, r14, r15.
+    if (uses_memory_) saved_.push_back(r12);
+    for (const Xbyak::Reg64& r : {rbx, r14, r15})
+      if (std::find(local_reg_.begin(), local_reg_.end(), r.getIdx()) != local_reg_.end()) saved_.push_back(r);
+    enter_frame(s, results_in_memory(s.type) ? Xbyak::Reg64(out_pointer_register(s.type)) : rdi, std::nullopt);
     const std::vector<int> arg_regs = param_registers(s.type);
     for (size_t i = 0; i < s.type.params.size(); ++i) {
       ValType t = s.type.params[i];
@@ -290,25 +301,27 @@ class FunctionCompiler {
     if (interruptible_) check_interrupts(s);
   }
 
-  // After the size in eax: saves the registers and sets up the frame and
-  // the registers every instruction expects; `out` holds the results'
-  // address when they go through memory (else it is unused).
-  void enter_frame(S& s, const Xbyak::Reg64& out) {
+  // Saves the registers and sets up the frame (of `size` bytes, or of the
+  // size finish_function patches in) and the registers every instruction
+  // expects; `out` holds the results' address when they go through memory
+  // (else it is unused).
+  void enter_frame(S& s, const Xbyak::Reg64& out, std::optional<uint32_t> size) {
     g_.push(rbp);
     g_.mov(rbp, rsp);
-    g_.push(r12);
-    g_.push(rbx);
-    g_.push(r14);
-    g_.push(r15);
+    for (const Xbyak::Reg64& r : saved_) g_.push(r);
     // The frame's lowest address against the stack limit before anything
     // is written there: a large frame must not reach past the margin below
-    // the limit. rax, r10 and r11 carry no argument.
-    g_.mov(r11, rsp);
-    g_.sub(r11, rax);
+    // the limit. r11 carries no argument.
+    if (size.has_value()) {
+      g_.lea(r11, ptr[rsp - static_cast<int>(*size)]);
+    } else {
+      g_.lea(r11, ptr[rsp - 0x10000000]);  // a placeholder that takes a disp32
+      frame_size_at_ = g_.getSize() - 4;
+    }
     g_.cmp(r11, qword[r13 + layout::kInstanceNativeStackLimit]);
     g_.jb(trap_label(TrapKind::StackExhausted), Xbyak::CodeGenerator::T_NEAR);
     g_.mov(rsp, r11);
-    if (!module_.memories.empty()) g_.mov(r12, qword[r13 + layout::kInstanceMem0]);
+    if (uses_memory_) g_.mov(r12, qword[r13 + layout::kInstanceMem0]);
     if (results_in_memory(s.type)) g_.mov(qword[rsp + kIoBytes], out);
   }
 
@@ -316,14 +329,14 @@ class FunctionCompiler {
     // Loop transfers: a slot past every value, where tier 2's code for a
     // loop takes its selector.
     const uint32_t slots = s.max_slot + (exit_flags_ != nullptr ? 1 : 0);
-    frame_size_ = (static_cast<uint32_t>(kSlotsAt) + 8 * slots + 15) & ~15u;
+    // rsp stays 16-byte aligned below an odd number of saved registers too.
+    frame_size_ = ((static_cast<uint32_t>(kSlotsAt) + 8 * slots + 15) & ~15u) + 8 * (saved_.size() % 2);
     for (LoopHeader& loop : loop_headers_) {
       // The entry from tier 0 (skiff_osr_N_L calls it with the frame's
       // slots in rdi): this function's frame, the slots copied in, the
       // pinned locals loaded, then the loop's header.
       g_.L(loop.entry);
-      g_.mov(eax, frame_size_);
-      enter_frame(s, rdi);
+      enter_frame(s, rdi, frame_size_);
       for (uint32_t k = 0; k < loop.slots; ++k) {
         g_.mov(rax, qword[rdi + 8 * k]);
         g_.mov(slot(k), rax);
@@ -487,7 +500,9 @@ class FunctionCompiler {
   }
 
   void end(S& s, C& c, V* results) {
-    if (live_) {
+    if (live_ && c.kind == BlockKind::Function) {
+      return_values(s, results);
+    } else if (live_) {
       settle_flags(s, results, c.sig.num_results);
       copy_to_label(s, c, c.sig.result_types(), results);
     }
@@ -560,24 +575,42 @@ class FunctionCompiler {
   }
 
   void return_(S& s, V* values) {
+    return_values(s, values);
+    live_ = false;
+  }
+  // Returns the function's results from where they are: into the
+  // convention's registers, then the epilogue (through their slots when
+  // they go to memory).
+  void return_values(S& s, V* values) {
     C& fn = s.controls[0];
     settle_flags(s, values, fn.sig.num_results);
-    copy_to_label(s, fn, fn.sig.result_types(), values);
-    g_.jmp(return_label_, Xbyak::CodeGenerator::T_NEAR);
-    live_ = false;
+    if (results_in_memory(s.type)) {
+      copy_to_label(s, fn, fn.sig.result_types(), values);
+      g_.jmp(return_label_, Xbyak::CodeGenerator::T_NEAR);
+      return;
+    }
+    const std::vector<int> regs = result_registers(s.type);
+    std::vector<Move> moves;
+    for (size_t i = 0; i < regs.size(); ++i) moves.push_back({regs[i], &values[i]});
+    parallel_move(moves);
+    emit_epilogue();
   }
 
   void call(S& s, uint32_t func_index, const wasm::FuncType& type, V* args) {
     const uint32_t buf = s.next_slot();
+    const auto nargs = static_cast<uint32_t>(type.params.size());
     call_result_reg_ = call_result_register(type);
-    prepare_call(s, args, static_cast<uint32_t>(type.params.size()));
+    prepare_wasm_call(s, args, nargs);
     Xbyak::Label runtime, done;
     if (func_index >= module_.num_imported_funcs && register_signature(type)) {
+      const ArgumentState before = save_arguments(args, nargs);
       g_.mov(rax, qword[r13 + layout::kInstanceNativeBodies]);
       g_.mov(rax, qword[rax + 8 * (func_index - module_.num_imported_funcs)]);
       call_code(type, args, buf, runtime, done);
+      restore_arguments(args, before);
     }
     g_.L(runtime);
+    arguments_to_slots(args, nargs);
     g_.mov(rdi, r13);
     g_.mov(esi, func_index);
     g_.lea(rdx, ptr[slot_address(buf)]);
@@ -595,9 +628,11 @@ class FunctionCompiler {
     read_i32(s, index, ecx);
     g_.mov(qword[rsp + 8], rcx);  // the index survives in the fallback cells
     release(index);
-    prepare_call(s, args, static_cast<uint32_t>(type.params.size()));
+    const auto nargs = static_cast<uint32_t>(type.params.size());
+    prepare_wasm_call(s, args, nargs);  // through rax at most: rcx keeps the index
     Xbyak::Label runtime, done;
     if (register_signature(type)) {
+      const ArgumentState before = save_arguments(args, nargs);
       // Inline, as tier 2 does: an element of this instance, of the
       // expected type, with code in native_bodies is called directly.
       // Anything else (traps included) goes through the runtime, which
@@ -619,8 +654,10 @@ class FunctionCompiler {
       g_.mov(rax, qword[rax + layout::kFuncInstNativeBody]);
       g_.mov(rax, qword[rax]);
       call_code(type, args, buf, runtime, done);
+      restore_arguments(args, before);
     }
     g_.L(runtime);
+    arguments_to_slots(args, nargs);
     g_.mov(rdi, r13);
     g_.mov(esi, table_index);
     g_.mov(edx, type_index);
@@ -854,9 +891,10 @@ class FunctionCompiler {
   void materialize_xmm(const Xbyak::Xmm& x, V& v) {
     switch (v.data.loc) {
       case Loc::Slot: load_xmm(x, v.type, slot_address(v.slot)); break;
-      case Loc::Const:
-        g_.mov(rax, v.data.bits);
-        g_.movq(x, rax);
+      case Loc::Const:  // from the pool: no GPR needed (call_code's rax stays)
+        if (v.data.bits == 0) g_.xorps(x, x);
+        else if (v.type == ValType::F32) g_.movss(x, dword[rip + pool_constant(v.data.bits, 0)]);
+        else g_.movsd(x, qword[rip + pool_constant(v.data.bits, 0)]);
         break;
       case Loc::Reg: g_.movaps(x, Xbyak::Xmm(v.data.reg)); break;
       case Loc::Local: g_.movaps(x, Xbyak::Xmm(local_reg_[v.data.local])); break;
@@ -1134,11 +1172,11 @@ class FunctionCompiler {
         k += slot_count(s.type.results[i]);
       }
     }
-    g_.lea(rsp, ptr[rbp - 32]);
-    g_.pop(r15);
-    g_.pop(r14);
-    g_.pop(rbx);
-    g_.pop(r12);
+    emit_epilogue();
+  }
+  void emit_epilogue() {
+    g_.lea(rsp, ptr[rbp - 8 * static_cast<int>(saved_.size())]);
+    for (auto r = saved_.rbegin(); r != saved_.rend(); ++r) g_.pop(*r);
     g_.pop(rbp);
     g_.ret();
   }
@@ -1148,18 +1186,26 @@ class FunctionCompiler {
   // Before a call: every value in its slot (arguments included) and the
   // pinned locals that calls clobber in theirs.
   void prepare_call(S& s, V* args, uint32_t nargs) {
+    prepare_wasm_call(s, args, nargs);
+    for (uint32_t i = 0; i < nargs; ++i) spill_value(s, args[i]);
+  }
+  // Before a call of wasm code: the same, but the arguments stay where
+  // they are, for call_code to move into the convention's registers (or
+  // arguments_to_slots, on the way to the runtime).
+  void prepare_wasm_call(S& s, V* args, uint32_t nargs) {
     settle_flags(s, args, nargs);
     spill_all(s);
-    for (uint32_t i = 0; i < nargs; ++i) spill_value(s, args[i]);
     save_pinned(s);
   }
 
   // Calls the code in rax (a native_bodies entry: null while the callee has
-  // none, then to `runtime`) with the convention, then on to `done`.
+  // none, then to `runtime`) with the convention, then on to `done`. The
+  // arguments' locations at `runtime` are as before: emit that path after
+  // restoring them (ArgumentState).
   void call_code(const wasm::FuncType& type, V* args, uint32_t buf, Xbyak::Label& runtime, Xbyak::Label& done) {
     g_.test(rax, rax);
     g_.jz(runtime, Xbyak::CodeGenerator::T_NEAR);
-    load_arguments(type, args, buf);
+    move_arguments(type, args, buf);
     g_.call(rax);
     const int reg = call_result_reg_;
     if (reg < 0) store_results(type, buf);
@@ -1169,21 +1215,91 @@ class FunctionCompiler {
   }
 
   // Where a single scalar result stays after the call (all scratch
-  // registers are free then): rsi or xmm0; -1 when the results go to
-  // their slots.
+  // registers are free then): rdi or xmm0, the first scratch ones; -1
+  // when the results go to their slots.
   static int call_result_register(const wasm::FuncType& type) {
     if (type.results.size() != 1 || type.results[0] == ValType::V128) return -1;
-    return in_xmm(type.results[0]) ? kXmm : rsi.getIdx();
+    return in_xmm(type.results[0]) ? kXmm : rdi.getIdx();
   }
   // The runtime helpers leave the results in the slots from `buf`.
   void load_call_result(const wasm::FuncType& type, uint32_t buf) {
     if (call_result_reg_ >= 0) load_register(g_, type.results[0], call_result_reg_, slot_address(buf));
   }
 
-  void load_arguments(const wasm::FuncType& type, V* args, uint32_t results_at) {
+  // The arguments into the convention's registers, from wherever they
+  // are (rax, holding the callee, stays as it is).
+  void move_arguments(const wasm::FuncType& type, V* args, uint32_t results_at) {
     const std::vector<int> regs = param_registers(type);
-    for (size_t i = 0; i < type.params.size(); ++i) load_register(g_, type.params[i], regs[i], slot_address(args[i].slot));
+    std::vector<Move> moves;
+    for (size_t i = 0; i < type.params.size(); ++i) moves.push_back({regs[i], &args[i]});
+    parallel_move(moves);
     if (results_in_memory(type)) g_.lea(Xbyak::Reg64(out_pointer_register(type)), ptr[slot_address(results_at)]);
+  }
+  // The arguments to their slots, where the runtime's call takes them.
+  void arguments_to_slots(V* args, uint32_t nargs) {
+    for (uint32_t i = 0; i < nargs; ++i) {
+      if (args[i].data.loc != Loc::Slot) store_value(slot_address(args[i].slot), args[i]);
+      release(args[i]);
+    }
+  }
+  // Where the arguments were before call_code moved them, to emit the
+  // runtime's path from that state.
+  struct ArgumentState {
+    std::vector<ValueData> data;
+    uint32_t gprs = 0, xmms = 0;
+  };
+  ArgumentState save_arguments(V* args, uint32_t nargs) const {
+    ArgumentState state{{}, gpr_busy_, xmm_busy_};
+    for (uint32_t i = 0; i < nargs; ++i) state.data.push_back(args[i].data);
+    return state;
+  }
+  void restore_arguments(V* args, const ArgumentState& state) {
+    for (size_t i = 0; i < state.data.size(); ++i) args[i].data = state.data[i];
+    gpr_busy_ = state.gprs;
+    xmm_busy_ = state.xmms;
+  }
+
+  // Values into registers all at once (a GPR n or kXmm + n each): a
+  // target may be the scratch register another value still has to leave.
+  // Uses no register but the targets (rax stays as it is, unless a
+  // target); a cycle sends one value through its slot.
+  struct Move {
+    int to;
+    V* value;
+  };
+  void parallel_move(std::vector<Move> moves) {
+    auto source = [](const V& v) {
+      if (v.data.loc != Loc::Reg) return -1;
+      return in_xmm(v.type) ? kXmm + v.data.reg : static_cast<int>(v.data.reg);
+    };
+    while (!moves.empty()) {
+      auto ready = std::find_if(moves.begin(), moves.end(), [&](const Move& m) {
+        return std::none_of(moves.begin(), moves.end(),
+                            [&](const Move& other) { return &other != &m && source(*other.value) == m.to; });
+      });
+      if (ready == moves.end()) {
+        // Every target still holds a value to move: a cycle. One of them
+        // goes to its slot (its type's width; no register needed).
+        V& v = *std::find_if(moves.begin(), moves.end(),
+                             [&](const Move& m) { return source(*m.value) == moves.front().to; })->value;
+        const int r = v.data.reg;
+        if (v.type == ValType::F32) g_.movss(dword[slot_address(v.slot)], Xbyak::Xmm(r));
+        else if (v.type == ValType::F64) g_.movsd(qword[slot_address(v.slot)], Xbyak::Xmm(r));
+        else if (v.type == ValType::V128) g_.movdqu(xword[slot_address(v.slot)], Xbyak::Xmm(r));
+        else g_.mov(slot(v.slot), Xbyak::Reg64(r));
+        release(v);
+        continue;
+      }
+      if (source(*ready->value) == ready->to) {
+        // in place
+      } else if (ready->to >= kXmm) {
+        materialize_xmm(Xbyak::Xmm(ready->to - kXmm), *ready->value);
+      } else {
+        materialize_gpr(Xbyak::Reg64(ready->to), *ready->value);
+      }
+      release(*ready->value);
+      moves.erase(ready);
+    }
   }
 
   // The callee's results from their registers to their slots (from results_at).
@@ -2087,6 +2203,7 @@ class FunctionCompiler {
   const bool interruptible_;
   const bool fallback_ops_;
   const std::vector<uint64_t>& local_weights_;
+  const bool uses_memory_;  // memory 0's base in r12
   std::atomic<uint8_t>* const exit_flags_;
   const uint32_t num_loops_;
   std::deque<LoopHeader> loop_headers_;
@@ -2106,8 +2223,9 @@ class FunctionCompiler {
   Xbyak::Label body_, return_label_;
   std::vector<ElfCall> calls_;
   std::vector<std::pair<size_t, std::vector<Xbyak::Label*>>> jump_tables_;
-  size_t frame_size_at_ = 0;
+  size_t frame_size_at_ = 0;  // of the prologue's frame size (a disp32, negated)
   uint32_t frame_size_ = 0;
+  std::vector<Xbyak::Reg64> saved_;  // callee-saved registers pushed after rbp
 };
 
 // skiff_entry_N (abi.h): C convention, (Instance*, Slot* args_results).
@@ -2171,8 +2289,7 @@ std::optional<FunctionCode> compile_function(const wasm::Module& module, uint32_
   FunctionCode out;
   out.index = index;
   if (options.loop_transfers && counter.loops > 0) out.exit_flags.reset(new std::atomic<uint8_t>[counter.loops]());
-  FunctionCompiler fc(g, module, index - module.num_imported_funcs, options, counter.weight, out.exit_flags.get(),
-                      counter.loops);
+  FunctionCompiler fc(g, module, index - module.num_imported_funcs, options, counter, out.exit_flags.get());
   try {
     wasm::BodyDecoder<wasm::NoValidation, FunctionCompiler> decoder(module, index, fc);
     if (!decoder.decode().ok() || !fc.supported()) {
@@ -2192,8 +2309,8 @@ std::optional<FunctionCode> compile_function(const wasm::Module& module, uint32_
     }
     g.ready();
     out.bytes.assign(g.getCode(), g.getCode() + g.getSize());
-    const uint32_t frame = fc.frame_size();
-    std::memcpy(out.bytes.data() + fc.frame_size_at(), &frame, 4);
+    const int32_t frame_disp = -static_cast<int32_t>(fc.frame_size());
+    std::memcpy(out.bytes.data() + fc.frame_size_at(), &frame_disp, 4);
     for (auto& [at, arms] : fc.jump_tables()) {
       for (size_t i = 0; i < arms.size(); ++i) {
         const auto target = static_cast<int64_t>(arms[i]->getAddress() - g.getCode());
