@@ -1316,6 +1316,13 @@ class FunctionCompiler {
 
   // rax = the zero-extended address; the offset folds in when it fits a disp32.
   Xbyak::RegExp effective_address(S& s, V& address, uint32_t offset) {
+    // An i32 in a register is zero-extended (as in its slot): it indexes
+    // memory as it is.
+    if (offset < 0x80000000u && (address.data.loc == Loc::Reg || address.data.loc == Loc::Local)) {
+      const int r = address.data.loc == Loc::Reg ? address.data.reg : local_reg_[address.data.local];
+      release(address);
+      return r12 + Xbyak::Reg64(r) + static_cast<int>(offset);
+    }
     read_i32(s, address, eax);
     release(address);
     if (offset >= 0x80000000u) {
@@ -1792,16 +1799,26 @@ class FunctionCompiler {
   // itself (i += k).
   bool add_local_imm(S&, bool wide, V* args, V* result) {
     int32_t k;
+    if (args[1].data.loc == Loc::Local && imm32_of(args[0], wide, k)) std::swap(args[0], args[1]);
     if (args[0].data.loc != Loc::Local || !imm32_of(args[1], wide, k)) return false;
     result->data = {Loc::LocalPlus, 0, args[0].data.local, static_cast<uint64_t>(static_cast<int64_t>(k))};
     return true;
+  }
+
+  // A commutative op works in place on its first operand's register: a
+  // second operand that already is in a scratch register (and a first one
+  // that is not: a local, a constant, a slot) trade places, which saves
+  // copying the first (and a constant becomes an immediate).
+  void commute_into_scratch(V* args) {
+    if (args[1].data.loc == Loc::Reg && args[0].data.loc != Loc::Reg) std::swap(args[0], args[1]);
   }
 
   // Scalar operations expanded inline; false leaves the op to fallback().
   bool numeric(S& s, Opcode op, V* args, V* result) {
     // a op= b on a scratch copy of a, which becomes the result.
     auto sized = [](const Xbyak::Reg64& r, bool wide) { return wide ? Xbyak::Reg(r) : Xbyak::Reg(r.cvt32()); };
-    auto binary = [&](bool wide, auto&& emit_reg, auto&& emit_imm) {
+    auto binary = [&](bool wide, auto&& emit_reg, auto&& emit_imm, bool commutative = false) {
+      if (commutative) commute_into_scratch(args);
       Xbyak::Reg64 a = own_gpr(s, args[0]);
       int32_t k;
       if (imm32_of(args[1], wide, k)) {
@@ -1866,18 +1883,18 @@ class FunctionCompiler {
     auto mul = [&](const R& a, const R& b) { g_.imul(a, b); };
     auto mul_k = [&](const R& a, int32_t k) { g_.imul(a, a, k); };
     switch (op) {
-      case Opcode::I32Add: return add_local_imm(s, false, args, result) || binary(false, add, add_k);
+      case Opcode::I32Add: return add_local_imm(s, false, args, result) || binary(false, add, add_k, true);
       case Opcode::I32Sub: return binary(false, sub, sub_k);
-      case Opcode::I32Mul: return binary(false, mul, mul_k);
-      case Opcode::I32And: return binary(false, and_, and_k);
-      case Opcode::I32Or: return binary(false, or_, or_k);
-      case Opcode::I32Xor: return binary(false, xor_, xor_k);
-      case Opcode::I64Add: return add_local_imm(s, true, args, result) || binary(true, add, add_k);
+      case Opcode::I32Mul: return binary(false, mul, mul_k, true);
+      case Opcode::I32And: return binary(false, and_, and_k, true);
+      case Opcode::I32Or: return binary(false, or_, or_k, true);
+      case Opcode::I32Xor: return binary(false, xor_, xor_k, true);
+      case Opcode::I64Add: return add_local_imm(s, true, args, result) || binary(true, add, add_k, true);
       case Opcode::I64Sub: return binary(true, sub, sub_k);
-      case Opcode::I64Mul: return binary(true, mul, mul_k);
-      case Opcode::I64And: return binary(true, and_, and_k);
-      case Opcode::I64Or: return binary(true, or_, or_k);
-      case Opcode::I64Xor: return binary(true, xor_, xor_k);
+      case Opcode::I64Mul: return binary(true, mul, mul_k, true);
+      case Opcode::I64And: return binary(true, and_, and_k, true);
+      case Opcode::I64Or: return binary(true, or_, or_k, true);
+      case Opcode::I64Xor: return binary(true, xor_, xor_k, true);
       case Opcode::I32Shl: return shift(false, [&](const R& a, const auto& n) { g_.shl(a, n); });
       case Opcode::I32ShrS: return shift(false, [&](const R& a, const auto& n) { g_.sar(a, n); });
       case Opcode::I32ShrU: return shift(false, [&](const R& a, const auto& n) { g_.shr(a, n); });
@@ -1976,13 +1993,13 @@ class FunctionCompiler {
       }
 
       // Floats: exact IEEE operations; sign operations work on the bits.
-      case Opcode::F32Add: return f_binary(s, args, result, [&](auto& a, auto& b) { g_.addss(a, b); });
+      case Opcode::F32Add: return f_binary(s, args, result, [&](auto& a, auto& b) { g_.addss(a, b); }, true);
       case Opcode::F32Sub: return f_binary(s, args, result, [&](auto& a, auto& b) { g_.subss(a, b); });
-      case Opcode::F32Mul: return f_binary(s, args, result, [&](auto& a, auto& b) { g_.mulss(a, b); });
+      case Opcode::F32Mul: return f_binary(s, args, result, [&](auto& a, auto& b) { g_.mulss(a, b); }, true);
       case Opcode::F32Div: return f_binary(s, args, result, [&](auto& a, auto& b) { g_.divss(a, b); });
-      case Opcode::F64Add: return f_binary(s, args, result, [&](auto& a, auto& b) { g_.addsd(a, b); });
+      case Opcode::F64Add: return f_binary(s, args, result, [&](auto& a, auto& b) { g_.addsd(a, b); }, true);
       case Opcode::F64Sub: return f_binary(s, args, result, [&](auto& a, auto& b) { g_.subsd(a, b); });
-      case Opcode::F64Mul: return f_binary(s, args, result, [&](auto& a, auto& b) { g_.mulsd(a, b); });
+      case Opcode::F64Mul: return f_binary(s, args, result, [&](auto& a, auto& b) { g_.mulsd(a, b); }, true);
       case Opcode::F64Div: return f_binary(s, args, result, [&](auto& a, auto& b) { g_.divsd(a, b); });
       case Opcode::F32Sqrt: return f_unary(s, args, result, [&](auto& r, auto& a) { g_.sqrtss(r, a); });
       case Opcode::F64Sqrt: return f_unary(s, args, result, [&](auto& r, auto& a) { g_.sqrtsd(r, a); });
@@ -2084,7 +2101,8 @@ class FunctionCompiler {
   // a = a op b on a scratch copy of a, which becomes the result: float
   // and v128 ops.
   template <typename Emit>
-  bool f_binary(S& s, V* args, V* result, Emit&& emit) {
+  bool f_binary(S& s, V* args, V* result, Emit&& emit, bool commutative = false) {
+    if (commutative) commute_into_scratch(args);
     Xbyak::Xmm a = own_xmm(s, args[0]);
     Xbyak::Xmm b = use_xmm(s, args[1]);
     emit(a, b);
