@@ -1357,6 +1357,7 @@ class FunctionCompiler {
       set_reg(*result, x.getIdx());
       return;
     }
+    if (load_v128(s, op, imm, args, result)) return;
     if (info.results[0] == ValType::V128 || (info.num_params > 1 && info.params[1] == ValType::V128)) {
       // Other SIMD loads: touch both ends of the access here, so that an
       // out-of-bounds one faults in this code, then the interpreter's op.
@@ -1389,11 +1390,70 @@ class FunctionCompiler {
     set_reg(*result, r.getIdx());
   }
 
+  // Splatting, zero-extending and lane loads; false for the others.
+  bool load_v128(S& s, Opcode op, const Immediates& imm, V* args, V* result) {
+    switch (op) {
+      case Opcode::V128Load8Lane: case Opcode::V128Load16Lane: case Opcode::V128Load32Lane:
+      case Opcode::V128Load64Lane: {
+        Xbyak::Xmm x = own_xmm(s, args[1]);  // before the address: it may spill through rax
+        Xbyak::RegExp p = effective_address(s, args[0], imm.offset);
+        switch (op) {
+          case Opcode::V128Load8Lane: g_.pinsrb(x, byte[p], imm.lane); break;
+          case Opcode::V128Load16Lane: g_.pinsrw(x, word[p], imm.lane); break;
+          case Opcode::V128Load32Lane: g_.pinsrd(x, dword[p], imm.lane); break;
+          default: g_.pinsrq(x, qword[p], imm.lane); break;
+        }
+        set_reg(*result, x.getIdx());
+        return true;
+      }
+      case Opcode::V128Load8Splat: case Opcode::V128Load16Splat: case Opcode::V128Load32Splat:
+      case Opcode::V128Load64Splat: case Opcode::V128Load32Zero: case Opcode::V128Load64Zero: {
+        Xbyak::Xmm x = alloc_xmm(s);
+        Xbyak::RegExp p = effective_address(s, args[0], imm.offset);
+        switch (op) {
+          case Opcode::V128Load8Splat:
+            g_.pinsrb(x, byte[p], 0);
+            g_.pxor(xmm15, xmm15);
+            g_.pshufb(x, xmm15);
+            break;
+          case Opcode::V128Load16Splat:
+            g_.pinsrw(x, word[p], 0);
+            g_.pshuflw(x, x, 0);
+            g_.punpcklqdq(x, x);
+            break;
+          case Opcode::V128Load32Splat:
+            g_.movss(x, dword[p]);
+            g_.shufps(x, x, 0);
+            break;
+          case Opcode::V128Load64Splat: g_.movddup(x, qword[p]); break;
+          case Opcode::V128Load32Zero: g_.movss(x, dword[p]); break;
+          default: g_.movq(x, qword[p]); break;
+        }
+        set_reg(*result, x.getIdx());
+        return true;
+      }
+      default: return false;
+    }
+  }
+
   void store(S& s, Opcode op, const OpInfo& info, const Immediates& imm, V* args) {
     if (op == Opcode::V128Store) {
       Xbyak::Xmm x = use_xmm(s, args[1]);  // before the address: it may spill through rax
       Xbyak::RegExp p = effective_address(s, args[0], imm.offset);
       g_.movdqu(xword[p], x);
+      release(args[1]);
+      return;
+    }
+    if (op == Opcode::V128Store8Lane || op == Opcode::V128Store16Lane || op == Opcode::V128Store32Lane ||
+        op == Opcode::V128Store64Lane) {
+      Xbyak::Xmm x = use_xmm(s, args[1]);
+      Xbyak::RegExp p = effective_address(s, args[0], imm.offset);
+      switch (op) {
+        case Opcode::V128Store8Lane: g_.pextrb(byte[p], x, imm.lane); break;
+        case Opcode::V128Store16Lane: g_.pextrw(word[p], x, imm.lane); break;
+        case Opcode::V128Store32Lane: g_.pextrd(dword[p], x, imm.lane); break;
+        default: g_.pextrq(qword[p], x, imm.lane); break;
+      }
       release(args[1]);
       return;
     }
@@ -1777,8 +1837,230 @@ class FunctionCompiler {
           g_.por(a, xmm15);
         });
       }
+      default: return simd_more(s, op, imm, args, result);
+    }
+  }
+
+  // More of them: complements, comparisons, lane tests and masks,
+  // replace_lane, widening, rounding and conversions SSE4.1 does exactly.
+  bool simd_more(S& s, Opcode op, const Immediates& imm, V* args, V* result) {
+    using X = const Xbyak::Xmm&;
+    auto binary = [&](auto&& emit) { return f_binary(s, args, result, emit); };
+    // b op a, into a's register.
+    auto reversed = [&](auto&& emit) {
+      return binary([&](X a, X b) {
+        g_.movdqa(xmm15, b);
+        emit(xmm15, a);
+        g_.movdqa(a, xmm15);
+      });
+    };
+    auto complement = [&](X a) {  // xmm14: `a` may be xmm15
+      g_.pcmpeqd(xmm14, xmm14);
+      g_.pxor(a, xmm14);
+    };
+    // a op= a, in place.
+    auto unary = [&](auto&& emit) {
+      Xbyak::Xmm a = own_xmm(s, args[0]);
+      emit(a);
+      set_reg(*result, a.getIdx());
+      return true;
+    };
+    // 0 - a.
+    auto negate = [&](auto&& sub) {
+      return unary([&](X a) {
+        g_.pxor(xmm15, xmm15);
+        sub(xmm15, a);
+        g_.movdqa(a, xmm15);
+      });
+    };
+    // Unsigned a >= b as max(a, b) == a (with min: a <= b).
+    auto unsigned_ge = [&](auto&& max_or_min, auto&& eq) {
+      return binary([&](X a, X b) {
+        g_.movdqa(xmm15, a);
+        max_or_min(xmm15, b);
+        eq(a, xmm15);
+      });
+    };
+    // The sign bits' mask (or its complement) from the pool.
+    auto sign_mask = [&](uint64_t lane_bits) { return xword[rip + pool_constant(lane_bits, lane_bits)]; };
+    // An i32 from the vector, into a scratch register.
+    auto to_gpr = [&](auto&& emit) {
+      Xbyak::Xmm v = use_xmm(s, args[0]);
+      Xbyak::Reg64 r = alloc_gpr(s);  // spills nothing of class xmm
+      emit(r.cvt32(), v);
+      release(args[0]);
+      set_reg(*result, r.getIdx());
+      return true;
+    };
+    // all_true: no lane equals zero; the flags answer (ZF).
+    auto all_true = [&](auto&& eq) {
+      Xbyak::Xmm v = use_xmm(s, args[0]);
+      g_.pxor(xmm15, xmm15);
+      eq(xmm15, v);
+      g_.ptest(xmm15, xmm15);
+      release(args[0]);
+      set_flags(*result, kE);
+      return true;
+    };
+#define SKIFF_SSE(insn) [&](X a, X b) { g_.insn(a, b); }
+    const uint64_t f32_sign = 0x8000000080000000ull, f64_sign = 0x8000000000000000ull;
+    switch (op) {
+      case Opcode::V128Not: return unary([&](X a) { complement(a); });
+      case Opcode::V128Bitselect: {  // (a & c) | (b & ~c)
+        Xbyak::Xmm a = own_xmm(s, args[0]);
+        Xbyak::Xmm b = use_xmm(s, args[1]);
+        Xbyak::Xmm c = use_xmm(s, args[2]);
+        g_.pand(a, c);
+        g_.movdqa(xmm15, c);
+        g_.pandn(xmm15, b);
+        g_.por(a, xmm15);
+        release(args[1]);
+        release(args[2]);
+        set_reg(*result, a.getIdx());
+        return true;
+      }
+      case Opcode::V128AnyTrue: {
+        Xbyak::Xmm v = use_xmm(s, args[0]);
+        g_.ptest(v, v);
+        release(args[0]);
+        set_flags(*result, kNE);
+        return true;
+      }
+      case Opcode::I8x16AllTrue: return all_true(SKIFF_SSE(pcmpeqb));
+      case Opcode::I16x8AllTrue: return all_true(SKIFF_SSE(pcmpeqw));
+      case Opcode::I32x4AllTrue: return all_true(SKIFF_SSE(pcmpeqd));
+      case Opcode::I64x2AllTrue: return all_true(SKIFF_SSE(pcmpeqq));
+      case Opcode::I8x16Bitmask: return to_gpr([&](const Xbyak::Reg32& r, X v) { g_.pmovmskb(r, v); });
+      case Opcode::I16x8Bitmask:
+        return to_gpr([&](const Xbyak::Reg32& r, X v) {
+          g_.movdqa(xmm15, v);
+          g_.packsswb(xmm15, xmm15);  // each word's sign into a byte
+          g_.pmovmskb(r, xmm15);
+          g_.movzx(r, r.cvt8());
+        });
+      case Opcode::I32x4Bitmask: return to_gpr([&](const Xbyak::Reg32& r, X v) { g_.movmskps(r, v); });
+      case Opcode::I64x2Bitmask: return to_gpr([&](const Xbyak::Reg32& r, X v) { g_.movmskpd(r, v); });
+      case Opcode::I8x16Abs: return unary([&](X a) { g_.pabsb(a, a); });
+      case Opcode::I16x8Abs: return unary([&](X a) { g_.pabsw(a, a); });
+      case Opcode::I32x4Abs: return unary([&](X a) { g_.pabsd(a, a); });
+      case Opcode::I8x16Neg: return negate(SKIFF_SSE(psubb));
+      case Opcode::I16x8Neg: return negate(SKIFF_SSE(psubw));
+      case Opcode::I32x4Neg: return negate(SKIFF_SSE(psubd));
+      case Opcode::I64x2Neg: return negate(SKIFF_SSE(psubq));
+      case Opcode::I8x16Ne: return binary([&](X a, X b) { g_.pcmpeqb(a, b); complement(a); });
+      case Opcode::I16x8Ne: return binary([&](X a, X b) { g_.pcmpeqw(a, b); complement(a); });
+      case Opcode::I32x4Ne: return binary([&](X a, X b) { g_.pcmpeqd(a, b); complement(a); });
+      case Opcode::I64x2Eq: return binary([&](X a, X b) { g_.pcmpeqq(a, b); });
+      case Opcode::I64x2Ne: return binary([&](X a, X b) { g_.pcmpeqq(a, b); complement(a); });
+      case Opcode::I8x16GtS: return binary([&](X a, X b) { g_.pcmpgtb(a, b); });
+      case Opcode::I16x8GtS: return binary([&](X a, X b) { g_.pcmpgtw(a, b); });
+      case Opcode::I32x4GtS: return binary([&](X a, X b) { g_.pcmpgtd(a, b); });
+      case Opcode::I8x16LtS: return reversed([&](X b, X a) { g_.pcmpgtb(b, a); });
+      case Opcode::I16x8LtS: return reversed([&](X b, X a) { g_.pcmpgtw(b, a); });
+      case Opcode::I32x4LtS: return reversed([&](X b, X a) { g_.pcmpgtd(b, a); });
+      case Opcode::I8x16LeS: return binary([&](X a, X b) { g_.pcmpgtb(a, b); complement(a); });
+      case Opcode::I16x8LeS: return binary([&](X a, X b) { g_.pcmpgtw(a, b); complement(a); });
+      case Opcode::I32x4LeS: return binary([&](X a, X b) { g_.pcmpgtd(a, b); complement(a); });
+      case Opcode::I8x16GeS: return reversed([&](X b, X a) { g_.pcmpgtb(b, a); complement(b); });
+      case Opcode::I16x8GeS: return reversed([&](X b, X a) { g_.pcmpgtw(b, a); complement(b); });
+      case Opcode::I32x4GeS: return reversed([&](X b, X a) { g_.pcmpgtd(b, a); complement(b); });
+      case Opcode::I8x16GeU: return unsigned_ge(SKIFF_SSE(pmaxub), SKIFF_SSE(pcmpeqb));
+      case Opcode::I16x8GeU: return unsigned_ge(SKIFF_SSE(pmaxuw), SKIFF_SSE(pcmpeqw));
+      case Opcode::I32x4GeU: return unsigned_ge(SKIFF_SSE(pmaxud), SKIFF_SSE(pcmpeqd));
+      case Opcode::I8x16LeU: return unsigned_ge(SKIFF_SSE(pminub), SKIFF_SSE(pcmpeqb));
+      case Opcode::I16x8LeU: return unsigned_ge(SKIFF_SSE(pminuw), SKIFF_SSE(pcmpeqw));
+      case Opcode::I32x4LeU: return unsigned_ge(SKIFF_SSE(pminud), SKIFF_SSE(pcmpeqd));
+      case Opcode::I8x16LtU: unsigned_ge(SKIFF_SSE(pmaxub), SKIFF_SSE(pcmpeqb)); break;
+      case Opcode::I16x8LtU: unsigned_ge(SKIFF_SSE(pmaxuw), SKIFF_SSE(pcmpeqw)); break;
+      case Opcode::I32x4LtU: unsigned_ge(SKIFF_SSE(pmaxud), SKIFF_SSE(pcmpeqd)); break;
+      case Opcode::I8x16GtU: unsigned_ge(SKIFF_SSE(pminub), SKIFF_SSE(pcmpeqb)); break;
+      case Opcode::I16x8GtU: unsigned_ge(SKIFF_SSE(pminuw), SKIFF_SSE(pcmpeqw)); break;
+      case Opcode::I32x4GtU: unsigned_ge(SKIFF_SSE(pminud), SKIFF_SSE(pcmpeqd)); break;
+      // Float comparisons: ordered, but ne true on NaN (cmpps predicates).
+      case Opcode::F32x4Eq: return binary([&](X a, X b) { g_.cmpeqps(a, b); });
+      case Opcode::F32x4Ne: return binary([&](X a, X b) { g_.cmpneqps(a, b); });
+      case Opcode::F32x4Lt: return binary([&](X a, X b) { g_.cmpltps(a, b); });
+      case Opcode::F32x4Le: return binary([&](X a, X b) { g_.cmpleps(a, b); });
+      case Opcode::F32x4Gt: return reversed([&](X b, X a) { g_.cmpltps(b, a); });
+      case Opcode::F32x4Ge: return reversed([&](X b, X a) { g_.cmpleps(b, a); });
+      case Opcode::F64x2Eq: return binary([&](X a, X b) { g_.cmpeqpd(a, b); });
+      case Opcode::F64x2Ne: return binary([&](X a, X b) { g_.cmpneqpd(a, b); });
+      case Opcode::F64x2Lt: return binary([&](X a, X b) { g_.cmpltpd(a, b); });
+      case Opcode::F64x2Le: return binary([&](X a, X b) { g_.cmplepd(a, b); });
+      case Opcode::F64x2Gt: return reversed([&](X b, X a) { g_.cmpltpd(b, a); });
+      case Opcode::F64x2Ge: return reversed([&](X b, X a) { g_.cmplepd(b, a); });
+      // pmin(a, b) = b < a ? b : a: minps returns its second operand
+      // unless the first is less (NaNs included), so b takes a's place.
+      case Opcode::F32x4Pmin: return reversed([&](X b, X a) { g_.minps(b, a); });
+      case Opcode::F32x4Pmax: return reversed([&](X b, X a) { g_.maxps(b, a); });
+      case Opcode::F64x2Pmin: return reversed([&](X b, X a) { g_.minpd(b, a); });
+      case Opcode::F64x2Pmax: return reversed([&](X b, X a) { g_.maxpd(b, a); });
+      case Opcode::F32x4Abs: return unary([&](X a) { g_.andps(a, sign_mask(~f32_sign)); });
+      case Opcode::F64x2Abs: return unary([&](X a) { g_.andpd(a, sign_mask(~f64_sign)); });
+      case Opcode::F32x4Neg: return unary([&](X a) { g_.xorps(a, sign_mask(f32_sign)); });
+      case Opcode::F64x2Neg: return unary([&](X a) { g_.xorpd(a, sign_mask(f64_sign)); });
+      case Opcode::F32x4Sqrt: return unary([&](X a) { g_.sqrtps(a, a); });
+      case Opcode::F64x2Sqrt: return unary([&](X a) { g_.sqrtpd(a, a); });
+      // roundps modes: 0 nearest (even), 1 floor, 2 ceil, 3 trunc; NaNs come out quiet.
+      case Opcode::F32x4Nearest: return unary([&](X a) { g_.roundps(a, a, 0); });
+      case Opcode::F32x4Floor: return unary([&](X a) { g_.roundps(a, a, 1); });
+      case Opcode::F32x4Ceil: return unary([&](X a) { g_.roundps(a, a, 2); });
+      case Opcode::F32x4Trunc: return unary([&](X a) { g_.roundps(a, a, 3); });
+      case Opcode::F64x2Nearest: return unary([&](X a) { g_.roundpd(a, a, 0); });
+      case Opcode::F64x2Floor: return unary([&](X a) { g_.roundpd(a, a, 1); });
+      case Opcode::F64x2Ceil: return unary([&](X a) { g_.roundpd(a, a, 2); });
+      case Opcode::F64x2Trunc: return unary([&](X a) { g_.roundpd(a, a, 3); });
+      case Opcode::F32x4ConvertI32x4S: return unary([&](X a) { g_.cvtdq2ps(a, a); });
+      case Opcode::F64x2ConvertLowI32x4S: return unary([&](X a) { g_.cvtdq2pd(a, a); });
+      case Opcode::F64x2PromoteLowF32x4: return unary([&](X a) { g_.cvtps2pd(a, a); });
+      case Opcode::F32x4DemoteF64x2Zero: return unary([&](X a) { g_.cvtpd2ps(a, a); });
+      // Widening: the low half as it is, the high half moved down first.
+      case Opcode::I16x8ExtendLowI8x16S: return unary([&](X a) { g_.pmovsxbw(a, a); });
+      case Opcode::I16x8ExtendLowI8x16U: return unary([&](X a) { g_.pmovzxbw(a, a); });
+      case Opcode::I32x4ExtendLowI16x8S: return unary([&](X a) { g_.pmovsxwd(a, a); });
+      case Opcode::I32x4ExtendLowI16x8U: return unary([&](X a) { g_.pmovzxwd(a, a); });
+      case Opcode::I64x2ExtendLowI32x4S: return unary([&](X a) { g_.pmovsxdq(a, a); });
+      case Opcode::I64x2ExtendLowI32x4U: return unary([&](X a) { g_.pmovzxdq(a, a); });
+      case Opcode::I16x8ExtendHighI8x16S: return unary([&](X a) { g_.pshufd(a, a, 0xee); g_.pmovsxbw(a, a); });
+      case Opcode::I16x8ExtendHighI8x16U: return unary([&](X a) { g_.pshufd(a, a, 0xee); g_.pmovzxbw(a, a); });
+      case Opcode::I32x4ExtendHighI16x8S: return unary([&](X a) { g_.pshufd(a, a, 0xee); g_.pmovsxwd(a, a); });
+      case Opcode::I32x4ExtendHighI16x8U: return unary([&](X a) { g_.pshufd(a, a, 0xee); g_.pmovzxwd(a, a); });
+      case Opcode::I64x2ExtendHighI32x4S: return unary([&](X a) { g_.pshufd(a, a, 0xee); g_.pmovsxdq(a, a); });
+      case Opcode::I64x2ExtendHighI32x4U: return unary([&](X a) { g_.pshufd(a, a, 0xee); g_.pmovzxdq(a, a); });
+      // Indices past 15 pick zero: + 0x70 (saturating) sets their top bit.
+      case Opcode::I8x16Swizzle:
+        return binary([&](X a, X b) {
+          g_.movdqa(xmm15, b);
+          g_.paddusb(xmm15, xword[rip + pool_constant(0x7070707070707070ull, 0x7070707070707070ull)]);
+          g_.pshufb(a, xmm15);
+        });
+      case Opcode::I8x16ReplaceLane: case Opcode::I16x8ReplaceLane: case Opcode::I32x4ReplaceLane:
+      case Opcode::I64x2ReplaceLane: {
+        Xbyak::Xmm a = own_xmm(s, args[0]);
+        Xbyak::Reg64 v = use_gpr(s, args[1]);
+        switch (op) {
+          case Opcode::I8x16ReplaceLane: g_.pinsrb(a, v.cvt32(), imm.lane); break;
+          case Opcode::I16x8ReplaceLane: g_.pinsrw(a, v.cvt32(), imm.lane); break;
+          case Opcode::I32x4ReplaceLane: g_.pinsrd(a, v.cvt32(), imm.lane); break;
+          default: g_.pinsrq(a, v, imm.lane); break;
+        }
+        release(args[1]);
+        set_reg(*result, a.getIdx());
+        return true;
+      }
+      case Opcode::F32x4ReplaceLane:
+        return binary([&](X a, X b) { g_.insertps(a, b, static_cast<uint8_t>(imm.lane << 4)); });
+      case Opcode::F64x2ReplaceLane:
+        return binary([&](X a, X b) {
+          if (imm.lane == 0) g_.movsd(a, b);  // the register form keeps the high lane
+          else g_.movlhps(a, b);
+        });
       default: return false;
     }
+#undef SKIFF_SSE
+    // The unsigned lt/gt above: the complement of ge/le.
+    complement(Xbyak::Xmm(result->data.reg));
+    return true;
   }
 
   // An i32/i64 immediate operand, when b is a constant that fits one.
