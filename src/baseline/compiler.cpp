@@ -402,7 +402,30 @@ class FunctionCompiler {
       result.data = {Loc::Local, 0, index, 0};
       return;
     }
-    if (in_xmm(s.local_types[index])) {
+    const bool xmm = in_xmm(s.local_types[index]);
+    // Still in the register the last write took it from: no load (which
+    // would wait for that store), and no instruction at all while that
+    // register is free.
+    if (const int cached = cached_in_[index]; cached >= 0) {
+      const int reg = xmm ? cached - kXmm : cached;
+      uint32_t& busy = xmm ? xmm_busy_ : gpr_busy_;
+      if (!(busy & (1u << reg))) {
+        busy |= 1u << reg;
+        set_reg(result, reg);
+        return;
+      }
+      if (xmm) {
+        Xbyak::Xmm x = alloc_xmm(s);
+        g_.movaps(x, Xbyak::Xmm(reg));
+        set_reg(result, x.getIdx());
+      } else {
+        Xbyak::Reg64 r = alloc_gpr(s);
+        g_.mov(r, Xbyak::Reg64(reg));
+        set_reg(result, r.getIdx());
+      }
+      return;
+    }
+    if (xmm) {
       Xbyak::Xmm x = alloc_xmm(s);
       load_xmm(x, s.local_types[index], slot_address(s.local_slot[index]));
       set_reg(result, x.getIdx());
@@ -466,6 +489,7 @@ class FunctionCompiler {
     if (c.kind != BlockKind::Loop) return;
     align_code(g_);  // loop headers aligned, as LLVM aligns them
     g_.L(*c.data.label);
+    forget_all_registers();
     if (exit_flags_ != nullptr && loop_headers_.size() < num_loops_) {
       // Each pass of the header reads the loop's flag.
       LoopHeader& loop = loop_headers_.emplace_back();
@@ -757,6 +781,7 @@ class FunctionCompiler {
   // The hottest locals of each register class get a register of their own.
   void pin_locals(S& s) {
     local_reg_.assign(s.local_types.size(), -1);
+    cached_in_.assign(s.local_types.size(), -1);
     std::vector<uint32_t> order(s.local_types.size());
     for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(),
@@ -783,6 +808,7 @@ class FunctionCompiler {
     }
   }
   void save_pinned(S& s, bool all = false) {
+    forget_all_registers();  // a call follows: it clobbers the scratch registers
     for_each_pinned(s, all, [&](uint32_t i, int r) {
       if (in_xmm(s.local_types[i])) store_xmm(s.local_types[i], Xbyak::Xmm(r), slot_address(s.local_slot[i]));
       else g_.mov(slot(s.local_slot[i]), Xbyak::Reg64(r));
@@ -829,7 +855,24 @@ class FunctionCompiler {
     return xmm0;
   }
 
-  void set_reg(V& v, int reg) { v.data = {Loc::Reg, static_cast<uint8_t>(reg), 0, 0}; }
+  void set_reg(V& v, int reg) {
+    v.data = {Loc::Reg, static_cast<uint8_t>(reg), 0, 0};
+    forget_register(in_xmm(v.type) ? kXmm + reg : reg);  // a new value: whatever it held is gone
+  }
+
+  // Locals not pinned whose value a scratch register (GPR n, kXmm + n)
+  // still holds since the last write (local_get reads it there). Valid
+  // until the register takes another value (set_reg) and only in straight
+  // code: forgotten at every label and call.
+  void forget_register(int reg) {
+    for (uint32_t local : locals_in_[reg])
+      if (cached_in_[local] == reg) cached_in_[local] = -1;
+    locals_in_[reg].clear();
+  }
+  void forget_local(uint32_t local) { cached_in_[local] = -1; }
+  void forget_all_registers() {
+    for (int reg = 0; reg < 2 * kXmm; ++reg) forget_register(reg);
+  }
 
   void release(V& v) {
     if (v.data.loc != Loc::Reg) return;
@@ -843,6 +886,7 @@ class FunctionCompiler {
   void reset_registers() {
     gpr_busy_ = 0;
     xmm_busy_ = 0;
+    forget_all_registers();
   }
 
   // A register holding v (v keeps it; a local's or a temporary one). R is
@@ -1068,6 +1112,12 @@ class FunctionCompiler {
     const int pinned = local_reg_[index];
     if (pinned < 0) {
       store_value(slot_address(s.local_slot[index]), value);
+      forget_local(index);
+      if (value.data.loc == Loc::Reg) {
+        const int reg = in_xmm(value.type) ? kXmm + value.data.reg : value.data.reg;
+        cached_in_[index] = static_cast<int8_t>(reg);
+        locals_in_[reg].push_back(index);
+      }
       return;
     }
     if (value.data.loc == Loc::Local && value.data.local == index) return;
@@ -2509,6 +2559,8 @@ class FunctionCompiler {
   std::deque<LoopHeader> loop_headers_;
   int call_result_reg_ = -1;  // the register the call being emitted leaves its result in, for call_results
   std::vector<int> local_reg_;  // per local: its register (GPR or XMM index), or -1
+  std::vector<int8_t> cached_in_;  // per local not pinned: the scratch register still holding it, or -1
+  std::vector<uint32_t> locals_in_[2 * kXmm];  // per scratch register: the locals it may hold
   uint32_t gpr_busy_ = 0;        // scratch registers holding stack values
   uint32_t xmm_busy_ = 0;
   bool flags_pending_ = false;   // a stack value is a comparison's flags
