@@ -24,6 +24,7 @@
 #include <xbyak/xbyak_util.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -267,9 +268,9 @@ class FunctionCompiler {
     g_.L(body_);
     // The callee-saved registers the code writes: r12 for memory 0's
     // base, and the pinned locals' among rbx, r14, r15.
-    if (uses_memory_) saved_.push_back(r12);
+    if (uses_memory_) saved_[num_saved_++] = r12;
     for (const Xbyak::Reg64& r : {rbx, r14, r15})
-      if (std::find(local_reg_.begin(), local_reg_.end(), r.getIdx()) != local_reg_.end()) saved_.push_back(r);
+      if (std::find(local_reg_.begin(), local_reg_.end(), r.getIdx()) != local_reg_.end()) saved_[num_saved_++] = r;
     enter_frame(s, results_in_memory(s.type) ? Xbyak::Reg64(out_pointer_register(s.type)) : rdi, std::nullopt);
     const std::vector<int> arg_regs = param_registers(s.type);
     for (size_t i = 0; i < s.type.params.size(); ++i) {
@@ -308,7 +309,7 @@ class FunctionCompiler {
   void enter_frame(S& s, const Xbyak::Reg64& out, std::optional<uint32_t> size) {
     g_.push(rbp);
     g_.mov(rbp, rsp);
-    for (const Xbyak::Reg64& r : saved_) g_.push(r);
+    for (uint32_t i = 0; i < num_saved_; ++i) g_.push(saved_[i]);
     // The frame's lowest address against the stack limit before anything
     // is written there: a large frame must not reach past the margin below
     // the limit. r11 carries no argument.
@@ -330,7 +331,7 @@ class FunctionCompiler {
     // loop takes its selector.
     const uint32_t slots = s.max_slot + (exit_flags_ != nullptr ? 1 : 0);
     // rsp stays 16-byte aligned below an odd number of saved registers too.
-    frame_size_ = ((static_cast<uint32_t>(kSlotsAt) + 8 * slots + 15) & ~15u) + 8 * (saved_.size() % 2);
+    frame_size_ = ((static_cast<uint32_t>(kSlotsAt) + 8 * slots + 15) & ~15u) + 8 * (num_saved_ % 2);
     for (LoopHeader& loop : loop_headers_) {
       // The entry from tier 0 (skiff_osr_N_L calls it with the frame's
       // slots in rdi): this function's frame, the slots copied in, the
@@ -406,7 +407,7 @@ class FunctionCompiler {
     // Still in the register the last write took it from: no load (which
     // would wait for that store), and no instruction at all while that
     // register is free.
-    if (const int cached = cached_in_[index]; cached >= 0) {
+    if (const int cached = cached_register(index); cached >= 0) {
       const int reg = xmm ? cached - kXmm : cached;
       uint32_t& busy = xmm ? xmm_busy_ : gpr_busy_;
       if (!(busy & (1u << reg))) {
@@ -614,7 +615,7 @@ class FunctionCompiler {
       return;
     }
     const std::vector<int> regs = result_registers(s.type);
-    std::vector<Move> moves;
+    Moves& moves = scratch_moves();
     for (size_t i = 0; i < regs.size(); ++i) moves.push_back({regs[i], &values[i]});
     parallel_move(moves);
     emit_epilogue();
@@ -781,7 +782,7 @@ class FunctionCompiler {
   // The hottest locals of each register class get a register of their own.
   void pin_locals(S& s) {
     local_reg_.assign(s.local_types.size(), -1);
-    cached_in_.assign(s.local_types.size(), -1);
+    cached_.assign(s.local_types.size(), CachedLocal{});
     std::vector<uint32_t> order(s.local_types.size());
     for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(),
@@ -863,16 +864,20 @@ class FunctionCompiler {
   // Locals not pinned whose value a scratch register (GPR n, kXmm + n)
   // still holds since the last write (local_get reads it there). Valid
   // until the register takes another value (set_reg) and only in straight
-  // code: forgotten at every label and call.
-  void forget_register(int reg) {
-    for (uint32_t local : locals_in_[reg])
-      if (cached_in_[local] == reg) cached_in_[local] = -1;
-    locals_in_[reg].clear();
+  // code: forgotten at every label and call. An entry holds while its
+  // register's generation and the epoch are the ones it recorded.
+  struct CachedLocal {
+    int8_t reg = -1;
+    uint32_t generation = 0, epoch = 0;
+  };
+  void remember_local(uint32_t local, int reg) { cached_[local] = {static_cast<int8_t>(reg), generation_[reg], epoch_}; }
+  int cached_register(uint32_t local) const {
+    const CachedLocal& c = cached_[local];
+    return c.reg >= 0 && c.epoch == epoch_ && c.generation == generation_[c.reg] ? c.reg : -1;
   }
-  void forget_local(uint32_t local) { cached_in_[local] = -1; }
-  void forget_all_registers() {
-    for (int reg = 0; reg < 2 * kXmm; ++reg) forget_register(reg);
-  }
+  void forget_register(int reg) { ++generation_[reg]; }
+  void forget_local(uint32_t local) { cached_[local].reg = -1; }
+  void forget_all_registers() { ++epoch_; }
 
   void release(V& v) {
     if (v.data.loc != Loc::Reg) return;
@@ -1113,11 +1118,7 @@ class FunctionCompiler {
     if (pinned < 0) {
       store_value(slot_address(s.local_slot[index]), value);
       forget_local(index);
-      if (value.data.loc == Loc::Reg) {
-        const int reg = in_xmm(value.type) ? kXmm + value.data.reg : value.data.reg;
-        cached_in_[index] = static_cast<int8_t>(reg);
-        locals_in_[reg].push_back(index);
-      }
+      if (value.data.loc == Loc::Reg) remember_local(index, in_xmm(value.type) ? kXmm + value.data.reg : value.data.reg);
       return;
     }
     if (value.data.loc == Loc::Local && value.data.local == index) return;
@@ -1225,8 +1226,8 @@ class FunctionCompiler {
     emit_epilogue();
   }
   void emit_epilogue() {
-    g_.lea(rsp, ptr[rbp - 8 * static_cast<int>(saved_.size())]);
-    for (auto r = saved_.rbegin(); r != saved_.rend(); ++r) g_.pop(*r);
+    g_.lea(rsp, ptr[rbp - 8 * static_cast<int>(num_saved_)]);
+    for (uint32_t i = num_saved_; i-- > 0;) g_.pop(saved_[i]);
     g_.pop(rbp);
     g_.ret();
   }
@@ -1280,7 +1281,7 @@ class FunctionCompiler {
   // are (rax, holding the callee, stays as it is).
   void move_arguments(const wasm::FuncType& type, V* args, uint32_t results_at) {
     const std::vector<int> regs = param_registers(type);
-    std::vector<Move> moves;
+    Moves& moves = scratch_moves();
     for (size_t i = 0; i < type.params.size(); ++i) moves.push_back({regs[i], &args[i]});
     parallel_move(moves);
     if (results_in_memory(type)) g_.lea(Xbyak::Reg64(out_pointer_register(type)), ptr[slot_address(results_at)]);
@@ -1295,16 +1296,16 @@ class FunctionCompiler {
   // Where the arguments were before call_code moved them, to emit the
   // runtime's path from that state.
   struct ArgumentState {
-    std::vector<ValueData> data;
-    uint32_t gprs = 0, xmms = 0;
+    std::array<ValueData, 14> data;  // register signatures: at most 6 + 8 parameters
+    uint32_t count = 0, gprs = 0, xmms = 0;
   };
   ArgumentState save_arguments(V* args, uint32_t nargs) const {
-    ArgumentState state{{}, gpr_busy_, xmm_busy_};
-    for (uint32_t i = 0; i < nargs; ++i) state.data.push_back(args[i].data);
+    ArgumentState state{{}, nargs, gpr_busy_, xmm_busy_};
+    for (uint32_t i = 0; i < nargs; ++i) state.data[i] = args[i].data;
     return state;
   }
   void restore_arguments(V* args, const ArgumentState& state) {
-    for (size_t i = 0; i < state.data.size(); ++i) args[i].data = state.data[i];
+    for (uint32_t i = 0; i < state.count; ++i) args[i].data = state.data[i];
     gpr_busy_ = state.gprs;
     xmm_busy_ = state.xmms;
   }
@@ -1317,7 +1318,14 @@ class FunctionCompiler {
     int to;
     V* value;
   };
-  void parallel_move(std::vector<Move> moves) {
+  using Moves = std::vector<Move>;
+  // One vector per thread, reused: no allocation per call site.
+  static Moves& scratch_moves() {
+    thread_local Moves moves;
+    moves.clear();
+    return moves;
+  }
+  void parallel_move(Moves& moves) {
     auto source = [](const V& v) {
       if (v.data.loc != Loc::Reg) return -1;
       return in_xmm(v.type) ? kXmm + v.data.reg : static_cast<int>(v.data.reg);
@@ -2559,8 +2567,9 @@ class FunctionCompiler {
   std::deque<LoopHeader> loop_headers_;
   int call_result_reg_ = -1;  // the register the call being emitted leaves its result in, for call_results
   std::vector<int> local_reg_;  // per local: its register (GPR or XMM index), or -1
-  std::vector<int8_t> cached_in_;  // per local not pinned: the scratch register still holding it, or -1
-  std::vector<uint32_t> locals_in_[2 * kXmm];  // per scratch register: the locals it may hold
+  std::vector<CachedLocal> cached_;        // per local not pinned: a scratch register still holding it
+  uint32_t generation_[2 * kXmm] = {};    // per register: bumped at each new value
+  uint32_t epoch_ = 0;                    // bumped at labels and calls
   uint32_t gpr_busy_ = 0;        // scratch registers holding stack values
   uint32_t xmm_busy_ = 0;
   bool flags_pending_ = false;   // a stack value is a comparison's flags
@@ -2577,7 +2586,8 @@ class FunctionCompiler {
   std::vector<std::pair<size_t, std::vector<Xbyak::Label*>>> jump_tables_;
   size_t frame_size_at_ = 0;  // of the prologue's frame size (a disp32, negated)
   uint32_t frame_size_ = 0;
-  std::vector<Xbyak::Reg64> saved_;  // callee-saved registers pushed after rbp
+  Xbyak::Reg64 saved_[4];  // callee-saved registers pushed after rbp
+  uint32_t num_saved_ = 0;
 };
 
 // skiff_entry_N (abi.h): C convention, (Instance*, Slot* args_results).
