@@ -556,17 +556,24 @@ class FunctionCompiler {
     settle_flags(s, values, n);
     for (uint32_t i = 0; i < n; ++i) spill_value(s, values[i]);
     // Nothing to move or check on the way: one conditional jump.
-    bool in_place = !(target.kind == BlockKind::Loop && interruptible_);
-    for (uint32_t i = 0, to = target.slot_base; i < n && in_place; to += slot_count(values[i].type), ++i)
-      in_place = values[i].slot == to;
-    if (in_place) {
-      jcc(condition_of(s, cond), target.kind == BlockKind::Function ? return_label_ : *target.data.label);
+    if (Xbyak::Label* to = direct_label(target, values)) {
+      jcc(condition_of(s, cond), *to);
       return;
     }
     Xbyak::Label skip;
     branch_unless(s, cond, skip);
     branch_to(s, target, values);
     g_.L(skip);
+  }
+
+  // The label a branch with these values (in their slots) can jump to
+  // straight, or null when they move or a back-edge checks interrupts.
+  Xbyak::Label* direct_label(C& target, V* values) {
+    if (target.kind == BlockKind::Loop && interruptible_) return nullptr;
+    const auto n = static_cast<uint32_t>(target.label_types().size());
+    for (uint32_t i = 0, to = target.slot_base; i < n; to += slot_count(values[i].type), ++i)
+      if (values[i].slot != to) return nullptr;
+    return target.kind == BlockKind::Function ? &return_label_ : target.data.label;
   }
 
   void br_table(S& s, const std::vector<uint32_t>& targets, V& index, V* values) {
@@ -576,8 +583,14 @@ class FunctionCompiler {
     const auto n = static_cast<uint32_t>(s.label(targets.back()).label_types().size());
     settle_flags(s, values, n, &index);
     for (uint32_t i = 0; i < n; ++i) spill_value(s, values[i]);
+    // A target reached without moves gets the table's entry itself.
     std::vector<Xbyak::Label*> arms;
-    for (size_t i = 0; i < targets.size(); ++i) arms.push_back(new_label());
+    std::vector<bool> direct;
+    for (uint32_t depth : targets) {
+      Xbyak::Label* to = direct_label(s.label(depth), values);
+      direct.push_back(to != nullptr);
+      arms.push_back(to != nullptr ? to : new_label());
+    }
     const auto num_arms = static_cast<uint32_t>(targets.size() - 1);
     Xbyak::Label table;
     read_i32(s, index, eax);
@@ -593,6 +606,7 @@ class FunctionCompiler {
     jump_tables_.emplace_back(g_.getSize(), arms);
     for (size_t i = 0; i < arms.size(); ++i) g_.dd(0);
     for (size_t i = 0; i < targets.size(); ++i) {
+      if (direct[i]) continue;
       g_.L(*arms[i]);
       branch_to(s, s.label(targets[i]), values);
     }
