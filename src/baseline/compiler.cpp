@@ -1913,6 +1913,22 @@ class FunctionCompiler {
     }
   }
 
+  // An extended multiply: `widen` each operand (its high half moved
+  // down first when `high`), then `mul`.
+  template <typename Widen, typename Mul>
+  bool extmul(S& s, V* args, V* result, bool high, Widen&& widen, Mul&& mul) {
+    return f_binary(s, args, result, [&](const Xbyak::Xmm& a, const Xbyak::Xmm& b) {
+      g_.movdqa(xmm15, b);
+      if (high) {
+        g_.pshufd(a, a, 0xee);
+        g_.pshufd(xmm15, xmm15, 0xee);
+      }
+      widen(a);
+      widen(xmm15);
+      mul(a, xmm15);
+    });
+  }
+
   // More of them: complements, comparisons, lane tests and masks,
   // replace_lane, widening, rounding and conversions SSE4.1 does exactly.
   bool simd_more(S& s, Opcode op, const Immediates& imm, V* args, V* result) {
@@ -2015,6 +2031,13 @@ class FunctionCompiler {
       case Opcode::I8x16Abs: return unary([&](X a) { g_.pabsb(a, a); });
       case Opcode::I16x8Abs: return unary([&](X a) { g_.pabsw(a, a); });
       case Opcode::I32x4Abs: return unary([&](X a) { g_.pabsd(a, a); });
+      case Opcode::I64x2Abs:  // (a ^ sign) - sign
+        return unary([&](X a) {
+          g_.pshufd(xmm15, a, 0xf5);
+          g_.psrad(xmm15, 31);
+          g_.pxor(a, xmm15);
+          g_.psubq(a, xmm15);
+        });
       case Opcode::I8x16Neg: return negate(SKIFF_SSE(psubb));
       case Opcode::I16x8Neg: return negate(SKIFF_SSE(psubw));
       case Opcode::I32x4Neg: return negate(SKIFF_SSE(psubd));
@@ -2126,6 +2149,123 @@ class FunctionCompiler {
         return binary([&](X a, X b) {
           if (imm.lane == 0) g_.movsd(a, b);  // the register form keeps the high lane
           else g_.movlhps(a, b);
+        });
+      // Extended multiplies: both halves widened (the high ones moved down
+      // first), then multiplied; 32x32->64 bits by pmuldq/pmuludq, which
+      // take the even dwords.
+      case Opcode::I16x8ExtmulLowI8x16S: return extmul(s, args, result, false, [&](X a) { g_.pmovsxbw(a, a); }, SKIFF_SSE(pmullw));
+      case Opcode::I16x8ExtmulHighI8x16S: return extmul(s, args, result, true, [&](X a) { g_.pmovsxbw(a, a); }, SKIFF_SSE(pmullw));
+      case Opcode::I16x8ExtmulLowI8x16U: return extmul(s, args, result, false, [&](X a) { g_.pmovzxbw(a, a); }, SKIFF_SSE(pmullw));
+      case Opcode::I16x8ExtmulHighI8x16U: return extmul(s, args, result, true, [&](X a) { g_.pmovzxbw(a, a); }, SKIFF_SSE(pmullw));
+      case Opcode::I32x4ExtmulLowI16x8S: return extmul(s, args, result, false, [&](X a) { g_.pmovsxwd(a, a); }, SKIFF_SSE(pmulld));
+      case Opcode::I32x4ExtmulHighI16x8S: return extmul(s, args, result, true, [&](X a) { g_.pmovsxwd(a, a); }, SKIFF_SSE(pmulld));
+      case Opcode::I32x4ExtmulLowI16x8U: return extmul(s, args, result, false, [&](X a) { g_.pmovzxwd(a, a); }, SKIFF_SSE(pmulld));
+      case Opcode::I32x4ExtmulHighI16x8U: return extmul(s, args, result, true, [&](X a) { g_.pmovzxwd(a, a); }, SKIFF_SSE(pmulld));
+      case Opcode::I64x2ExtmulLowI32x4S: return extmul(s, args, result, false, [&](X a) { g_.pshufd(a, a, 0x50); }, SKIFF_SSE(pmuldq));
+      case Opcode::I64x2ExtmulHighI32x4S: return extmul(s, args, result, false, [&](X a) { g_.pshufd(a, a, 0xfa); }, SKIFF_SSE(pmuldq));
+      case Opcode::I64x2ExtmulLowI32x4U: return extmul(s, args, result, false, [&](X a) { g_.pshufd(a, a, 0x50); }, SKIFF_SSE(pmuludq));
+      case Opcode::I64x2ExtmulHighI32x4U: return extmul(s, args, result, false, [&](X a) { g_.pshufd(a, a, 0xfa); }, SKIFF_SSE(pmuludq));
+      // Pairwise sums: pmaddubsw takes its first operand unsigned and its
+      // second signed, pmaddwd both signed (unsigned words: biased by
+      // 0x8000 each, 0x10000 added back).
+      case Opcode::I16x8ExtaddPairwiseI8x16S:
+        return unary([&](X a) {
+          g_.movdqa(xmm15, xword[rip + pool_constant(0x0101010101010101ull, 0x0101010101010101ull)]);
+          g_.pmaddubsw(xmm15, a);
+          g_.movdqa(a, xmm15);
+        });
+      case Opcode::I16x8ExtaddPairwiseI8x16U:
+        return unary([&](X a) { g_.pmaddubsw(a, xword[rip + pool_constant(0x0101010101010101ull, 0x0101010101010101ull)]); });
+      case Opcode::I32x4ExtaddPairwiseI16x8S:
+        return unary([&](X a) { g_.pmaddwd(a, xword[rip + pool_constant(0x0001000100010001ull, 0x0001000100010001ull)]); });
+      case Opcode::I32x4ExtaddPairwiseI16x8U:
+        return unary([&](X a) {
+          g_.pxor(a, xword[rip + pool_constant(0x8000800080008000ull, 0x8000800080008000ull)]);
+          g_.pmaddwd(a, xword[rip + pool_constant(0x0001000100010001ull, 0x0001000100010001ull)]);
+          g_.paddd(a, xword[rip + pool_constant(0x0001000000010000ull, 0x0001000000010000ull)]);
+        });
+      // Rounding Q15 multiply: pmulhrsw, except 0x8000 * 0x8000, which
+      // saturates to 0x7fff (pmulhrsw gives 0x8000 there).
+      case Opcode::I16x8Q15mulrSatS:
+        return binary([&](X a, X b) {
+          g_.pmulhrsw(a, b);
+          g_.movdqa(xmm15, xword[rip + pool_constant(0x8000800080008000ull, 0x8000800080008000ull)]);
+          g_.pcmpeqw(xmm15, a);
+          g_.pxor(a, xmm15);
+        });
+      // a * b = lo*lo + ((hi(a)*lo(b) + lo(a)*hi(b)) << 32), per 64-bit lane.
+      case Opcode::I64x2Mul:
+        return binary([&](X a, X b) {
+          g_.movdqa(xmm15, a);
+          g_.psrlq(xmm15, 32);
+          g_.pmuludq(xmm15, b);  // hi(a) * lo(b)
+          g_.movdqa(xmm14, b);
+          g_.psrlq(xmm14, 32);
+          g_.pmuludq(xmm14, a);  // lo(a) * hi(b)
+          g_.paddq(xmm15, xmm14);
+          g_.psllq(xmm15, 32);
+          g_.pmuludq(a, b);  // lo(a) * lo(b)
+          g_.paddq(a, xmm15);
+        });
+      // Byte shifts through word shifts: a mask drops the bits that cross
+      // into the next byte (shl, shr_u); shr_s shifts each byte as the
+      // high half of a word, then packs.
+      case Opcode::I8x16Shl: case Opcode::I8x16ShrU: case Opcode::I8x16ShrS: case Opcode::I64x2ShrS: {
+        Xbyak::Xmm a = own_xmm(s, args[0]);  // first: taking it may spill through rax
+        read_i32(s, args[1], eax);
+        release(args[1]);
+        g_.and_(eax, op == Opcode::I64x2ShrS ? 63 : 7);
+        if (op == Opcode::I8x16ShrS) g_.add(eax, 8);
+        g_.movd(xmm15, eax);
+        switch (op) {
+          case Opcode::I8x16Shl:
+            g_.psllw(a, xmm15);
+            g_.pcmpeqb(xmm14, xmm14);
+            g_.psllw(xmm14, xmm15);  // each word's low byte: 0xff << count
+            g_.pxor(xmm15, xmm15);
+            g_.pshufb(xmm14, xmm15);
+            g_.pand(a, xmm14);
+            break;
+          case Opcode::I8x16ShrU:
+            g_.psrlw(a, xmm15);
+            g_.pcmpeqb(xmm14, xmm14);
+            g_.psrlw(xmm14, xmm15);  // each word's high byte: 0xff >> count
+            g_.pshufb(xmm14, xword[rip + pool_constant(0x0101010101010101ull, 0x0101010101010101ull)]);
+            g_.pand(a, xmm14);
+            break;
+          case Opcode::I8x16ShrS:
+            g_.movdqa(xmm14, a);
+            g_.punpckhbw(xmm14, xmm14);
+            g_.punpcklbw(a, a);
+            g_.psraw(a, xmm15);
+            g_.psraw(xmm14, xmm15);
+            g_.packsswb(a, xmm14);
+            break;
+          default:  // i64x2.shr_s: a logical shift between two flips by the sign
+            g_.pshufd(xmm14, a, 0xf5);
+            g_.psrad(xmm14, 31);
+            g_.pxor(a, xmm14);
+            g_.psrlq(a, xmm15);
+            g_.pxor(a, xmm14);
+            break;
+        }
+        set_reg(*result, a.getIdx());
+        return true;
+      }
+      // Popcount by nibbles: two pshufb lookups in a table of 0-15's counts.
+      case Opcode::I8x16Popcnt:
+        return unary([&](X a) {
+          const uint64_t counts_lo = 0x0302020102010100ull, counts_hi = 0x0403030203020201ull;
+          const uint64_t low_nibbles = 0x0f0f0f0f0f0f0f0full;
+          g_.movdqa(xmm15, a);
+          g_.psrlw(xmm15, 4);
+          g_.pand(xmm15, xword[rip + pool_constant(low_nibbles, low_nibbles)]);  // high nibbles
+          g_.pand(a, xword[rip + pool_constant(low_nibbles, low_nibbles)]);
+          g_.movdqa(xmm14, xword[rip + pool_constant(counts_lo, counts_hi)]);
+          g_.pshufb(xmm14, a);
+          g_.movdqa(a, xword[rip + pool_constant(counts_lo, counts_hi)]);
+          g_.pshufb(a, xmm15);
+          g_.paddb(a, xmm14);
         });
       default: return false;
     }
