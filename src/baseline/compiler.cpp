@@ -1808,12 +1808,6 @@ class FunctionCompiler {
       case Opcode::V128And: return binary([&](X a, X b) { g_.pand(a, b); });
       case Opcode::V128Or: return binary([&](X a, X b) { g_.por(a, b); });
       case Opcode::V128Xor: return binary([&](X a, X b) { g_.pxor(a, b); });
-      case Opcode::V128Andnot:  // a & ~b: pandn complements its destination
-        return binary([&](X a, X b) {
-          g_.movdqa(xmm15, b);
-          g_.pandn(xmm15, a);
-          g_.movdqa(a, xmm15);
-        });
       case Opcode::F32x4Add: return binary([&](X a, X b) { g_.addps(a, b); });
       case Opcode::F32x4Sub: return binary([&](X a, X b) { g_.subps(a, b); });
       case Opcode::F32x4Mul: return binary([&](X a, X b) { g_.mulps(a, b); });
@@ -1994,6 +1988,7 @@ class FunctionCompiler {
     const uint64_t f32_sign = 0x8000000080000000ull, f64_sign = 0x8000000000000000ull;
     switch (op) {
       case Opcode::V128Not: return unary([&](X a) { complement(a); });
+      case Opcode::V128Andnot: return reversed(SKIFF_SSE(pandn));  // a & ~b: pandn complements its destination
       case Opcode::V128Bitselect: {  // (a & c) | (b & ~c)
         Xbyak::Xmm a = own_xmm(s, args[0]);
         Xbyak::Xmm b = use_xmm(s, args[1]);
