@@ -10,7 +10,8 @@ packages=(
   binaryen        # wasm-opt --translate-to-fuzz: random modules for the tier differential test
   jq              # reads the wasi-testsuite's .json expectations
   clang lld wasi-libc libclang-rt-dev-wasm32  # C test programs -> wasm32-wasi
-  python3         # bench/run
+  python3         # bench/run, tests/cli/jump_padding.py
+  binutils        # objdump, for tests/cli/jump_padding.py
   llvm-19-dev     # tier 2 (--tier=jit): libskiff_llvm.so links LLVM 19's static libraries
   zlib1g-dev libzstd-dev  # ... which need these
   libxbyak-dev    # tier 1 (--tier=baseline): Xbyak, a header-only x86-64 assembler

@@ -37,6 +37,7 @@
 #include <string>
 #include <type_traits>
 
+#include "base/cpu.h"
 #include "baseline/elf_object.h"
 #include "llvm/abi.h"
 #include "llvm/fallback_ops.h"
@@ -68,13 +69,127 @@ struct PlainAllocator : Xbyak::Allocator {
   bool useProtect() const override { return false; }
 };
 
-// Pads with nops to a multiple of `x` bytes from the function's start,
-// which is placed that aligned (Xbyak's align() aligns the address of its
-// temporary buffer instead).
+// Functions start 32-byte aligned, so that offsets in a function's code
+// are addresses modulo 32 (see Assembler).
+constexpr size_t kFunctionAlignment = 32;
+
+// Pads with nops to a multiple of `x` bytes from the function's start
+// (Xbyak's align() aligns the address of its temporary buffer instead).
 constexpr size_t kCodeAlignment = 16;
 void align_code(Xbyak::CodeGenerator& g, size_t x = kCodeAlignment) {
   if (const size_t misaligned = g.getSize() % x; misaligned != 0) g.nop(x - misaligned);
 }
+
+// Xbyak's generator, keeping jumps off 32-byte boundaries on the CPUs that
+// want it (base/cpu.h). A cmp or test right before a conditional jump
+// fuses with it (unless it compares memory with an immediate or addresses
+// rip-relative) and must stay off them too: when the pair would touch one,
+// the compare's bytes move after the padding. They can: a fusing compare
+// refers to no label, and no label is bound between the two.
+class Assembler : public Xbyak::CodeGenerator {
+ public:
+  using Xbyak::CodeGenerator::CodeGenerator;
+  using LabelType = Xbyak::CodeGenerator::LabelType;
+
+  // A jump of at most `length` bytes comes next.
+  void before_jump(size_t length, bool conditional = false) {
+    const size_t at = getSize();
+    const bool fused = conditional && at == compare_end_ && compare_begin_ != kNone;
+    compare_end_ = kNone;
+    if (!pad_) return;
+    const size_t begin = fused ? compare_begin_ : at;
+    if (begin % kBoundary + (at - begin) + length < kBoundary) return;
+    const size_t padding = kBoundary - begin % kBoundary;
+    if (!fused) return nop(padding);
+    uint8_t compare[16];  // an instruction has at most 15 bytes
+    std::memcpy(compare, getCode() + begin, at - begin);
+    setSize(begin);
+    nop(padding);
+    db(compare, at - begin);
+  }
+
+  void cmp(const Xbyak::Operand& a, const Xbyak::Operand& b) {
+    const size_t at = getSize();
+    CodeGenerator::cmp(a, b);
+    compared(at, fuses(a) && fuses(b));
+  }
+  void cmp(const Xbyak::Operand& a, uint32_t imm) {
+    const size_t at = getSize();
+    CodeGenerator::cmp(a, imm);
+    compared(at, !a.isMEM());
+  }
+  void test(const Xbyak::Operand& a, const Xbyak::Reg& b) {
+    const size_t at = getSize();
+    CodeGenerator::test(a, b);
+    compared(at, fuses(a));
+  }
+  void test(const Xbyak::Operand& a, uint32_t imm) {
+    const size_t at = getSize();
+    CodeGenerator::test(a, imm);
+    compared(at, !a.isMEM());
+  }
+  void L(Xbyak::Label& label) {
+    compare_end_ = kNone;
+    CodeGenerator::L(label);
+  }
+
+#define SKIFF_CONDITIONAL_JUMP(name)                       \
+  void name(const Xbyak::Label& to, LabelType type) {      \
+    before_jump(6, true);                                   \
+    CodeGenerator::name(to, type);                          \
+  }
+  SKIFF_CONDITIONAL_JUMP(jo)
+  SKIFF_CONDITIONAL_JUMP(jno)
+  SKIFF_CONDITIONAL_JUMP(jb)
+  SKIFF_CONDITIONAL_JUMP(jae)
+  SKIFF_CONDITIONAL_JUMP(je)
+  SKIFF_CONDITIONAL_JUMP(jne)
+  SKIFF_CONDITIONAL_JUMP(jz)
+  SKIFF_CONDITIONAL_JUMP(jnz)
+  SKIFF_CONDITIONAL_JUMP(jbe)
+  SKIFF_CONDITIONAL_JUMP(ja)
+  SKIFF_CONDITIONAL_JUMP(jl)
+  SKIFF_CONDITIONAL_JUMP(jge)
+  SKIFF_CONDITIONAL_JUMP(jle)
+  SKIFF_CONDITIONAL_JUMP(jg)
+#undef SKIFF_CONDITIONAL_JUMP
+  void jmp(const Xbyak::Label& to, LabelType type) {
+    before_jump(5);
+    CodeGenerator::jmp(to, type);
+  }
+  void jmp(const Xbyak::Reg64& target) {
+    before_jump(3);
+    CodeGenerator::jmp(target);
+  }
+  void call(const Xbyak::Reg64& target) {
+    before_jump(3);
+    CodeGenerator::call(target);
+  }
+  void call(const Xbyak::Label& target) {
+    before_jump(5);
+    CodeGenerator::call(target);
+  }
+  void ret() {
+    before_jump(1);
+    CodeGenerator::ret();
+  }
+
+ private:
+  static constexpr size_t kBoundary = 32;
+  static_assert(kFunctionAlignment % kBoundary == 0);
+  static constexpr size_t kNone = SIZE_MAX;
+  static bool fuses(const Xbyak::Operand& op) {
+    if (!op.isMEM()) return true;
+    const auto& address = static_cast<const Xbyak::Address&>(op);
+    return address.getMode() == Xbyak::Address::M_ModRM && address.getLabel() == nullptr;
+  }
+  void compared(size_t begin, bool fusing) {
+    compare_begin_ = fusing ? begin : kNone;
+    compare_end_ = getSize();
+  }
+  const bool pad_ = pad_jumps_for_host();
+  size_t compare_begin_ = kNone, compare_end_ = kNone;
+};
 
 bool is_float(ValType t) { return t == ValType::F32 || t == ValType::F64; }
 bool is_wide(ValType t) { return t == ValType::I64 || t == ValType::F64 || is_ref(t); }
@@ -238,7 +353,7 @@ class FunctionCompiler {
   };
 
   // `exit_flags`: one per loop (loop transfers), or null.
-  FunctionCompiler(Xbyak::CodeGenerator& gen, const wasm::Module& module, uint32_t defined_index,
+  FunctionCompiler(Assembler& gen, const wasm::Module& module, uint32_t defined_index,
                    const Options& options, const LocalUseCounter& uses, std::atomic<uint8_t>* exit_flags)
       : g_(gen),
         module_(module),
@@ -1173,6 +1288,7 @@ class FunctionCompiler {
   }
 
   void call_helper(const std::string& name) {
+    g_.before_jump(5);
     g_.db(0xE8);
     calls_.push_back({g_.getSize(), name});
     g_.dd(0);
@@ -2704,7 +2820,7 @@ class FunctionCompiler {
     return true;
   }
 
-  Xbyak::CodeGenerator& g_;
+  Assembler& g_;
   const wasm::Module& module_;
   const uint32_t defined_index_;
   const bool interruptible_;
@@ -2742,7 +2858,7 @@ class FunctionCompiler {
 // skiff_entry_N (abi.h): C convention, (Instance*, Slot* args_results).
 // With `from_slots`, skiff_osr_N_L: `body` (a loop's entry) takes the
 // slots' address in rdi, and the results' when they go through memory.
-void emit_entry(Xbyak::CodeGenerator& g, const wasm::FuncType& type, Xbyak::Label& body, bool from_slots = false) {
+void emit_entry(Assembler& g, const wasm::FuncType& type, Xbyak::Label& body, bool from_slots = false) {
   g.push(rbp);
   g.mov(rbp, rsp);
   g.push(r13);
@@ -2791,7 +2907,7 @@ struct FunctionCode {
 // One function's code, or nullopt when it uses something tier 1 lacks.
 std::optional<FunctionCode> compile_function(const wasm::Module& module, uint32_t index, const Options& options) {
   PlainAllocator allocator;
-  Xbyak::CodeGenerator g(4096, Xbyak::AutoGrow, &allocator);
+  Assembler g(4096, Xbyak::AutoGrow, &allocator);
   LocalUseCounter counter;
   {
     wasm::BodyDecoder<wasm::NoValidation, LocalUseCounter> decoder(module, index, counter);
@@ -2882,7 +2998,7 @@ Result<Compiled> compile(const wasm::Module& module, const std::vector<uint32_t>
       continue;
     }
     g_compiled.fetch_add(1, std::memory_order_relaxed);
-    while (text.size() % kCodeAlignment != 0) text.push_back(0xcc);
+    while (text.size() % kFunctionAlignment != 0) text.push_back(0xcc);
     const uint64_t at = text.size();
     text.insert(text.end(), code->bytes.begin(), code->bytes.end());
     symbols.push_back({"wasm_func_" + std::to_string(index), at, code->body_size});
@@ -2901,7 +3017,7 @@ Result<Compiled> compile(const wasm::Module& module, const std::vector<uint32_t>
     if (code->exit_flags != nullptr) flags->push_back(std::move(code->exit_flags));
   }
   if (!flags->empty()) out.code.data = flags;
-  if (!out.functions.empty()) out.code.objects.push_back(write_elf_object(text, symbols, calls, kCodeAlignment));
+  if (!out.functions.empty()) out.code.objects.push_back(write_elf_object(text, symbols, calls, kFunctionAlignment));
   // $SKIFF_BASELINE_DUMP=FILE: the object, for objdump.
   if (const char* path = std::getenv("SKIFF_BASELINE_DUMP"); path != nullptr && !out.code.objects.empty()) {
     if (FILE* f = std::fopen(path, "wb")) {

@@ -60,6 +60,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "base/cpu.h"
 #include "llvm/abi.h"
 #include "llvm/compiler/bounds_versioning.h"
 #include "llvm/fallback_ops.h"
@@ -1683,22 +1684,6 @@ void dump_partition(const llvm::Module& mod, const char* env) {
 // it has, as -march=native would pick. Code is position independent with
 // the small code model: the engine's loader keeps it in one region and
 // reaches the runtime helpers through stubs.
-std::string target_cpu() {
-  if (const char* env = std::getenv("SKIFF_LLVM_CPU"); env != nullptr && *env != 0) return env;
-  return llvm::sys::getHostCPUName().str();
-}
-
-// Skylake to Cascade Lake (Intel's erratum SKX102) run no jump from the
-// decoded-instruction cache that crosses or ends on a 32-byte boundary, since
-// the microcode fixing the erratum: such a jump in a hot loop sends every
-// iteration through the legacy decoders. On these CPUs the code generator
-// pads jumps away from those boundaries, as `-mbranches-within-32B-boundaries`
-// does (bench/ on Cascade Lake: dispatch 0.66x, binarytrees 0.90x, geomean
-// 0.96x). Padding changes speed only: such code runs correctly anywhere.
-bool has_jcc_erratum(const std::string& cpu) {
-  return cpu == "skylake" || cpu == "skylake-avx512" || cpu == "cascadelake";
-}
-
 struct HostTarget {
   const llvm::Target* target = nullptr;
   std::string triple, cpu, features, error;
@@ -1707,11 +1692,14 @@ struct HostTarget {
   HostTarget() {
     triple = llvm::sys::getProcessTriple();
     target = llvm::TargetRegistry::lookupTarget(triple, error);
-    cpu = target_cpu();
+    cpu = llvm::sys::getHostCPUName().str();
     llvm::SubtargetFeatures list;
     for (const auto& [name, on] : llvm::sys::getHostCPUFeatures()) list.AddFeature(name.str(), on);
     features = list.getString();
-    if (cpu != llvm::sys::getHostCPUName()) features.clear();  // $SKIFF_LLVM_CPU: that CPU's features only
+    if (const char* env = std::getenv("SKIFF_LLVM_CPU"); env != nullptr && *env != 0) {
+      cpu = env;
+      features.clear();
+    }
     if (const char* env = std::getenv("SKIFF_LLVM_CODEGEN"); env != nullptr && *env >= '0' && *env <= '3')
       level = static_cast<llvm::CodeGenOptLevel>(*env - '0');
   }
@@ -1736,8 +1724,7 @@ bool compile(const CompileRequest& request, CompileOutput& output) {
     const char* options = std::getenv("SKIFF_LLVM_OPTIONS");
     if (options == nullptr || std::strstr(options, "domain-reassignment") == nullptr)
       text += " -disable-x86-domain-reassignment";  // an option given twice is an error
-    if (has_jcc_erratum(target_cpu()) && (options == nullptr || std::strstr(options, "32B") == nullptr))
-      text += " -x86-branches-within-32B-boundaries";
+    if (pad_jumps_for_host()) text += " -x86-branches-within-32B-boundaries";  // base/cpu.h
     if (options != nullptr) text += std::string(" ") + options;
     std::vector<const char*> argv;
     for (char* tok = std::strtok(text.data(), " "); tok != nullptr; tok = std::strtok(nullptr, " ")) argv.push_back(tok);
