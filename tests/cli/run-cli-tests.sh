@@ -214,8 +214,15 @@ check "auto is the default tier"  0 "~auto (default"  "" -- run --help
 check "auto fib as interp"        0 "$fib_out" ""           -- run --no-cache --invoke fib "$tu" 30
 check "auto loop as interp"       0 "$sum_out" ""           -- run --no-cache --tier=auto --invoke sum_until "$tu" 30000000 40000000
 check "auto trap as interp"       6 ""         "$trap_err"  -- run --no-cache --tier=auto --invoke sum_until "$tu" 30000000 20000000
-SKIFF_TIERUP_LOG=1 check "auto logs its batches" 0 "$sum_out" "~ms] compiled 1 function (check) and 1 loop (of sum_until)" \
-                                                            -- run --no-cache --invoke sum_until "$tu" 30000000 40000000
+# Both usually land in the first batch; on a loaded machine the loop's report
+# can miss it and come in the next one.
+err=$(SKIFF_TIERUP_LOG=1 "$skiff" run --no-cache --invoke sum_until "$tu" 30000000 40000000 2>&1 >/dev/null)
+if grep -q "ms\] compiled 1 function (check) and 1 loop (of sum_until)" <<<"$err" ||
+   { grep -q "ms\] compiled 1 function in .* ms (check)" <<<"$err" && grep -q "ms\] compiled 1 loop (of sum_until) in" <<<"$err"; }; then
+  passed=$((passed + 1)); echo "ok   auto logs its batches"
+else
+  failed=$((failed + 1)); echo "FAIL auto logs its batches: $err"
+fi
 check "auto on a WASI program"    0 "hello, wasi" ""        -- run --no-cache "$c/hello.wasm"
 # osr.wat: three functions, each called once and spending its time in one
 # loop (long enough that the first batch, which loads LLVM, lands in time),
